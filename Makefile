@@ -1,0 +1,63 @@
+# Every target works from a fresh clone: it creates .venv with Python 3.10 and installs the
+# pinned requirements first. Environment variables set by the caller win over .env and defaults.
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+RASA      := $(VENV)/bin/rasa
+INSTALLED := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install train run shell validate test test-stories eval compare bench clean
+
+help:
+	@echo "make run       train if the data changed, start the assistant, print the URLs"
+	@echo "make test      the whole test suite (pytest, rasa data validate, test stories)"
+	@echo "make train     train only if config, domain or data changed"
+	@echo "make eval      held-out NLU evaluation: accuracy, macro-F1, confusion matrix"
+	@echo "make compare   measure the NLU pipeline candidates (eval/pipelines) on the held-out file"
+	@echo "make shell     talk to the assistant in the terminal (starts the action server)"
+
+$(INSTALLED): requirements.txt
+	@set -e; \
+	if [ ! -x $(PY) ]; then \
+	  python=$$(scripts/find-python.sh); \
+	  echo "Creating $(VENV) with $$python"; \
+	  "$$python" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1"
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip check
+	@touch $@
+
+install: $(INSTALLED)
+
+train: $(INSTALLED)
+	$(PY) -m bot.ops.train
+
+run: $(INSTALLED)
+	$(PY) -m bot.ops.run
+
+shell: $(INSTALLED)
+	$(PY) -m bot.ops.shell
+
+validate: $(INSTALLED)
+	$(RASA) data validate --fail-on-warnings
+
+test-stories: train
+	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_stories.yml \
+	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
+
+test: train validate test-stories
+	$(PY) -m pytest
+
+eval: train
+	$(PY) -m bot.ops.evaluate
+
+compare: $(INSTALLED)
+	$(PY) -m bot.ops.compare
+
+bench: compare
+
+clean:
+	rm -rf results .pytest_cache

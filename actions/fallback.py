@@ -1,0 +1,64 @@
+"""The two stages of Rasa's two-stage fallback, in Italian.
+
+Rasa's `action_two_stage_fallback` calls these by name: first "Did you mean ...?" with the
+likeliest intents as buttons ("Nessuna di queste" sends `/out_of_scope`, which Rasa reads as
+a denial), then, after a second failure, the offer of a human.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.intents import INTENT_LABELS, NOT_SUGGESTED
+
+MAX_SUGGESTIONS = 3
+
+
+def suggested_intents(intent_ranking: List[Dict[Text, Any]], limit: int = MAX_SUGGESTIONS) -> List[Text]:
+    """The most likely intents worth offering as buttons, best first."""
+    names = [
+        entry.get("name")
+        for entry in intent_ranking
+        if entry.get("name") in INTENT_LABELS and entry.get("name") not in NOT_SUGGESTED
+    ]
+    return names[:limit]
+
+
+class ActionAskAffirmation(Action):
+    """First stage: offer the likeliest intents as buttons."""
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        intents = suggested_intents(ranking)
+        buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in intents]
+        buttons.append({"title": "Nessuna di queste", "payload": "/out_of_scope"})
+        if intents:
+            text = "Mi scusi, non sono sicuro di aver capito. Intendeva una di queste richieste?"
+        else:
+            text = "Mi scusi, non sono sicuro di aver capito."
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionDefaultFallback(Action):
+    """Second stage: after two failures, offer a human instead of guessing again."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_default")
+        # Revert the message that was not understood so it does not steer later predictions;
+        # the slot set after the revert survives it and lets a plain "sì" accept the offer.
+        return [UserUtteranceReverted(), SlotSet("handoff_offered", True)]

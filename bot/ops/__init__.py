@@ -1,0 +1,1 @@
+"""Operations tooling: training when needed, starting the services, evaluation."""

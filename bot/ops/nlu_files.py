@@ -1,0 +1,61 @@
+"""Reading Rasa NLU YAML files: for the data-quality tests, the evaluation and the benchmarks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Dict, Iterable, List, Tuple
+
+import yaml
+
+from bot.settings import PROJECT_ROOT as ROOT
+
+TRAINING_DIR = ROOT / "data" / "nlu"
+HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+
+# [text](entity) and [text]{"entity": ...}
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def plain_text(example: str) -> str:
+    """The message as the customer typed it, without entity annotations."""
+    return _ANNOTATION.sub(r"\1", example).strip()
+
+
+def normalised(text: str) -> str:
+    """Lower case, no accents, no punctuation, single spaces: for duplicate checks."""
+    text = unicodedata.normalize("NFKD", plain_text(text).lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
+
+
+def intent_examples(paths: Iterable[Path]) -> List[Tuple[str, str]]:
+    """(intent, example) pairs from Rasa NLU YAML files."""
+    pairs: List[Tuple[str, str]] = []
+    for path in paths:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in document.get("nlu", []):
+            if "intent" not in block:
+                continue
+            for line in block["examples"].splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    pairs.append((block["intent"], line[2:].strip()))
+    return pairs
+
+
+def training_examples() -> List[Tuple[str, str]]:
+    return intent_examples(sorted(TRAINING_DIR.glob("*.yml")))
+
+
+def holdout_examples() -> List[Tuple[str, str]]:
+    return intent_examples([HOLDOUT])
+
+
+def by_intent(pairs: Iterable[Tuple[str, str]]) -> Dict[str, List[str]]:
+    grouped: Dict[str, List[str]] = {}
+    for intent, example in pairs:
+        grouped.setdefault(intent, []).append(example)
+    return grouped

@@ -1,0 +1,45 @@
+"""The command lines of the project's services, shared by `make run` and the tests.
+
+One place says how each process starts, so the tests exercise exactly what `make run` runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from bot.settings import PROJECT_ROOT, Settings
+
+BIN = Path(sys.executable).parent
+
+
+def service_environment(settings: Settings, base: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The caller's environment plus what the services need; the caller's values win."""
+    env = dict(os.environ if base is None else base)
+    for key, value in settings.process_environment().items():
+        env.setdefault(key, value)
+    # The project package must be importable by Rasa (custom tracker store) and the actions.
+    paths = [str(PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    return env
+
+
+def action_server_command(settings: Settings) -> List[str]:
+    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(settings.action_port)]
+
+
+def rasa_server_command(settings: Settings, model: Path, api_token: str) -> List[str]:
+    return [
+        str(BIN / "rasa"), "run",
+        "--enable-api",
+        "--auth-token", api_token,
+        "--interface", settings.bind_host,
+        "--port", str(settings.rasa_port),
+        "--model", str(model),
+        "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+        "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+        "--cors", "*",
+    ]

@@ -1,0 +1,68 @@
+"""One typed settings object, read once from the environment.
+
+Precedence: a variable set by the caller wins over `.env`, which wins over the defaults here
+(pydantic's BaseSettings already works that way). Every service of the project imports
+`get_settings()`; nothing else reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Dict
+
+from pydantic import BaseSettings, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of every process. Field names map to upper-case environment variables."""
+
+    # Ports of the contract (../shared/design/contracts.md), each overridable.
+    rasa_port: int = 5005
+    action_port: int = 5055
+    billing_port: int = 8000
+    web_port: int = 8080
+    bind_host: str = "127.0.0.1"
+
+    # Empty means: `make run` generates a random token for this run and prints it.
+    rasa_api_token: str = ""
+
+    # Embedded default: SQLite under var/. Any SQLAlchemy URL works (PostgreSQL in production).
+    tracker_store_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+
+    # What the bot tells a customer who reports a fault. The defaults are sample values:
+    # the operator sets the distributors' real numbers for its service area.
+    emergency_number_electricity: str = "800 900 800"
+    emergency_number_gas: str = "800 900 700"
+    call_centre_number: str = "800 123 456"
+    call_centre_hours: str = "dal lunedì al venerdì dalle 8:30 alle 18:00, il sabato dalle 8:30 alle 13:00"
+
+    # Training and evaluation.
+    models_dir: Path = PROJECT_ROOT / "models"
+    var_dir: Path = PROJECT_ROOT / "var"
+
+    class Config:
+        env_file = str(PROJECT_ROOT / ".env")
+        env_file_encoding = "utf-8"
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}/webhook"
+
+    def process_environment(self) -> Dict[str, str]:
+        """Variables the child processes need (endpoints.yml interpolates some of them)."""
+        return {
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_PORT": str(self.action_port),
+            "ACTION_SERVER_URL": self.action_server_url,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()

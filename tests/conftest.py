@@ -1,0 +1,158 @@
+"""Shared fixtures: the real assistant, started the way `make run` starts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Set
+
+import pytest
+import requests
+
+from bot.settings import PROJECT_ROOT
+
+STARTUP_TIMEOUT_S = 420
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> Set[int]:
+    """Every process below `pid`, read from /proc (children of children included)."""
+    parents: Dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # the command name may contain spaces; the fields after its ')' are fixed
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: Set[int] = set()
+    frontier = [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [child for child, parent in parents.items() if parent == current]
+        found.update(children)
+        frontier.extend(children)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@dataclass
+class RunningAssistant:
+    """`python -m bot.ops.run` (what `make run` starts) on free loopback ports."""
+
+    process: subprocess.Popen
+    rasa_url: str
+    action_url: str
+    token: str
+    env: Dict[str, str]
+    tracker_db: Path
+    log_path: Path
+    children: Set[int] = field(default_factory=set)
+
+    def say(self, sender: str, message: str) -> List[dict]:
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> dict:
+        response = requests.post(
+            f"{self.rasa_url}/model/parse", params={"token": self.token}, json={"text": text}, timeout=60
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C, as a user at the terminal would: SIGINT to the launcher."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=timeout)
+
+
+def _wait_ready(assistant: RunningAssistant) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    for url in (f"{assistant.action_url}/health", f"{assistant.rasa_url}/"):
+        while True:
+            if assistant.process.poll() is not None:
+                raise RuntimeError(f"the launcher exited early:\n{assistant.log()[-5000:]}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} not up after {STARTUP_TIMEOUT_S} s:\n{assistant.log()[-5000:]}")
+            time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory) -> RunningAssistant:
+    tmp = tmp_path_factory.mktemp("assistant")
+    rasa_port, action_port = free_port(), free_port()
+    tracker_db = tmp / "tracker.db"
+    env = dict(os.environ)
+    env.update(
+        RASA_PORT=str(rasa_port),
+        ACTION_PORT=str(action_port),
+        RASA_API_TOKEN="test-token-123",
+        TRACKER_STORE_URL=f"sqlite:///{tracker_db}",
+        EMERGENCY_NUMBER_GAS="800 555 010",
+        EMERGENCY_NUMBER_ELECTRICITY="800 555 011",
+        CALL_CENTRE_NUMBER="800 555 020",
+    )
+    env.pop("ACTION_SERVER_URL", None)
+    log_path = tmp / "launcher.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.ops.run"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    running = RunningAssistant(
+        process=process,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        token="test-token-123",
+        env=env,
+        tracker_db=tracker_db,
+        log_path=log_path,
+    )
+    try:
+        _wait_ready(running)
+        running.children = descendants(process.pid)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for pid in descendants(process.pid) | running.children:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
