@@ -1,8 +1,8 @@
-"""The two stages of Rasa's two-stage fallback, in Italian.
+"""The steps of Rasa's two-stage fallback, in Italian.
 
 Rasa's `action_two_stage_fallback` calls these by name: first "Did you mean ...?" with the
 likeliest intents as buttons ("Nessuna di queste" sends `/out_of_scope`, which Rasa reads as
-a denial), then, after a second failure, the offer of a human.
+a denial), then a request to rephrase, and after a second failure the offer of a human.
 """
 
 from __future__ import annotations
@@ -49,6 +49,25 @@ class ActionAskAffirmation(Action):
         return []
 
 
+class ActionAskRephrase(Action):
+    """Between the two stages: ask for the request in other words, with an example."""
+
+    def name(self) -> Text:
+        return "action_default_ask_rephrase"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(
+            text=(
+                "Mi scusi, non sono sicuro di aver capito. Può ripetere la richiesta con altre "
+                "parole? Per esempio: «vorrei pagare la bolletta a rate» oppure «dov'è lo "
+                "sportello di Prato»."
+            )
+        )
+        return []
+
+
 class ActionDefaultFallback(Action):
     """Second stage: after two failures, offer a human instead of guessing again."""
 
@@ -58,7 +77,16 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_default")
+        dispatcher.utter_message(
+            text=(
+                "Mi dispiace, non riesco a capire la Sua richiesta. Vuole che La metta in "
+                "contatto con un operatore?"
+            ),
+            buttons=[
+                {"title": "Sì, un operatore", "payload": "/affirm"},
+                {"title": "No, riprovo", "payload": "/deny"},
+            ],
+        )
         # Revert the message that was not understood so it does not steer later predictions;
         # the slot set after the revert survives it and lets a plain "sì" accept the offer.
         return [UserUtteranceReverted(), SlotSet("handoff_offered", True)]

@@ -40,5 +40,7 @@ class ActionDeclineHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_handoff_declined")
+        dispatcher.utter_message(
+            text="Va bene. Provi a scrivermi la richiesta con parole diverse, farò del mio meglio."
+        )
         return [SlotSet("handoff_offered", False)]

@@ -1,0 +1,126 @@
+"""`make compare`: NLU pipeline candidates measured on the same data and held-out file.
+
+For each config in eval/pipelines/ (Rasa's default among them) and the project's config.yml:
+NLU training time and peak memory (of the training process), macro-F1 and accuracy on
+tests/nlu_holdout.yml, out-of-scope messages taken for business intents, and parse latency
+p50/p95 (in-process, after a warm-up). Results go to results/compare/ as JSON and Markdown.
+
+    python -m bot.ops.compare [config.yml ...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+from bot.ops.nlu_files import TRAINING_DIR, holdout_examples, plain_text
+from bot.settings import PROJECT_ROOT
+
+OUT = PROJECT_ROOT / "results" / "compare"
+CANDIDATES = sorted((PROJECT_ROOT / "eval" / "pipelines").glob("*.yml")) + [PROJECT_ROOT / "config.yml"]
+BUSINESS_INTENTS = {
+    "request_human", "request_deferral", "request_installments", "ask_bonus_sociale",
+    "find_store", "ask_late_interest", "check_bills", "ask_hardship_support", "report_outage",
+}
+
+
+def _run_measured(command: List[str]) -> Dict[str, float]:
+    """Run a command; return its wall time and the peak RSS of the process (MiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return {"seconds": time.perf_counter() - started, "peak_mib": usage.ru_maxrss / 1024}
+
+
+def _percentile(values: List[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def evaluate_model(model: Path) -> Dict[str, float]:
+    """Parse every held-out message in this process; figures of quality and latency."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from sklearn.metrics import accuracy_score, f1_score
+
+    examples = holdout_examples()
+    agent = Agent.load(str(model))
+    loop = asyncio.new_event_loop()
+    parse = lambda text: loop.run_until_complete(agent.parse_message(text))  # noqa: E731
+    for _, example in examples[:20]:  # warm-up: first calls build TensorFlow graphs
+        parse(plain_text(example))
+    latencies, predicted = [], []
+    for _, example in examples:
+        started = time.perf_counter()
+        result = parse(plain_text(example))
+        latencies.append((time.perf_counter() - started) * 1000)
+        predicted.append(result["intent"]["name"])
+    truth = [intent for intent, _ in examples]
+    return {
+        "macro_f1": f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0),
+        "accuracy": accuracy_score(truth, predicted),
+        "out_of_scope_as_business": sum(
+            1 for t, p in zip(truth, predicted) if t == "out_of_scope" and p in BUSINESS_INTENTS
+        ),
+        "parse_p50_ms": statistics.median(latencies),
+        "parse_p95_ms": _percentile(latencies, 95),
+    }
+
+
+def measure(config: Path, workdir: Path) -> Dict[str, object]:
+    name = "project (config.yml)" if config.name == "config.yml" else config.stem
+    model_name = f"nlu-{config.stem}"
+    training = _run_measured([
+        sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
+        "--nlu", str(TRAINING_DIR), "--out", str(workdir), "--fixed-model-name", model_name,
+    ])
+    evaluation = subprocess.run(
+        [sys.executable, "-m", "bot.ops.compare", "--evaluate", str(workdir / f"{model_name}.tar.gz")],
+        cwd=PROJECT_ROOT, check=True, capture_output=True, text=True,
+    )
+    figures = json.loads(evaluation.stdout.strip().splitlines()[-1])
+    return {"pipeline": name, "train_s": training["seconds"], "train_peak_mib": training["peak_mib"], **figures}
+
+
+def markdown(rows: List[Dict[str, object]]) -> str:
+    header = "| pipeline | NLU training (s) | training peak memory (MiB) | macro-F1 | accuracy | out-of-scope taken for business | parse p50 (ms) | parse p95 (ms) |"
+    lines = [header, "|" + "---|" * 8]
+    for r in rows:
+        lines.append(
+            f"| {r['pipeline']} | {r['train_s']:.0f} | {r['train_peak_mib']:.0f} | {r['macro_f1']:.3f} | "
+            f"{r['accuracy']:.3f} | {r['out_of_scope_as_business']} | {r['parse_p50_ms']:.1f} | {r['parse_p95_ms']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: List[str]) -> int:
+    if argv[:1] == ["--evaluate"]:
+        print(json.dumps(evaluate_model(Path(argv[1]))))
+        return 0
+    configs = [Path(a).resolve() for a in argv] or CANDIDATES
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for config in configs:
+            print(f"measuring {config.relative_to(PROJECT_ROOT)} ...", flush=True)
+            rows.append(measure(config, Path(workdir)))
+            print(markdown(rows[-1:]).splitlines()[-1], flush=True)
+    (OUT / "report.json").write_text(json.dumps(rows, indent=2))
+    table = markdown(rows)
+    (OUT / "report.md").write_text(table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,59 @@
+"""`make eval`: the held-out NLU evaluation.
+
+Trains if needed, runs `rasa test nlu` on tests/nlu_holdout.yml (written independently of the
+training data), prints accuracy and macro-F1 with the per-intent figures, and leaves Rasa's
+reports and the confusion-matrix image in results/holdout/.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict
+
+from bot.ops.nlu_files import HOLDOUT
+from bot.ops.train import ensure_model
+from bot.settings import PROJECT_ROOT
+
+OUT = PROJECT_ROOT / "results" / "holdout"
+TARGET_MACRO_F1 = 0.95
+
+
+def format_report(report: Dict[str, Dict]) -> str:
+    """A plain-text table of Rasa's intent_report.json."""
+    lines = [f"{'intent':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'n':>6}"]
+    for name, figures in sorted(report.items()):
+        if not isinstance(figures, dict) or name.endswith("avg"):
+            continue
+        lines.append(
+            f"{name:<24}{figures['precision']:>10.3f}{figures['recall']:>8.3f}"
+            f"{figures['f1-score']:>8.3f}{figures['support']:>6}"
+        )
+    macro = report["macro avg"]
+    lines.append("")
+    lines.append(f"accuracy  {report['accuracy']:.3f}")
+    lines.append(f"macro-F1  {macro['f1-score']:.3f}   (target {TARGET_MACRO_F1})")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model = ensure_model()
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "test", "nlu", "--model", str(model),
+         "--nlu", str(HOLDOUT), "--out", str(OUT)],
+        cwd=PROJECT_ROOT, check=True,
+    )
+    report = json.loads((OUT / "intent_report.json").read_text())
+    print(format_report(report))
+    matrix = OUT / "intent_confusion_matrix.png"
+    print(f"confusion matrix: {matrix.relative_to(PROJECT_ROOT)}" if matrix.exists() else "no confusion matrix written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
