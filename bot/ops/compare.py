@@ -18,9 +18,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Set, Tuple
 
-from bot.ops.nlu_files import TRAINING_DIR, holdout_examples, plain_text
+from bot.ops.nlu_files import HOLDOUT, TRAINING_DIR
 from bot.settings import PROJECT_ROOT
 
 OUT = PROJECT_ROOT / "results" / "compare"
@@ -46,27 +46,46 @@ def _percentile(values: List[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+def entity_f1(gold: List[Set[Tuple]], found: List[Set[Tuple]]) -> float:
+    """Micro F1 of (entity type, start, end) spans: a span counts only if exactly right."""
+    true_positives = sum(len(g & f) for g, f in zip(gold, found))
+    predicted = sum(len(f) for f in found)
+    expected = sum(len(g) for g in gold)
+    if not predicted or not expected or not true_positives:
+        return 0.0
+    precision, recall = true_positives / predicted, true_positives / expected
+    return 2 * precision * recall / (precision + recall)
+
+
+def _spans(entities) -> Set[Tuple]:
+    return {(e["entity"], e["start"], e["end"]) for e in entities or []}
+
+
 def evaluate_model(model: Path) -> Dict[str, float]:
     """Parse every held-out message in this process; figures of quality and latency."""
     import asyncio
 
     from rasa.core.agent import Agent
+    from rasa.shared.nlu.training_data.loading import load_data
     from sklearn.metrics import accuracy_score, f1_score
 
-    examples = holdout_examples()
+    examples = [m for m in load_data(str(HOLDOUT)).intent_examples]
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
     parse = lambda text: loop.run_until_complete(agent.parse_message(text))  # noqa: E731
-    for _, example in examples[:20]:  # warm-up: first calls build TensorFlow graphs
-        parse(plain_text(example))
-    latencies, predicted = [], []
-    for _, example in examples:
+    for message in examples[:20]:  # warm-up: first calls build TensorFlow graphs
+        parse(message.get("text"))
+    latencies, predicted, found = [], [], []
+    for message in examples:
         started = time.perf_counter()
-        result = parse(plain_text(example))
+        result = parse(message.get("text"))
         latencies.append((time.perf_counter() - started) * 1000)
         predicted.append(result["intent"]["name"])
-    truth = [intent for intent, _ in examples]
+        found.append(_spans(result.get("entities")))
+    truth = [message.get("intent") for message in examples]
+    gold = [_spans(message.get("entities")) for message in examples]
     return {
+        "entity_f1": entity_f1(gold, found),
         "macro_f1": f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0),
         "accuracy": accuracy_score(truth, predicted),
         "out_of_scope_as_business": sum(
@@ -93,12 +112,15 @@ def measure(config: Path, workdir: Path) -> Dict[str, object]:
 
 
 def markdown(rows: List[Dict[str, object]]) -> str:
-    header = "| pipeline | NLU training (s) | training peak memory (MiB) | macro-F1 | accuracy | out-of-scope taken for business | parse p50 (ms) | parse p95 (ms) |"
-    lines = [header, "|" + "---|" * 8]
+    header = (
+        "| pipeline | NLU training (s) | training peak memory (MiB) | intent macro-F1 | accuracy "
+        "| out-of-scope taken for business | entity F1 | parse p50 (ms) | parse p95 (ms) |"
+    )
+    lines = [header, "|" + "---|" * 9]
     for r in rows:
         lines.append(
             f"| {r['pipeline']} | {r['train_s']:.0f} | {r['train_peak_mib']:.0f} | {r['macro_f1']:.3f} | "
-            f"{r['accuracy']:.3f} | {r['out_of_scope_as_business']} | {r['parse_p50_ms']:.1f} | {r['parse_p95_ms']:.1f} |"
+            f"{r['accuracy']:.3f} | {r['out_of_scope_as_business']} | {r.get('entity_f1', float('nan')):.3f} | {r['parse_p50_ms']:.1f} | {r['parse_p95_ms']:.1f} |"
         )
     return "\n".join(lines)
 
