@@ -34,7 +34,9 @@ BUSINESS_INTENTS = {
 def _run_measured(command: List[str]) -> Dict[str, float]:
     """Run a command; return its wall time and the peak RSS of the process (MiB)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    # Rasa caches trained components across runs; a measurement must train from scratch.
+    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0"}
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
@@ -86,6 +88,7 @@ def evaluate_model(model: Path) -> Dict[str, float]:
     gold = [_spans(message.get("entities")) for message in examples]
     return {
         "entity_f1": entity_f1(gold, found),
+        "fallbacks": sum(1 for p in predicted if p == "nlu_fallback"),
         "macro_f1": f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0),
         "accuracy": accuracy_score(truth, predicted),
         "out_of_scope_as_business": sum(
@@ -97,7 +100,7 @@ def evaluate_model(model: Path) -> Dict[str, float]:
 
 
 def measure(config: Path, workdir: Path) -> Dict[str, object]:
-    name = "project (config.yml)" if config.name == "config.yml" else config.stem
+    name = "project (config.yml)" if config == PROJECT_ROOT / "config.yml" else config.stem
     model_name = f"nlu-{config.stem}"
     training = _run_measured([
         sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
@@ -134,7 +137,7 @@ def main(argv: List[str]) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for config in configs:
-            print(f"measuring {config.relative_to(PROJECT_ROOT)} ...", flush=True)
+            print(f"measuring {config} ...", flush=True)
             rows.append(measure(config, Path(workdir)))
             print(markdown(rows[-1:]).splitlines()[-1], flush=True)
     (OUT / "report.json").write_text(json.dumps(rows, indent=2))
