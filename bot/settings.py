@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     call_centre_number: str = "800 123 456"
     call_centre_hours: str = "dal lunedì al venerdì dalle 8:30 alle 18:00, il sabato dalle 8:30 alle 13:00"
 
+    # The business clock (Europe/Rome). Empty: today. A date (YYYY-MM-DD) fixes "today" for
+    # demos and tests, so that dated rules (e.g. the 2020 relief campaign) can be exercised.
+    business_date: str = ""
+
     # Training and evaluation.
     models_dir: Path = PROJECT_ROOT / "models"
     var_dir: Path = PROJECT_ROOT / "var"

@@ -1,0 +1,354 @@
+"""The business rules, computed for a given business day from the dated data in policy.yml.
+
+Money is in integer euro cents, dates are `date`, and every function takes the day it is
+asked on (`on`) instead of reading a clock: the backend passes the business clock's today,
+tests pass whatever day they need (a 2020 date shows the relief campaign, today's does not).
+Reasons for a refusal are codes plus a plain Italian sentence the bot can read to a customer.
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import yaml
+
+POLICY_FILE = Path(__file__).with_name("policy.yml")
+
+
+# --------------------------------------------------------------------------- policy data
+@functools.lru_cache(maxsize=4)
+def load_policy(path: Path = POLICY_FILE) -> Dict[str, Any]:
+    """The policy document; dates are parsed by YAML into `date` objects."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _in_force(entry: Dict[str, Any], on: date) -> bool:
+    start, end = entry.get("valid_from"), entry.get("valid_to")
+    return (start is None or start <= on) and (end is None or on <= end)
+
+
+def _rate_on(table: Sequence[Dict[str, Any]], day: date) -> Decimal:
+    """The rate of a step table ({from, rate}, ascending) in force on `day`."""
+    rate = None
+    for step in table:
+        if step["from"] <= day:
+            rate = Decimal(str(step["rate"]))
+    if rate is None:
+        raise ValueError(f"no rate in force on {day}")
+    return rate
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def euros(cents: int) -> str:
+    """Italian formatting of an amount: 182,40 €, 1.250,00 €."""
+    whole, rest = divmod(abs(cents), 100)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+def italian_date(day: date) -> str:
+    months = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
+              "agosto", "settembre", "ottobre", "novembre", "dicembre"]
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+# --------------------------------------------------------------------------- the bill
+@dataclass(frozen=True)
+class BillFacts:
+    """What the rules need to know about a bill."""
+
+    amount_cents: int
+    due_date: date
+    status: str = "open"                     # open | paid | arrears
+    deferrals: int = 0                       # deferrals already granted on this bill
+    has_plan: bool = False                   # an installment plan already exists
+    kind: str = "regular"                    # regular | adjustment (conguaglio)
+    average_previous_cents: Optional[int] = None  # average of the preceding estimated bills
+    estimated_bills_since_adjustment: int = 0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+def _common_refusal(bill: BillFacts) -> Optional[Refusal]:
+    if bill.status == "paid":
+        return Refusal("already_paid", "La bolletta risulta già pagata.")
+    if bill.status == "arrears":
+        return Refusal(
+            "in_arrears",
+            "Per questa bolletta è già in corso una procedura di sollecito: "
+            "serve l'intervento di un operatore.",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- deferral
+@dataclass(frozen=True)
+class DeferralDecision:
+    eligible: bool
+    earliest_date: Optional[date] = None
+    latest_date: Optional[date] = None
+    refusal: Optional[Refusal] = None
+
+
+def deferral_options(bill: BillFacts, on: date) -> DeferralDecision:
+    """Whether the due date can be moved on day `on`, and to which dates."""
+    policies = [p for p in load_policy()["deferral"] if _in_force(p, on)]
+    if not policies:
+        return DeferralDecision(False, refusal=Refusal("no_policy", "Al momento non è possibile spostare le scadenze."))
+    policy = policies[-1]
+    refusal = _common_refusal(bill)
+    if refusal is None and bill.status in policy["excluded_statuses"]:
+        refusal = Refusal("excluded", "Questa bolletta non può essere prorogata.")
+    if refusal is None and bill.deferrals >= policy["max_per_bill"]:
+        refusal = Refusal("already_deferred", "La scadenza di questa bolletta è già stata spostata una volta.")
+    if refusal is None and bill.has_plan:
+        refusal = Refusal("plan_exists", "Questa bolletta è già rateizzata: le rate hanno le loro scadenze.")
+    overdue = (on - bill.due_date).days
+    if refusal is None and overdue > policy["max_days_overdue"]:
+        refusal = Refusal(
+            "too_late",
+            f"La bolletta è scaduta da {overdue} giorni: la proroga si può chiedere al più "
+            f"tardi {policy['max_days_overdue']} giorni dopo la scadenza.",
+        )
+    if refusal:
+        return DeferralDecision(False, refusal=refusal)
+    earliest = max(bill.due_date, on) + timedelta(days=policy["min_extension_days"])
+    latest = bill.due_date + timedelta(days=policy["max_extension_days"])
+    if latest < earliest:
+        return DeferralDecision(False, refusal=Refusal("too_late", "Non c'è più margine per spostare la scadenza."))
+    return DeferralDecision(True, earliest_date=earliest, latest_date=latest)
+
+
+# --------------------------------------------------------------------------- installments
+def split_amount(total_cents: int, count: int) -> List[int]:
+    """Equal installments adding up exactly to the total; the odd cents go to the first ones."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    if total_cents < 0:
+        raise ValueError("total must not be negative")
+    base, remainder = divmod(total_cents, count)
+    return [base + (1 if i < remainder else 0) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class Installment:
+    number: int
+    due_date: date
+    amount_cents: int          # principal + interest
+    interest_cents: int = 0
+
+
+@dataclass(frozen=True)
+class InstallmentOption:
+    count: int
+    installments: Tuple[Installment, ...]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(i.amount_cents for i in self.installments)
+
+    @property
+    def interest_cents(self) -> int:
+        return sum(i.interest_cents for i in self.installments)
+
+
+@dataclass(frozen=True)
+class InstallmentDecision:
+    eligible: bool
+    scheme_id: Optional[str] = None
+    scheme_label: Optional[str] = None
+    options: Tuple[InstallmentOption, ...] = ()
+    refusal: Optional[Refusal] = None
+
+
+def _first_due(scheme: Dict[str, Any], bill: BillFacts, on: date) -> date:
+    if scheme["first_due"] == "next_month_of_due_date":
+        return max(add_months(bill.due_date, 1), on + timedelta(days=1))
+    if scheme["first_due"] == "thirty_days_after_request":
+        return on + timedelta(days=30)
+    raise ValueError(f"unknown first_due rule {scheme['first_due']!r}")
+
+
+def _schedule(scheme: Dict[str, Any], bill: BillFacts, on: date, count: int) -> InstallmentOption:
+    first = _first_due(scheme, bill, on)
+    parts = split_amount(bill.amount_cents, count)
+    installments = []
+    for number, principal in enumerate(parts, start=1):
+        due = add_months(first, number - 1)
+        interest = 0
+        if scheme["interest"] == "ecb_reference":
+            rate = _rate_on(load_policy()["late_interest"]["ecb_rates"], on)
+            days = max((due - bill.due_date).days, 0)
+            interest = int((Decimal(principal) * rate / 100 * days / 365).quantize(Decimal(1), ROUND_HALF_UP))
+        installments.append(Installment(number, due, principal + interest, interest))
+    return InstallmentOption(count, tuple(installments))
+
+
+def _max_count(scheme: Dict[str, Any], amount_cents: int) -> int:
+    for step in scheme["max_count_by_amount"]:
+        if step["up_to_cents"] is None or amount_cents <= step["up_to_cents"]:
+            return step["count"]
+    raise ValueError("max_count_by_amount must end with an open bound")
+
+
+def _applicable_schemes(bill: BillFacts, on: date) -> List[Dict[str, Any]]:
+    """Schemes in force on `on` that cover this bill, campaigns first."""
+    found = []
+    for scheme in load_policy()["installments"]:
+        if not _in_force(scheme, on):
+            continue
+        if scheme["kind"] == "campaign" and not (scheme["bills_due_from"] <= bill.due_date <= scheme["bills_due_to"]):
+            continue
+        if scheme["kind"] == "adjustment":
+            average = bill.average_previous_cents
+            if bill.kind != "adjustment" or not average or bill.amount_cents * 100 < average * scheme["min_ratio_percent"]:
+                continue
+        found.append(scheme)
+    order = {"campaign": 0, "adjustment": 1, "scheme": 2}
+    return sorted(found, key=lambda s: order[s["kind"]])
+
+
+def installment_options(bill: BillFacts, on: date) -> InstallmentDecision:
+    """The installment plans the customer can choose on day `on`, or why there are none."""
+    refusal = _common_refusal(bill)
+    if refusal is None and bill.has_plan:
+        refusal = Refusal("plan_exists", "Per questa bolletta esiste già un piano di rateizzazione.")
+    if refusal:
+        return InstallmentDecision(False, refusal=refusal)
+
+    schemes = _applicable_schemes(bill, on)
+    if not schemes:
+        return InstallmentDecision(False, refusal=Refusal("no_scheme", "Al momento non è attiva una rateizzazione per questa bolletta."))
+
+    overdue = (on - bill.due_date).days
+    last_refusal: Optional[Refusal] = None
+    for scheme in schemes:
+        if bill.amount_cents < scheme["min_amount_cents"]:
+            last_refusal = last_refusal or Refusal(
+                "below_minimum",
+                f"La rateizzazione è possibile per bollette di almeno {euros(scheme['min_amount_cents'])}; "
+                f"questa è di {euros(bill.amount_cents)}.",
+            )
+            continue
+        limit = scheme.get("max_days_overdue")
+        if limit is not None and overdue > limit:
+            last_refusal = Refusal(
+                "too_late",
+                f"La bolletta è scaduta da {overdue} giorni: la rateizzazione si può chiedere entro "
+                f"{limit} giorni dalla scadenza.",
+            )
+            continue
+        if "counts" in scheme:
+            counts = list(scheme["counts"])
+        else:
+            low = max(2, bill.estimated_bills_since_adjustment) if scheme["kind"] == "adjustment" else 2
+            counts = list(range(low, max(low, _max_count(scheme, bill.amount_cents)) + 1))
+        options = tuple(_schedule(scheme, bill, on, count) for count in counts)
+        return InstallmentDecision(True, scheme["id"], scheme["label"], options)
+    return InstallmentDecision(False, refusal=last_refusal)
+
+
+# --------------------------------------------------------------------------- late interest
+@dataclass(frozen=True)
+class InterestQuote:
+    days_late: int
+    interest_cents: int
+    rule: str                    # plain Italian: what was applied
+    waiver_id: Optional[str] = None
+
+
+def late_interest(amount_cents: int, due_date: date, paid_on: date, good_payer: bool = False) -> InterestQuote:
+    """Interest owed if a bill due on `due_date` is paid on `paid_on` (regulated customers)."""
+    days_late = (paid_on - due_date).days
+    if days_late <= 0:
+        return InterestQuote(0, 0, "Pagando entro la scadenza non si pagano interessi di mora.")
+    policy = load_policy()["late_interest"]
+    for waiver in policy["waivers"]:
+        if waiver["bills_due_from"] <= due_date <= waiver["bills_due_to"] and paid_on <= waiver["paid_by"]:
+            return InterestQuote(
+                days_late, 0,
+                f"Interessi non applicati: bolletta con scadenza tra il {italian_date(waiver['bills_due_from'])} e il "
+                f"{italian_date(waiver['bills_due_to'])} pagata entro il {italian_date(waiver['paid_by'])}.",
+                waiver["id"],
+            )
+    spread = Decimal(str(policy["spread_points"]))
+    legal_days = policy["good_payer_days_at_legal_rate"] if good_payer else 0
+    total = Decimal(0)
+    for offset in range(1, days_late + 1):
+        day = due_date + timedelta(days=offset)
+        if offset <= legal_days:
+            rate = _rate_on(policy["legal_rates"], day)
+        else:
+            rate = _rate_on(policy["ecb_rates"], day) + spread
+        total += Decimal(amount_cents) * rate / 100 / 365
+    cents = int(total.quantize(Decimal(1), ROUND_HALF_UP))
+    rule = (
+        f"Tasso di riferimento BCE più {str(spread).replace('.', ',')} punti all'anno, per {days_late} giorni di ritardo"
+        + (f"; per i primi {legal_days} giorni solo l'interesse legale, avendo pagato puntualmente negli ultimi "
+           f"{policy['good_payer_years']} anni" if legal_days else "")
+        + "."
+    )
+    return InterestQuote(days_late, cents, rule)
+
+
+# --------------------------------------------------------------------------- bonus sociale
+@dataclass(frozen=True)
+class BonusRules:
+    on: date
+    isee_threshold_eur: Decimal
+    large_family_isee_threshold_eur: Decimal
+    large_family_min_children: int
+    automatic: bool
+    how: str
+    disagio_fisico: str
+    deadlines: Tuple[str, ...] = field(default_factory=tuple)
+
+
+def bonus_sociale_rules(on: date) -> BonusRules:
+    """The bonus sociale rules in force on day `on`."""
+    policy = load_policy()["bonus_sociale"]
+    thresholds = [t for t in policy["thresholds"] if _in_force(t, on)]
+    procedures = [p for p in policy["procedures"] if _in_force(p, on)]
+    if not thresholds or not procedures:
+        raise LookupError(f"no bonus sociale rules in force on {on}")
+    threshold, procedure = thresholds[-1], procedures[-1]
+    return BonusRules(
+        on=on,
+        isee_threshold_eur=Decimal(str(threshold["isee_eur"])),
+        large_family_isee_threshold_eur=Decimal(str(threshold["large_family_isee_eur"])),
+        large_family_min_children=policy["large_family_min_children"],
+        automatic=procedure["automatic"],
+        how=" ".join(procedure["how"].split()),
+        disagio_fisico=" ".join(policy["disagio_fisico"].split()),
+        deadlines=tuple(d["text"] for d in policy["deadlines"] if _in_force(d, on)),
+    )
+
+
+def bonus_sociale_eligible(rules: BonusRules, isee_eur: Decimal, dependent_children: int = 0) -> bool:
+    """Whether an ISEE value is under the threshold that applies to the household."""
+    large = dependent_children >= rules.large_family_min_children
+    limit = rules.large_family_isee_threshold_eur if large else rules.isee_threshold_eur
+    return isee_eur <= limit
+
+
+# --------------------------------------------------------------------------- hardship
+def hardship_measures(on: date) -> List[str]:
+    """Plain-Italian descriptions of the hardship measures in force on `on`, specific first."""
+    entries = [h for h in load_policy()["hardship"] if _in_force(h, on)]
+    return [" ".join(h["text"].split()) for h in sorted(entries, key=lambda h: h["id"] == "standard")]
