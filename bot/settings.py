@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     call_centre_number: str = "800 123 456"
     call_centre_hours: str = "dal lunedì al venerdì dalle 8:30 alle 18:00, il sabato dalle 8:30 alle 13:00"
 
+    # Billing backend. The service token protects every endpoint but /health and /openapi.json;
+    # `make run` generates both secrets for the run when they are not set.
+    billing_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'billing.db'}"
+    billing_api_token: str = ""
+    billing_token_secret: str = ""
+    billing_url: str = ""  # empty: http://127.0.0.1:{billing_port}
+    customer_token_minutes: int = 30
+    verify_max_failures: int = 5
+    verify_window_minutes: int = 15
+
     # The business clock (Europe/Rome). Empty: today. A date (YYYY-MM-DD) fixes "today" for
     # demos and tests, so that dated rules (e.g. the 2020 relief campaign) can be exercised.
     business_date: str = ""
@@ -50,6 +60,10 @@ class Settings(BaseSettings):
     class Config:
         env_file = str(PROJECT_ROOT / ".env")
         env_file_encoding = "utf-8"
+
+    @property
+    def billing_base_url(self) -> str:
+        return self.billing_url or f"http://127.0.0.1:{self.billing_port}"
 
     @property
     def action_server_url(self) -> str:

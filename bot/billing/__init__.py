@@ -1,0 +1,5 @@
+"""The billing backend: an HTTP service (FastAPI, OpenAPI at /openapi.json) over SQLAlchemy.
+
+Routes in api.py, persistence in models.py and db.py, demo data in seed.py, schema changes in
+migrations/ (Alembic). Business rules come from bot.rules; "today" from bot.clock.
+"""

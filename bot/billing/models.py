@@ -1,0 +1,155 @@
+"""Tables of the billing backend (SQLAlchemy 1.4 used in 2.0 style). Money in euro cents."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    code = Column(String(16), primary_key=True)
+    name = Column(String(120), nullable=False)
+    fiscal_code = Column(String(16), nullable=False, index=True)
+    phone_e164 = Column(String(20), nullable=True, unique=True)
+    # Paid on time for the previous two years: the legal rate for the first 10 days of delay.
+    good_payer = Column(Boolean, nullable=False, default=False)
+
+    supplies = relationship("Supply", back_populates="customer", order_by="Supply.id")
+    bills = relationship("Bill", back_populates="customer", order_by="Bill.due_date")
+
+
+class Supply(Base):
+    __tablename__ = "supplies"
+
+    id = Column(Integer, primary_key=True)
+    customer_code = Column(String(16), ForeignKey("customers.code"), nullable=False, index=True)
+    kind = Column(String(4), nullable=False)  # luce | gas
+    point_id = Column(String(20), nullable=False, unique=True)  # POD (luce) or PDR (gas)
+
+    customer = relationship("Customer", back_populates="supplies")
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+
+    id = Column(String(20), primary_key=True)
+    customer_code = Column(String(16), ForeignKey("customers.code"), nullable=False, index=True)
+    supply_id = Column(Integer, ForeignKey("supplies.id"), nullable=False)
+    issue_date = Column(Date, nullable=False)
+    due_date = Column(Date, nullable=False)
+    original_due_date = Column(Date, nullable=False)
+    amount_cents = Column(Integer, nullable=False)
+    status = Column(String(10), nullable=False, default="open")  # open | paid | arrears
+    paid_on = Column(Date, nullable=True)
+    kind = Column(String(12), nullable=False, default="regular")  # regular | adjustment
+    average_previous_cents = Column(Integer, nullable=True)
+    estimated_bills_since_adjustment = Column(Integer, nullable=False, default=0)
+
+    customer = relationship("Customer", back_populates="bills")
+    supply = relationship("Supply")
+    deferrals = relationship("Deferral", back_populates="bill", order_by="Deferral.id")
+    plans = relationship("InstallmentPlan", back_populates="bill", order_by="InstallmentPlan.id")
+
+
+class Deferral(Base):
+    __tablename__ = "deferrals"
+
+    id = Column(Integer, primary_key=True)
+    bill_id = Column(String(20), ForeignKey("bills.id"), nullable=False, index=True)
+    previous_due_date = Column(Date, nullable=False)
+    new_due_date = Column(Date, nullable=False)
+    created_on = Column(Date, nullable=False)
+
+    bill = relationship("Bill", back_populates="deferrals")
+
+
+class InstallmentPlan(Base):
+    __tablename__ = "installment_plans"
+
+    id = Column(Integer, primary_key=True)
+    bill_id = Column(String(20), ForeignKey("bills.id"), nullable=False, index=True)
+    scheme_id = Column(String(40), nullable=False)
+    created_on = Column(Date, nullable=False)
+
+    bill = relationship("Bill", back_populates="plans")
+    installments = relationship("PlanInstallment", order_by="PlanInstallment.number")
+
+
+class PlanInstallment(Base):
+    __tablename__ = "plan_installments"
+
+    plan_id = Column(Integer, ForeignKey("installment_plans.id"), primary_key=True)
+    number = Column(Integer, primary_key=True)
+    due_date = Column(Date, nullable=False)
+    amount_cents = Column(Integer, nullable=False)
+    interest_cents = Column(Integer, nullable=False, default=0)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with an Idempotency-Key, replayed to every retry."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("key", "scope"),)
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(100), nullable=False)
+    scope = Column(String(200), nullable=False)  # method and path: a key is per endpoint
+    request_hash = Column(String(64), nullable=False)
+    status_code = Column(Integer, nullable=False)
+    body = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class VerificationFailure(Base):
+    """Failed identity checks, counted per customer code to refuse guessing (429)."""
+
+    __tablename__ = "verification_failures"
+
+    id = Column(Integer, primary_key=True)
+    customer_code = Column(String(16), nullable=False, index=True)
+    at = Column(DateTime, nullable=False)
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False)
+    address = Column(String(200), nullable=False)
+    city = Column(String(80), nullable=False, index=True)
+    province = Column(String(80), nullable=False, index=True)
+    province_code = Column(String(2), nullable=False)
+    lat = Column(Float, nullable=False)
+    lon = Column(Float, nullable=False)
+    phone = Column(String(30), nullable=True)
+    services = Column(JSON, nullable=False, default=list)
+    # {"mon": [["08:30", "13:00"], ["14:30", "17:30"]], ..., "sun": []}
+    opening_hours = Column(JSON, nullable=False, default=dict)
+    sample = Column(Boolean, nullable=False, default=True)
+    notes = Column(Text, nullable=True)
+
+
+class SeedRun(Base):
+    """When the demo data was (re)seeded: demo bills are relative to that business day."""
+
+    __tablename__ = "seed_runs"
+
+    id = Column(Integer, primary_key=True)
+    business_date = Column(Date, nullable=False)
+    at = Column(DateTime, nullable=False)

@@ -1,0 +1,205 @@
+"""Demo data of the embedded billing database, relative to the business day.
+
+The contract's three demo customers (and a few more for the other cases) get bills dated
+from today: Mario Rossi's bill is always due in 5 days, Laura Bianchi's always 12 days
+overdue. When the business day changes, the demo customers are seeded again (their demo
+deferrals and plans go with them); other data is left alone.
+
+The store list is SAMPLE DATA (which towns host a store is not verified); replace it with
+the operator's list: `python -m bot.billing.seed --stores stores.csv` (format: stores.csv
+next to this file).
+
+    python -m bot.billing.seed [--force] [--stores FILE.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot import clock
+from bot.billing.db import make_engine, session_factory, upgrade_schema
+from bot.billing.models import (
+    Bill,
+    Customer,
+    Deferral,
+    IdempotencyRecord,
+    InstallmentPlan,
+    PlanInstallment,
+    SeedRun,
+    Store,
+    Supply,
+    VerificationFailure,
+)
+
+SAMPLE_STORES = Path(__file__).with_name("stores.csv")
+
+
+@dataclass(frozen=True)
+class DemoBill:
+    supply: str            # luce | gas
+    amount_cents: int
+    due_in_days: int       # relative to the business day; negative = overdue
+    status: str = "open"
+    kind: str = "regular"
+    average_previous_cents: Optional[int] = None
+    estimated_bills_since_adjustment: int = 0
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    code: str
+    name: str
+    fiscal_code: str
+    phone: str
+    supplies: Tuple[Tuple[str, str], ...]   # (kind, POD/PDR)
+    bills: Tuple[DemoBill, ...]
+    good_payer: bool = True
+
+
+# The first three are fixed by the contract (../shared/design/contracts.md).
+DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
+    DemoCustomer("100001", "Mario Rossi", "RSSMRA80A01H501U", "+393331234567",
+                 (("luce", "IT001E12345678"),),
+                 (DemoBill("luce", 18_240, 5),
+                  DemoBill("luce", 15_610, -55, status="paid"),
+                  DemoBill("luce", 17_125, -115, status="paid"))),
+    DemoCustomer("100002", "Laura Bianchi", "BNCLRA85M41D612D", "+393471112233",
+                 (("gas", "00881234567890"),),
+                 (DemoBill("gas", 82_000, -12),
+                  DemoBill("gas", 41_230, -72, status="paid")),
+                 good_payer=False),
+    DemoCustomer("100003", "Giuseppe Verdi", "VRDGPP70C15G702S", "+393209876543",
+                 (("luce", "IT001E87654321"), ("gas", "00881234500001")),
+                 (DemoBill("luce", 9_870, -20, status="paid"),
+                  DemoBill("gas", 21_450, -22, status="paid"))),
+    # An adjustment bill (conguaglio) over 150 % of the previous estimates: ARERA's right.
+    DemoCustomer("100004", "Anna Ferrari", "FRRNNA75D45G999S", "+393351230004",
+                 (("luce", "IT002E11112222"),),
+                 (DemoBill("luce", 12_300, 8, kind="adjustment", average_previous_cents=6_100,
+                           estimated_bills_since_adjustment=3),)),
+    # A bill in an arrears procedure: neither deferral nor installments by the bot.
+    DemoCustomer("100005", "Marco Esposito", "SPSMRC68H12F839Z", "+393351230005",
+                 (("gas", "00881234500005"),),
+                 (DemoBill("gas", 64_050, -45, status="arrears"),), good_payer=False),
+    # A small bill: deferral yes, installments no (under EUR 150).
+    DemoCustomer("100006", "Francesca Romano", "RMNFNC90T52A390Z", "+393351230006",
+                 (("luce", "IT003E33334444"),),
+                 (DemoBill("luce", 9_000, 10),)),
+    # Two open bills: the bot asks which one.
+    DemoCustomer("100007", "Luca Ricci", "RCCLCU82B10L219I", "+393351230007",
+                 (("luce", "IT001E55556666"), ("gas", "00881234500007")),
+                 (DemoBill("luce", 24_580, 7), DemoBill("gas", 136_000, 15))),
+)
+
+
+def _seed_customers(session: Session, today: date) -> None:
+    codes = [c.code for c in DEMO_CUSTOMERS]
+    bill_ids = select(Bill.id).where(Bill.customer_code.in_(codes))
+    plan_ids = select(InstallmentPlan.id).where(InstallmentPlan.bill_id.in_(bill_ids))
+    statements = [
+        delete(PlanInstallment).where(PlanInstallment.plan_id.in_(plan_ids)),
+        delete(InstallmentPlan).where(InstallmentPlan.bill_id.in_(bill_ids)),
+        delete(Deferral).where(Deferral.bill_id.in_(bill_ids)),
+        delete(Bill).where(Bill.customer_code.in_(codes)),
+        delete(Supply).where(Supply.customer_code.in_(codes)),
+        delete(VerificationFailure).where(VerificationFailure.customer_code.in_(codes)),
+        delete(Customer).where(Customer.code.in_(codes)),
+        # demo retries must not replay answers about bills that no longer exist
+        delete(IdempotencyRecord),
+    ]
+    for statement in statements:
+        session.execute(statement.execution_options(synchronize_session=False))
+    session.flush()
+
+    for demo in DEMO_CUSTOMERS:
+        session.add(Customer(code=demo.code, name=demo.name, fiscal_code=demo.fiscal_code,
+                             phone_e164=demo.phone, good_payer=demo.good_payer))
+        supplies: Dict[str, Supply] = {}
+        for kind, point in demo.supplies:
+            supplies[kind] = Supply(customer_code=demo.code, kind=kind, point_id=point)
+            session.add(supplies[kind])
+        session.flush()
+        for number, bill in enumerate(demo.bills, start=1):
+            due = today + timedelta(days=bill.due_in_days)
+            session.add(Bill(
+                id=f"F{demo.code}-{number:02d}",
+                customer_code=demo.code,
+                supply_id=supplies[bill.supply].id,
+                issue_date=due - timedelta(days=20),
+                due_date=due,
+                original_due_date=due,
+                amount_cents=bill.amount_cents,
+                status=bill.status,
+                paid_on=due - timedelta(days=2) if bill.status == "paid" else None,
+                kind=bill.kind,
+                average_previous_cents=bill.average_previous_cents,
+                estimated_bills_since_adjustment=bill.estimated_bills_since_adjustment,
+            ))
+
+
+def _hours(cell: str) -> List[List[str]]:
+    """'08:30-13:00,14:30-17:30' -> [['08:30', '13:00'], ['14:30', '17:30']]; '' -> closed."""
+    return [part.strip().split("-") for part in cell.split(",") if part.strip()]
+
+
+def load_stores_csv(path: Path) -> List[Store]:
+    """Stores from a CSV file (header: name,address,city,province,province_code,lat,lon,phone,
+    services,mon,tue,wed,thu,fri,sat,sun,sample); services separated by ';'."""
+    stores = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            stores.append(Store(
+                name=row["name"], address=row["address"], city=row["city"], province=row["province"],
+                province_code=row["province_code"], lat=float(row["lat"]), lon=float(row["lon"]),
+                phone=row.get("phone") or None,
+                services=[s.strip() for s in row.get("services", "").split(";") if s.strip()],
+                opening_hours={day: _hours(row.get(day, "")) for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                sample=row.get("sample", "true").strip().lower() in ("1", "true", "yes", "si", "sì"),
+            ))
+    return stores
+
+
+def replace_stores(session: Session, path: Path) -> int:
+    stores = load_stores_csv(path)
+    session.execute(delete(Store))
+    session.add_all(stores)
+    return len(stores)
+
+
+def seed(url: Optional[str] = None, force: bool = False, stores_csv: Optional[Path] = None) -> str:
+    """Seed what is missing or stale; returns what was done."""
+    upgrade_schema(url)
+    factory = session_factory(make_engine(url))
+    today = clock.today()
+    done = []
+    with factory() as session, session.begin():
+        last = session.execute(select(SeedRun).order_by(SeedRun.id.desc()).limit(1)).scalar_one_or_none()
+        if force or last is None or last.business_date != today:
+            _seed_customers(session, today)
+            session.add(SeedRun(business_date=today, at=datetime.now(timezone.utc).replace(tzinfo=None)))
+            done.append(f"demo customers seeded for {today.isoformat()}")
+        if stores_csv is not None:
+            done.append(f"{replace_stores(session, stores_csv)} stores imported from {stores_csv}")
+        elif session.execute(select(Store.id).limit(1)).first() is None:
+            done.append(f"{replace_stores(session, SAMPLE_STORES)} sample stores loaded")
+    return "; ".join(done) or "billing data up to date"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--force", action="store_true", help="reseed the demo customers even if seeded today")
+    parser.add_argument("--stores", type=Path, help="replace the store list with this CSV file")
+    args = parser.parse_args()
+    print(seed(force=args.force, stores_csv=args.stores))
+
+
+if __name__ == "__main__":
+    main()
