@@ -76,6 +76,7 @@ class Settings(BaseSettings):
             "ACTION_PORT": str(self.action_port),
             "ACTION_SERVER_URL": self.action_server_url,
             "TRACKER_STORE_URL": self.tracker_store_url,
+            "BILLING_URL": self.billing_base_url,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
 

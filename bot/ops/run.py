@@ -17,7 +17,13 @@ from typing import Dict
 
 from honcho.manager import Manager
 
-from bot.ops.services import action_server_command, rasa_server_command, service_environment
+from bot.billing.seed import seed
+from bot.ops.services import (
+    action_server_command,
+    billing_server_command,
+    rasa_server_command,
+    service_environment,
+)
 from bot.ops.train import ensure_model
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -41,6 +47,7 @@ def _announce_when_ready(settings: Settings, api_token: str, token_generated: bo
     host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else settings.bind_host
     rasa_url = f"http://{host}:{settings.rasa_port}"
     checks: Dict[str, str] = {
+        "billing backend": f"http://127.0.0.1:{settings.billing_port}/health",
         "action server": f"http://127.0.0.1:{settings.action_port}/health",
         "Rasa server": f"{rasa_url}/",
     }
@@ -61,6 +68,7 @@ def _announce_when_ready(settings: Settings, api_token: str, token_generated: bo
         f"  try it       : {curl}\n"
         f"  Rasa HTTP API: {rasa_url}  (token: {api_token}{token_note})\n"
         f"  action server: http://127.0.0.1:{settings.action_port}\n"
+        f"  billing API  : http://{host}:{settings.billing_port}/docs  (OpenAPI: /openapi.json)\n"
         "  Ctrl-C stops everything.\n"
         "==================================================================\n",
         flush=True,
@@ -74,9 +82,14 @@ def main() -> int:
 
     api_token = settings.rasa_api_token or secrets.token_urlsafe(24)
     env = service_environment(settings)
+    # Secrets shared by the backend and the action server for this run, unless configured.
+    env.setdefault("BILLING_API_TOKEN", settings.billing_api_token or secrets.token_urlsafe(24))
+    env.setdefault("BILLING_TOKEN_SECRET", settings.billing_token_secret or secrets.token_urlsafe(32))
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    logging.info(seed())
 
     manager = Manager()
+    manager.add_process("billing", shlex.join(billing_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
     manager.add_process("actions", shlex.join(action_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
     manager.add_process("rasa", shlex.join(rasa_server_command(settings, model, api_token)), env=env, cwd=str(PROJECT_ROOT))
 

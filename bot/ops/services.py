@@ -27,6 +27,15 @@ def service_environment(settings: Settings, base: Optional[Mapping[str, str]] = 
     return env
 
 
+def billing_server_command(settings: Settings) -> List[str]:
+    # No access log: URLs carry customer codes and phone numbers. No websockets: none served.
+    return [
+        str(BIN / "uvicorn"), "--factory", "bot.billing.api:create_app",
+        "--host", settings.bind_host, "--port", str(settings.billing_port),
+        "--ws", "none", "--no-access-log",
+    ]
+
+
 def action_server_command(settings: Settings) -> List[str]:
     return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(settings.action_port)]
 

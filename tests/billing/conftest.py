@@ -1,0 +1,105 @@
+"""The billing backend started for real (uvicorn on a free loopback port, SQLite in tmp)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+import pytest
+import requests
+
+from bot.ops.services import billing_server_command, service_environment
+from bot.settings import PROJECT_ROOT, Settings
+from tests.conftest import free_port
+
+BUSINESS_DATE = "2026-11-26"
+
+
+@dataclass
+class Backend:
+    url: str
+    token: str
+    process: subprocess.Popen
+    env: Dict[str, str]
+
+    def headers(self, customer_token: Optional[str] = None, **extra: str) -> Dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}", **extra}
+        if customer_token:
+            headers["X-Customer-Token"] = customer_token
+        return headers
+
+    def get(self, path: str, customer_token: Optional[str] = None, **params) -> requests.Response:
+        return requests.get(self.url + path, headers=self.headers(customer_token), params=params, timeout=10)
+
+    def post(self, path: str, body: dict, customer_token: Optional[str] = None, key: Optional[str] = None) -> requests.Response:
+        extra = {"Idempotency-Key": key} if key else {}
+        return requests.post(self.url + path, json=body, headers=self.headers(customer_token, **extra), timeout=10)
+
+    def verify(self, code: str = "100001", fiscal_code: str = "RSSMRA80A01H501U") -> str:
+        response = self.post("/v1/identity/verify", {"customer_code": code, "fiscal_code": fiscal_code})
+        assert response.status_code == 200, response.text
+        return response.json()["customer_token"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: str) -> Backend:
+    """Seed a fresh SQLite database and start the backend on it, as `make run` does."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        BILLING_PORT=str(port),
+        BILLING_DATABASE_URL=f"sqlite:///{tmp / 'billing.db'}",
+        BILLING_API_TOKEN="service-token-for-tests",
+        BILLING_TOKEN_SECRET="customer-token-secret-for-tests",
+        BUSINESS_DATE=business_date,
+        **overrides,
+    )
+    env = service_environment(Settings(_env_file=None), env)
+    subprocess.run([sys.executable, "-m", "bot.billing.seed"],
+                   cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    settings = Settings(_env_file=None, billing_port=port)
+    log = open(tmp / "billing.log", "wb")
+    process = subprocess.Popen(billing_server_command(settings), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError((tmp / "billing.log").read_text())
+        try:
+            if requests.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("billing backend did not start:\n" + (tmp / "billing.log").read_text())
+        time.sleep(0.3)
+    return Backend(url=url, token=env["BILLING_API_TOKEN"], process=process, env=env)
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    """A backend of its own, for tests that change the demo data."""
+    running = start_backend(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_backend(tmp_path_factory) -> Iterator[Backend]:
+    """One backend for a module's read-only tests."""
+    running = start_backend(tmp_path_factory.mktemp("billing"))
+    try:
+        yield running
+    finally:
+        running.stop()
