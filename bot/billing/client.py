@@ -1,0 +1,156 @@
+"""The one client of the billing backend, used by every action.
+
+`requests` with connect and read timeouts on every call; retries with backoff only for calls
+that are safe to repeat (GETs, and POSTs carrying an Idempotency-Key); errors become
+`BillingError` values with a code, which the actions turn into Italian sentences. The calls
+block, so actions run them off the event loop with `await run_blocking(...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Dict, Optional, TypeVar
+
+import requests
+
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class BillingError(Exception):
+    """The backend answered with an error (`code` from its JSON body) or could not be reached."""
+
+    def __init__(self, code: str, message: str = "", status: Optional[int] = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code, self.message, self.status = code, message, status
+
+
+class BillingUnavailable(BillingError):
+    """Timeout, connection refused, or a 5xx: nothing the customer did wrong."""
+
+
+@dataclass
+class BillingClient:
+    base_url: str
+    token: str
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    retries: int = 2
+    backoff: float = 0.3
+
+    @classmethod
+    def from_settings(cls, settings: Optional[Settings] = None) -> "BillingClient":
+        settings = settings or get_settings()
+        return cls(base_url=settings.billing_base_url.rstrip("/"), token=settings.billing_api_token)
+
+    def __post_init__(self) -> None:
+        self._session = requests.Session()
+
+    # ------------------------------------------------------------------ transport
+    def _request(
+        self, method: str, path: str, *, customer_token: Optional[str] = None, params: Optional[Dict[str, Any]] = None,
+        json: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if customer_token:
+            headers["X-Customer-Token"] = customer_token
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        repeatable = method == "GET" or idempotency_key is not None
+        attempts = 1 + (self.retries if repeatable else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._session.request(
+                    method, self.base_url + path, headers=headers, params=params, json=json,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                )
+            except requests.RequestException as exc:
+                failure: BillingError = BillingUnavailable("unavailable", type(exc).__name__)
+            else:
+                if response.status_code < 400:
+                    return response.json()
+                failure = self._error_from(response)
+                if not isinstance(failure, BillingUnavailable):
+                    raise failure
+            if attempt < attempts:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+        logger.warning("billing backend unavailable: %s %s (%s)", method, path.split("/")[1:3], failure.code)
+        raise failure
+
+    @staticmethod
+    def _error_from(response: requests.Response) -> BillingError:
+        try:
+            error = response.json().get("error", {})
+        except ValueError:
+            error = {}
+        code = error.get("code") or f"http_{response.status_code}"
+        if response.status_code >= 500:
+            return BillingUnavailable(code, error.get("message", ""), response.status_code)
+        return BillingError(code, error.get("message", ""), response.status_code)
+
+    # ------------------------------------------------------------------ API
+    def verify(self, customer_code: str, fiscal_code: str) -> Dict[str, Any]:
+        # Not retried: a failed attempt counts towards the backend's limit.
+        return self._request("POST", "/v1/identity/verify",
+                             json={"customer_code": customer_code, "fiscal_code": fiscal_code})
+
+    def customer_by_phone(self, e164: str) -> Optional[str]:
+        try:
+            return self._request("GET", f"/v1/customers/by-phone/{e164}")["customer_code"]
+        except BillingError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def bills(self, customer_code: str, customer_token: str, status: str = "open") -> list:
+        return self._request("GET", f"/v1/customers/{customer_code}/bills", customer_token=customer_token,
+                             params={"status": status})["bills"]
+
+    def deferral_options(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+        return self._request("GET", f"/v1/bills/{bill_id}/deferral-options", customer_token=customer_token)
+
+    def create_deferral(self, bill_id: str, customer_token: str, new_due_date: date, idempotency_key: str) -> Dict[str, Any]:
+        return self._request("POST", f"/v1/bills/{bill_id}/deferrals", customer_token=customer_token,
+                             json={"new_due_date": new_due_date.isoformat()}, idempotency_key=idempotency_key)
+
+    def installment_options(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+        return self._request("GET", f"/v1/bills/{bill_id}/installment-options", customer_token=customer_token)
+
+    def create_plan(self, bill_id: str, customer_token: str, installments: int, idempotency_key: str) -> Dict[str, Any]:
+        return self._request("POST", f"/v1/bills/{bill_id}/installment-plans", customer_token=customer_token,
+                             json={"installments": installments}, idempotency_key=idempotency_key)
+
+    def plans(self, customer_code: str, customer_token: str) -> list:
+        return self._request("GET", f"/v1/customers/{customer_code}/installment-plans",
+                             customer_token=customer_token)["plans"]
+
+    def late_interest(self, bill_id: str, customer_token: str, paid_on: date) -> Dict[str, Any]:
+        return self._request("GET", f"/v1/bills/{bill_id}/late-interest", customer_token=customer_token,
+                             params={"paid_on": paid_on.isoformat()})
+
+    def bonus_sociale_rules(self, on: Optional[date] = None) -> Dict[str, Any]:
+        return self._request("GET", "/v1/bonus-sociale/rules", params={"on": on.isoformat()} if on else None)
+
+    def stores(self, city: Optional[str] = None, province: Optional[str] = None,
+               lat: Optional[float] = None, lon: Optional[float] = None, limit: int = 3) -> list:
+        params = {k: v for k, v in {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit}.items()
+                  if v is not None}
+        return self._request("GET", "/v1/stores", params=params)["stores"]
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+async def run_blocking(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking client call in a worker thread, so one slow backend call does not stall
+    every conversation the action server is handling."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args, **kwargs))

@@ -1,0 +1,52 @@
+"""Italian date expressions relative to the business day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.dates import parse_italian_date, parse_number
+
+TODAY = date(2026, 11, 26)  # a Thursday
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("entro il 30", date(2026, 11, 30)),
+    ("il 10", date(2026, 12, 10)),
+    ("fine mese", date(2026, 11, 30)),
+    ("a fine mese prossimo", date(2026, 12, 31)),
+    ("fine dicembre", date(2026, 12, 31)),
+    ("tra due settimane", date(2026, 12, 10)),
+    ("fra 10 giorni", date(2026, 12, 6)),
+    ("tra un mese", date(2026, 12, 26)),
+    ("il 15 dicembre", date(2026, 12, 15)),
+    ("15 gennaio", date(2027, 1, 15)),
+    ("20/12", date(2026, 12, 20)),
+    ("05/01/2027", date(2027, 1, 5)),
+    ("2026-12-24", date(2026, 12, 24)),
+    ("lunedì prossimo", date(2026, 11, 30)),
+    ("giovedi", date(2026, 12, 3)),
+    ("domani", date(2026, 11, 27)),
+    ("oggi", TODAY),
+])
+def test_expressions(text, expected):
+    assert parse_italian_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["boh", "quando posso", "31/02", "il 45"])
+def test_no_date(text):
+    assert parse_italian_date(text, TODAY) is None
+
+
+@given(today=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)), day=st.integers(1, 31))
+def test_day_of_month_is_never_in_the_past(today, day):
+    found = parse_italian_date(f"entro il {day}", today)
+    assert found is None or (found >= today and found.day == day and found - today < timedelta(days=93))
+
+
+@pytest.mark.parametrize("text, number", [("3", 3), ("in tre rate", 3), ("facciamo 6", 6), ("sette", 7), ("boh", None)])
+def test_numbers(text, number):
+    assert parse_number(text) == number
