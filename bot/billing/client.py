@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import time
 import uuid
@@ -146,8 +147,12 @@ class BillingClient:
         return self._request("GET", "/v1/stores", params=params)["stores"]
 
 
-def new_idempotency_key() -> str:
-    return str(uuid.uuid4())
+def new_idempotency_key(*parts: str) -> str:
+    """A key derived from what makes a request unique (conversation, bill, choice): the same
+    confirmation sent twice, or an action retried after a timeout, reuses it."""
+    if not parts:
+        return str(uuid.uuid4())
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
 async def run_blocking(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -1,0 +1,93 @@
+"""Bills: which bill the customer means, and the status of their bills."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import bill_label, billing, customer_token, euros
+from bot.billing.client import run_blocking
+from bot.dates import parse_number
+
+ORDINALS = {"prima": 1, "primo": 1, "seconda": 2, "secondo": 2, "terza": 3, "terzo": 3, "ultima": -1, "ultimo": -1}
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def match_bill(text: str, bills: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The bill a customer points at: by id, position, supply (luce/gas) or amount."""
+    plain = _plain(text)
+    for bill in bills:
+        if bill["id"].lower() in plain:
+            return bill
+    for word, position in ORDINALS.items():
+        if re.search(rf"\b{word}\b", plain) and abs(position) <= len(bills):
+            return bills[position - 1] if position > 0 else bills[-1]
+    by_supply = [b for b in bills if re.search(rf"\b{b['supply']}\b", plain)]
+    if not by_supply and re.search(r"\b(corrente|elettric\w*|energia)\b", plain):
+        by_supply = [b for b in bills if b["supply"] == "luce"]
+    if not by_supply and re.search(r"\bmetano\b", plain):
+        by_supply = [b for b in bills if b["supply"] == "gas"]
+    if len(by_supply) == 1:
+        return by_supply[0]
+    amount = re.search(r"(\d+)(?:[.,](\d{1,2}))?", plain)
+    if amount:
+        cents = int(amount.group(1)) * 100 + int((amount.group(2) or "0").ljust(2, "0"))
+        close = [b for b in bills if abs(b["amount_cents"] - cents) < 100]
+        if len(close) == 1:
+            return close[0]
+    number = parse_number(plain)
+    if number is not None and 1 <= number <= len(bills) and len(plain.split()) <= 3:
+        return bills[number - 1]
+    return None
+
+
+async def open_bills(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The verified customer's open bills (raises BillingError)."""
+    return await run_blocking(billing().bills, tracker.get_slot("customer_code"), customer_token(tracker), "open")
+
+
+class ActionAskBillId(Action):
+    """Several open bills: ask which one, with a button each."""
+
+    def name(self) -> Text:
+        return "action_ask_bill_id"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        bills = await open_bills(tracker)
+        dispatcher.utter_message(
+            text="Risultano più bollette da pagare. Per quale vuole procedere?",
+            buttons=[
+                {"title": f"{b['supply'].capitalize()} {euros(b['amount_cents'])}",
+                 "payload": '/inform{"bill_id": "%s"}' % b["id"]}
+                for b in bills
+            ],
+        )
+        return []
+
+
+def describe_open_bills(bills: List[Dict[str, Any]], name: Optional[str]) -> str:
+    greeting = f"{name.split()[0]}, " if name else ""
+    if not bills:
+        return f"{greeting}non risultano bollette da pagare: è tutto in regola."
+    lines = []
+    for bill in bills:
+        line = f"• {bill_label(bill)}"
+        if bill["status"] == "arrears":
+            line += " (è in corso un sollecito)"
+        elif bill["has_installment_plan"]:
+            line += " (rateizzata)"
+        elif bill["deferred"]:
+            line += " (scadenza già prorogata)"
+        lines.append(line)
+    total = sum(b["amount_cents"] for b in bills)
+    head = f"{greeting}risultano da pagare {len(bills)} bollette per un totale di {euros(total)}:" if len(bills) > 1 \
+        else f"{greeting}risulta da pagare una bolletta:"
+    return head + "\n" + "\n".join(lines)

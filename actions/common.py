@@ -1,0 +1,68 @@
+"""What the customer-flow actions share: the billing client, slot names, Italian phrasing."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.billing.client import BillingClient
+from bot.rules.engine import euros, italian_date  # noqa: F401  (re-exported for the actions)
+from bot.settings import get_settings
+
+# Slots of one request (bill, choice, confirmation, outcome): cleared when the request ends.
+FLOW_SLOTS = ("bill_id", "installment_count", "new_due_date", "payment_date", "confirmed", "flow_outcome", "flow_reason")
+# Slots of the verified identity: kept for the conversation session only.
+IDENTITY_SLOTS = ("customer_code", "fiscal_code", "customer_verified", "customer_token", "customer_name", "identity_attempts")
+
+SUPPLY_NAMES = {"luce": "luce", "gas": "gas"}
+
+
+@functools.lru_cache(maxsize=1)
+def billing() -> BillingClient:
+    """The action server's one billing client (a pooled HTTP session)."""
+    return BillingClient.from_settings()
+
+
+def reset(slots) -> List[Dict[Text, Any]]:
+    return [SlotSet(name, None) for name in slots]
+
+
+def customer_token(tracker: Tracker) -> Optional[str]:
+    return tracker.get_slot("customer_token")
+
+
+def bill_label(bill: Dict[str, Any]) -> str:
+    """'bolletta luce di 182,40 € in scadenza il 1 dicembre 2026'"""
+    from datetime import date
+
+    due = date.fromisoformat(bill["due_date"])
+    return f"bolletta {SUPPLY_NAMES.get(bill['supply'], bill['supply'])} di {euros(bill['amount_cents'])} con scadenza il {italian_date(due)}"
+
+
+def offer_human(dispatcher: CollectingDispatcher, reason: str) -> List[Dict[Text, Any]]:
+    """Explain, then offer a person (a plain "sì" accepts: handoff_offered)."""
+    dispatcher.utter_message(
+        text=f"{reason} Un operatore può aiutarLa. Vuole che La metta in contatto?",
+        buttons=[
+            {"title": "Sì, un operatore", "payload": "/affirm"},
+            {"title": "No, grazie", "payload": "/deny"},
+        ],
+    )
+    return [SlotSet("handoff_offered", True)]
+
+
+def apologise_backend_down(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
+    settings = get_settings()
+    dispatcher.utter_message(
+        text=(
+            "Mi scusi, in questo momento non riesco a consultare i dati delle bollette per un problema "
+            "tecnico. La richiesta non è andata persa: può riprovare tra qualche minuto oppure "
+            f"parlare con un operatore al numero verde {settings.call_centre_number}, {settings.call_centre_hours}."
+        ),
+        buttons=[{"title": "Parlare con un operatore", "payload": "/request_human"}],
+    )
+    return []

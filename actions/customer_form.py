@@ -1,0 +1,222 @@
+"""The customer form: one form for the requests that need a verified customer.
+
+`service` (set from the intent: check_bills, request_deferral, request_installments,
+ask_late_interest) decides which slots the form asks for after identity. Outcomes that end a
+request early (identity failed, not eligible, backend down, no open bills) are recorded in
+`flow_outcome`; the form then has nothing left to ask and `action_submit_customer_form`
+explains and, where it cannot help, offers a human. Changing one's mind mid-form is
+`action_switch_service`; "no" / "annulla" is `action_cancel_flow`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.bills import describe_open_bills, match_bill, open_bills
+from actions.common import (
+    FLOW_SLOTS,
+    IDENTITY_SLOTS,
+    apologise_backend_down,
+    bill_label,
+    billing,
+    customer_token,
+    offer_human,
+    reset,
+)
+from actions.deferral import DeferralValidation, create_deferral, deferral_summary
+from actions.identity import IdentityValidation
+from actions.installments import InstallmentsValidation, create_plan, installments_summary
+from actions.interest import InterestValidation, quote_interest
+from bot.billing.client import BillingError, BillingUnavailable, run_blocking
+from bot.settings import get_settings
+
+SERVICE_SLOTS: Dict[str, List[str]] = {
+    "bills": [],
+    "deferral": ["bill_id", "new_due_date", "confirmed"],
+    "installments": ["bill_id", "installment_count", "confirmed"],
+    "interest": ["bill_id", "payment_date"],
+}
+SERVICE_NAMES = {
+    "bills": "lo stato delle bollette",
+    "deferral": "lo spostamento della scadenza",
+    "installments": "la rateizzazione",
+    "interest": "il calcolo degli interessi di mora",
+}
+
+
+class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsValidation, InterestValidation,
+                           FormValidationAction):
+    def name(self) -> Text:
+        return "validate_customer_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        if tracker.get_slot("flow_outcome"):
+            return []
+        slots = [] if tracker.get_slot("customer_verified") else ["customer_code", "fiscal_code"]
+        return slots + SERVICE_SLOTS.get(tracker.get_slot("service") or "bills", [])
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        try:
+            events = await super().run(dispatcher, tracker, domain)
+            # super().run has applied its slots to `tracker`: check the bill with them.
+            changed = any(e.get("event") == "slot" and e.get("name") == "bill_id" for e in events)
+            extra = await self._check_bill(dispatcher, tracker, changed)
+        except BillingUnavailable:
+            extra = [SlotSet("flow_outcome", "backend_down")]
+        if not extra:
+            return events
+        # The check decided something (bill picked, or the request ends): ask anew.
+        events = [e for e in events if not (e.get("event") == "slot" and e.get("name") == "requested_slot")]
+        tracker.add_slots(extra)
+        next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + extra + ([next_slot] if next_slot else [])
+
+    async def _check_bill(self, dispatcher: CollectingDispatcher, tracker: Tracker, changed: bool) -> List[Dict[Text, Any]]:
+        """Once identified: pick the bill when there is only one; check the service applies to it."""
+        service = tracker.get_slot("service") or "bills"
+        bill_id = tracker.get_slot("bill_id")
+        if (not tracker.get_slot("customer_verified") or tracker.get_slot("flow_outcome")
+                or "bill_id" not in SERVICE_SLOTS[service] or (bill_id and not changed)):
+            return []
+        events: List[Dict[Text, Any]] = []
+        if bill_id is None:
+            bills = await open_bills(tracker)
+            if not bills:
+                return [SlotSet("flow_outcome", "no_open_bills")]
+            if len(bills) > 1:
+                return []
+            bill_id = bills[0]["id"]
+            dispatcher.utter_message(text=f"Risulta una {bill_label(bills[0])}.")
+            events.append(SlotSet("bill_id", bill_id))
+        token = customer_token(tracker)
+        if service == "deferral":
+            check = await run_blocking(billing().deferral_options, bill_id, token)
+        elif service == "installments":
+            check = await run_blocking(billing().installment_options, bill_id, token)
+        else:
+            return events
+        if not check["eligible"]:
+            events += [SlotSet("flow_outcome", "not_eligible"), SlotSet("flow_reason", check["reason"]["message"])]
+        return events
+
+    async def validate_bill_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
+        bills = await open_bills(tracker)
+        bill = match_bill(str(value or ""), bills)
+        if bill is None:
+            dispatcher.utter_message(text="Non ho capito a quale bolletta si riferisce: può scegliere uno dei pulsanti?")
+            return {"bill_id": None}
+        return {"bill_id": bill["id"]}
+
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
+        if value is False:
+            return {"confirmed": None, "flow_outcome": "cancelled"}
+        return {"confirmed": True}
+
+
+class ActionAskConfirmed(Action):
+    """The explicit confirmation before anything is created."""
+
+    def name(self) -> Text:
+        return "action_ask_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("service") == "deferral":
+            summary = deferral_summary(tracker)
+        else:
+            summary = await installments_summary(tracker)
+        dispatcher.utter_message(
+            text=f"Riepilogo: {summary} Confermo?",
+            buttons=[{"title": "Sì, confermo", "payload": "/affirm"}, {"title": "No, annulla", "payload": "/deny"}],
+        )
+        return []
+
+
+class ActionAskPaymentDate(Action):
+    def name(self) -> Text:
+        return "action_ask_payment_date"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text="In che giorno pensa di pagare? Per esempio «il 20 dicembre» o «tra due settimane».")
+        return []
+
+
+class ActionSubmitCustomerForm(Action):
+    """Do what was asked, or explain why not; then clear the request, keep the identity."""
+
+    def name(self) -> Text:
+        return "action_submit_customer_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        events = await self._outcome(dispatcher, tracker)
+        return events + reset(FLOW_SLOTS)
+
+    async def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        outcome: Optional[str] = tracker.get_slot("flow_outcome")
+        service = tracker.get_slot("service") or "bills"
+        if outcome == "identity_failed":
+            settings = get_settings()
+            dispatcher.utter_message(
+                text="Non sono riuscito a verificare la Sua identità e, per proteggere i Suoi dati, non posso "
+                     f"riprovare. Un operatore può aiutarLa al numero verde {settings.call_centre_number}, "
+                     f"{settings.call_centre_hours}."
+            )
+            return reset(IDENTITY_SLOTS)
+        if outcome == "backend_down":
+            return apologise_backend_down(dispatcher)
+        if outcome == "not_eligible":
+            return offer_human(dispatcher, tracker.get_slot("flow_reason") or "Questa richiesta non è possibile online.")
+        if outcome == "no_open_bills":
+            dispatcher.utter_message(text="Non risultano bollette da pagare: non c'è nulla da spostare o rateizzare.")
+            return []
+        if outcome == "cancelled":
+            dispatcher.utter_message(text="Va bene, non ho modificato nulla. Posso aiutarLa in altro?")
+            return []
+        try:
+            if service == "bills":
+                bills = await open_bills(tracker)
+                dispatcher.utter_message(text=describe_open_bills(bills, tracker.get_slot("customer_name")))
+            elif service == "deferral":
+                dispatcher.utter_message(text=await create_deferral(tracker))
+            elif service == "installments":
+                dispatcher.utter_message(text=await create_plan(tracker))
+            elif service == "interest":
+                dispatcher.utter_message(text=await quote_interest(tracker))
+        except BillingUnavailable:
+            return apologise_backend_down(dispatcher)
+        except BillingError as error:
+            return offer_human(dispatcher, error.message or "Non sono riuscito a completare la richiesta.")
+        return []
+
+
+class ActionSwitchService(Action):
+    """The customer asks for another of the form's services mid-way: keep the identity, start over."""
+
+    def name(self) -> Text:
+        return "action_switch_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        service = tracker.get_slot("service") or "bills"
+        dispatcher.utter_message(text=f"Va bene, passiamo a {SERVICE_NAMES[service]}.")
+        return reset(FLOW_SLOTS)
+
+
+class ActionCancelFlow(Action):
+    """"No" / "annulla" while the form asks for data: stop without creating anything."""
+
+    def name(self) -> Text:
+        return "action_cancel_flow"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text="Va bene, ho interrotto la richiesta senza modificare nulla. Posso aiutarLa in altro?")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset(FLOW_SLOTS)

@@ -1,0 +1,72 @@
+"""Deferral: propose the latest allowed date or take the customer's, confirm, create."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import billing, customer_token, italian_date
+from bot import clock
+from bot.billing.client import new_idempotency_key, run_blocking
+from bot.dates import parse_italian_date
+
+LATEST_WORDS = ("ultim", "massim", "piu tardi", "più tardi", "proposta", "va bene quella", "quella")
+
+
+async def deferral_window(tracker: Tracker) -> Dict[str, Any]:
+    return await run_blocking(billing().deferral_options, tracker.get_slot("bill_id"), customer_token(tracker))
+
+
+class DeferralValidation:
+    async def validate_new_due_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
+        window = await deferral_window(tracker)
+        earliest, latest = date.fromisoformat(window["earliest_date"]), date.fromisoformat(window["latest_date"])
+        text = str(value or "")
+        chosen = parse_italian_date(text, clock.today())
+        if chosen is None and (tracker.get_intent_of_latest_message() == "affirm" or any(w in text.lower() for w in LATEST_WORDS)):
+            chosen = latest
+        if chosen is None:
+            dispatcher.utter_message(text="Non ho capito la data. Può scriverla per esempio come «20 dicembre» o «20/12»?")
+            return {"new_due_date": None}
+        if not earliest <= chosen <= latest:
+            dispatcher.utter_message(
+                text=f"Posso spostare la scadenza tra il {italian_date(earliest)} e il {italian_date(latest)}; "
+                     f"il {italian_date(chosen)} è fuori da questo periodo. Quale data preferisce?"
+            )
+            return {"new_due_date": None}
+        return {"new_due_date": chosen.isoformat()}
+
+
+class ActionAskNewDueDate(Action):
+    def name(self) -> Text:
+        return "action_ask_new_due_date"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        window = await deferral_window(tracker)
+        latest = date.fromisoformat(window["latest_date"])
+        dispatcher.utter_message(
+            text=f"Posso spostare la scadenza fino al {italian_date(latest)}. Va bene questa data, o ne preferisce "
+                 "un'altra prima?",
+            buttons=[{"title": f"Sì, il {latest.day}/{latest.month}", "payload": "/affirm"}],
+        )
+        return []
+
+
+def deferral_summary(tracker: Tracker) -> str:
+    new_date = date.fromisoformat(tracker.get_slot("new_due_date"))
+    return f"sposto la scadenza della bolletta al {italian_date(new_date)}"
+
+
+async def create_deferral(tracker: Tracker) -> str:
+    new_date = date.fromisoformat(tracker.get_slot("new_due_date"))
+    # One key per conversation, bill and date: a repeated confirmation replays, never duplicates.
+    key = new_idempotency_key(tracker.sender_id, tracker.get_slot("bill_id"), "deferral", new_date.isoformat())
+    created = await run_blocking(billing().create_deferral, tracker.get_slot("bill_id"), customer_token(tracker), new_date, key)
+    return (f"Fatto: la nuova scadenza della bolletta è il {italian_date(date.fromisoformat(created['new_due_date']))} "
+            f"(prima era il {italian_date(date.fromisoformat(created['previous_due_date']))}). "
+            "Fino a quella data non si applicano interessi di mora.")

@@ -1,0 +1,29 @@
+"""Hardship: the measures in force today, then installments or a person."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import clock
+from bot.rules.engine import hardship_measures
+
+
+class ActionHardshipSupport(Action):
+    def name(self) -> Text:
+        return "action_hardship_support"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        measures = hardship_measures(clock.today())
+        dispatcher.utter_message(
+            text="Mi dispiace per la situazione. " + " ".join(measures)
+                 + " Vuole verificare subito se può pagare una bolletta a rate, o preferisce parlare con un operatore?",
+            buttons=[
+                {"title": "Pagare a rate", "payload": "/request_installments"},
+                {"title": "Bonus sociale", "payload": "/ask_bonus_sociale"},
+                {"title": "Parlare con un operatore", "payload": "/request_human"},
+            ],
+        )
+        return []

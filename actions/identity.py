@@ -1,0 +1,124 @@
+"""Identity: codice cliente and codice fiscale, checked with python-stdnum before the backend.
+
+A mistyped codice fiscale gets a specific hint; a wrong pair costs one of three attempts;
+after three, a person takes over. The codice fiscale never appears in clear in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.it import codicefiscale
+
+from actions.common import billing
+from bot.billing.client import BillingError, BillingUnavailable, run_blocking
+from bot.masking import mask_fiscal_code
+
+MAX_ATTEMPTS = 3
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def extract_customer_code(text: str) -> Optional[str]:
+    match = _CODE.search(re.sub(r"(?<=\d)[ .](?=\d)", "", text or ""))
+    return match.group(1) if match else None
+
+
+def extract_fiscal_code(text: str) -> str:
+    """The likeliest codice fiscale in a message: the longest alphanumeric run, spaces removed
+    inside it ("RSS MRA 80A01 H501U")."""
+    candidates = re.findall(r"[A-Za-z0-9]{11,}", re.sub(r"(?<=[A-Za-z0-9]) (?=[A-Za-z0-9])", "", text or ""))
+    if not candidates:
+        candidates = re.findall(r"[A-Za-z0-9]+", text or "")
+    return max(candidates, key=len).upper() if candidates else ""
+
+
+def fiscal_code_problem(value: str) -> Optional[str]:
+    """An Italian hint about what is wrong with a codice fiscale, or None if it is valid."""
+    try:
+        codicefiscale.validate(value)
+    except InvalidLength:
+        return (f"Il codice fiscale ha 16 caratteri, tra lettere e numeri; me ne ha scritti {len(value)}. "
+                "Può ricontrollarlo?")
+    except InvalidChecksum:
+        return ("Il codice fiscale che ha scritto non torna: l'ultima lettera, che fa da controllo, non "
+                "corrisponde alle altre. Forse c'è un carattere scambiato: può ricontrollarlo?")
+    except InvalidFormat:
+        return ("Il codice fiscale ha una forma precisa: 6 lettere, 2 numeri, 1 lettera, 2 numeri, "
+                "1 lettera, 3 numeri e 1 lettera finale (es. RSSMRA80A01H501U). Può ricontrollarlo?")
+    return None
+
+
+class IdentityValidation:
+    """validate_<slot> methods for the identity slots (mixed into the form validation)."""
+
+    async def validate_customer_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
+        code = extract_customer_code(str(value or ""))
+        if code is None:
+            dispatcher.utter_message(
+                text="Il codice cliente è un numero di 6 cifre: lo trova nella prima pagina della bolletta, "
+                     "in alto. Me lo può scrivere?"
+            )
+            return {"customer_code": None}
+        return {"customer_code": code}
+
+    async def validate_fiscal_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
+        fiscal_code = extract_fiscal_code(str(value or ""))
+        problem = fiscal_code_problem(fiscal_code)
+        if problem:
+            dispatcher.utter_message(text=problem)
+            return {"fiscal_code": None}
+        customer_code = tracker.get_slot("customer_code")
+        attempts = int(tracker.get_slot("identity_attempts") or 0)
+        try:
+            verified = await run_blocking(billing().verify, customer_code, fiscal_code)
+        except BillingUnavailable:
+            return {"fiscal_code": None, "flow_outcome": "backend_down"}
+        except BillingError as error:
+            attempts += 1
+            if error.status == 429 or attempts >= MAX_ATTEMPTS:
+                return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts,
+                        "flow_outcome": "identity_failed"}
+            dispatcher.utter_message(
+                text=(f"Il codice cliente {customer_code} e il codice fiscale {mask_fiscal_code(fiscal_code)} "
+                      "non corrispondono a una fornitura. Ricontrolliamo insieme: mi riscrive il codice cliente? "
+                      f"(tentativo {attempts} di {MAX_ATTEMPTS})")
+            )
+            return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts}
+        first_name = verified["name"].split()[0]
+        dispatcher.utter_message(text=f"Grazie {first_name}, ho verificato la Sua identità.")
+        return {
+            "fiscal_code": mask_fiscal_code(fiscal_code),
+            "customer_verified": True,
+            "customer_token": verified["customer_token"],
+            "customer_name": verified["name"],
+            "identity_attempts": 0,
+        }
+
+
+class ActionAskCustomerCode(Action):
+    def name(self) -> Text:
+        return "action_ask_customer_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(
+            text="Per prima cosa verifico la Sua identità. Mi scrive il codice cliente? È il numero di 6 cifre "
+                 "nella prima pagina della bolletta."
+        )
+        return []
+
+
+class ActionAskFiscalCode(Action):
+    def name(self) -> Text:
+        return "action_ask_fiscal_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text="Grazie. Ora mi scrive il codice fiscale dell'intestatario della fornitura?")
+        return []
