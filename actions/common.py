@@ -40,7 +40,7 @@ def bill_label(bill: Dict[str, Any]) -> str:
     from datetime import date
 
     due = date.fromisoformat(bill["due_date"])
-    return f"bolletta {SUPPLY_NAMES.get(bill['supply'], bill['supply'])} di {euros(bill['amount_cents'])} con scadenza il {italian_date(due)}"
+    return f"bolletta {SUPPLY_NAMES.get(bill['supply'], bill['supply'])} di {euros(bill['amount_cents'])} con scadenza {italian_date(due, 'il')}"
 
 
 def offer_human(dispatcher: CollectingDispatcher, reason: str) -> List[Dict[Text, Any]]:

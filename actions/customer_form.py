@@ -136,7 +136,7 @@ class ActionAskConfirmed(Action):
         else:
             summary = await installments_summary(tracker)
         dispatcher.utter_message(
-            text=f"Riepilogo: {summary} Confermo?",
+            text=f"Riepilogo: {summary.rstrip()}. Confermo?",
             buttons=[{"title": "Sì, confermo", "payload": "/affirm"}, {"title": "No, annulla", "payload": "/deny"}],
         )
         return []

@@ -35,8 +35,8 @@ class DeferralValidation:
             return {"new_due_date": None}
         if not earliest <= chosen <= latest:
             dispatcher.utter_message(
-                text=f"Posso spostare la scadenza tra il {italian_date(earliest)} e il {italian_date(latest)}; "
-                     f"il {italian_date(chosen)} è fuori da questo periodo. Quale data preferisce?"
+                text=f"Posso spostare la scadenza tra {italian_date(earliest, 'il')} e {italian_date(latest, 'il')}; "
+                     f"{italian_date(chosen, 'il')} è fuori da questo periodo. Quale data preferisce?"
             )
             return {"new_due_date": None}
         return {"new_due_date": chosen.isoformat()}
@@ -50,7 +50,7 @@ class ActionAskNewDueDate(Action):
         window = await deferral_window(tracker)
         latest = date.fromisoformat(window["latest_date"])
         dispatcher.utter_message(
-            text=f"Posso spostare la scadenza fino al {italian_date(latest)}. Va bene questa data, o ne preferisce "
+            text=f"Posso spostare la scadenza fino {italian_date(latest, 'al')}. Va bene questa data, o ne preferisce "
                  "un'altra prima?",
             buttons=[{"title": f"Sì, il {latest.day}/{latest.month}", "payload": "/affirm"}],
         )
@@ -59,7 +59,7 @@ class ActionAskNewDueDate(Action):
 
 def deferral_summary(tracker: Tracker) -> str:
     new_date = date.fromisoformat(tracker.get_slot("new_due_date"))
-    return f"sposto la scadenza della bolletta al {italian_date(new_date)}"
+    return f"sposto la scadenza della bolletta {italian_date(new_date, 'al')}"
 
 
 async def create_deferral(tracker: Tracker) -> str:
@@ -67,6 +67,6 @@ async def create_deferral(tracker: Tracker) -> str:
     # One key per conversation, bill and date: a repeated confirmation replays, never duplicates.
     key = new_idempotency_key(tracker.sender_id, tracker.get_slot("bill_id"), "deferral", new_date.isoformat())
     created = await run_blocking(billing().create_deferral, tracker.get_slot("bill_id"), customer_token(tracker), new_date, key)
-    return (f"Fatto: la nuova scadenza della bolletta è il {italian_date(date.fromisoformat(created['new_due_date']))} "
-            f"(prima era il {italian_date(date.fromisoformat(created['previous_due_date']))}). "
+    return (f"Fatto: la nuova scadenza della bolletta è {italian_date(date.fromisoformat(created['new_due_date']), 'il')} "
+            f"(prima era {italian_date(date.fromisoformat(created['previous_due_date']), 'il')}). "
             "Fino a quella data non si applicano interessi di mora.")

@@ -120,5 +120,5 @@ class ActionAskFiscalCode(Action):
         return "action_ask_fiscal_code"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="Grazie. Ora mi scrive il codice fiscale dell'intestatario della fornitura?")
+        dispatcher.utter_message(text="Mi scrive il codice fiscale dell'intestatario della fornitura?")
         return []

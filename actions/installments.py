@@ -19,7 +19,7 @@ async def installment_choices(tracker: Tracker) -> Dict[str, Any]:
 
 def schedule_text(installments: List[Dict[str, Any]]) -> str:
     return "\n".join(
-        f"• {i['number']}ª rata: {euros(i['amount_cents'])} entro il {italian_date(date.fromisoformat(i['due_date']))}"
+        f"• {i['number']}ª rata: {euros(i['amount_cents'])} entro {italian_date(date.fromisoformat(i['due_date']), 'il')}"
         for i in installments
     )
 
@@ -49,8 +49,8 @@ class ActionAskInstallmentCount(Action):
         lines = [f"{choices['scheme_label']}: ecco le possibilità."]
         for option in choices["options"]:
             first = option["installments"][0]
-            lines.append(f"• {option['count']} rate, la prima di {euros(first['amount_cents'])} entro il "
-                         f"{italian_date(date.fromisoformat(first['due_date']))}")
+            lines.append(f"• {option['count']} rate, la prima di {euros(first['amount_cents'])} entro "
+                         f"{italian_date(date.fromisoformat(first['due_date']), 'il')}")
         lines.append("In quante rate vuole pagare?")
         dispatcher.utter_message(
             text="\n".join(lines),

@@ -29,8 +29,9 @@ async def quote_interest(tracker: Tracker) -> str:
     paid_on = date.fromisoformat(tracker.get_slot("payment_date"))
     quote = await run_blocking(billing().late_interest, tracker.get_slot("bill_id"), customer_token(tracker), paid_on)
     due = italian_date(date.fromisoformat(quote["due_date"]))
+    due_on = italian_date(date.fromisoformat(quote["due_date"]), "il")
     if quote["days_late"] == 0:
-        return f"La bolletta scade il {due}: pagando il {italian_date(paid_on)} non paga interessi di mora."
-    return (f"Pagando il {italian_date(paid_on)} la bolletta di {euros(quote['amount_cents'])} (scadenza {due}) sarebbe "
+        return f"La bolletta scade {due_on}: pagando {italian_date(paid_on, 'il')} non paga interessi di mora."
+    return (f"Pagando {italian_date(paid_on, 'il')} la bolletta di {euros(quote['amount_cents'])} (scadenza {due}) sarebbe "
             f"in ritardo di {quote['days_late']} giorni: gli interessi di mora sarebbero {euros(quote['interest_cents'])}, "
             f"addebitati in una bolletta successiva. {quote['rule']}")

@@ -58,10 +58,18 @@ def euros(cents: int) -> str:
     return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d} €"
 
 
-def italian_date(day: date) -> str:
+def italian_date(day: date, article: str = "") -> str:
+    """'1º dicembre 2026'; with an article: 'il 3 dicembre', "l'11 dicembre", "all'8 dicembre"."""
     months = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
               "agosto", "settembre", "ottobre", "novembre", "dicembre"]
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    text = f"{'1º' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
+    if not article:
+        return text
+    words = article.split()
+    elided = {"il": "l'", "al": "all'", "dal": "dall'", "del": "dell'"}
+    if day.day in (8, 11) and words[-1] in elided:
+        return " ".join(words[:-1] + [elided[words[-1]] + text])
+    return f"{article} {text}"
 
 
 # --------------------------------------------------------------------------- the bill
@@ -283,8 +291,8 @@ def late_interest(amount_cents: int, due_date: date, paid_on: date, good_payer: 
         if waiver["bills_due_from"] <= due_date <= waiver["bills_due_to"] and paid_on <= waiver["paid_by"]:
             return InterestQuote(
                 days_late, 0,
-                f"Interessi non applicati: bolletta con scadenza tra il {italian_date(waiver['bills_due_from'])} e il "
-                f"{italian_date(waiver['bills_due_to'])} pagata entro il {italian_date(waiver['paid_by'])}.",
+                f"Interessi non applicati: bolletta con scadenza tra {italian_date(waiver['bills_due_from'], 'il')} e "
+                f"{italian_date(waiver['bills_due_to'], 'il')} pagata entro {italian_date(waiver['paid_by'], 'il')}.",
                 waiver["id"],
             )
     spread = Decimal(str(policy["spread_points"]))
