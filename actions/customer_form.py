@@ -42,10 +42,10 @@ SERVICE_SLOTS: Dict[str, List[str]] = {
     "interest": ["bill_id", "payment_date"],
 }
 SERVICE_NAMES = {
-    "bills": "lo stato delle bollette",
-    "deferral": "lo spostamento della scadenza",
-    "installments": "la rateizzazione",
-    "interest": "il calcolo degli interessi di mora",
+    "bills": "vedere lo stato delle bollette",
+    "deferral": "spostare la scadenza",
+    "installments": "pagare a rate",
+    "interest": "calcolare gli interessi di mora",
 }
 
 

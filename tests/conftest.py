@@ -95,6 +95,36 @@ class RunningAssistant:
         return self.process.wait(timeout=timeout)
 
 
+def wait_for(url: str, process: subprocess.Popen, log_path: Path, timeout: float = STARTUP_TIMEOUT_S) -> None:
+    """Wait until `url` answers 200; fail with the process log if it dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{log_path.read_text(errors='replace')[-5000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} not up after {timeout} s:\n{log_path.read_text(errors='replace')[-5000:]}")
+        time.sleep(0.5)
+
+
+def start_logged(command: List[str], env: Dict[str, str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _wait_ready(assistant: RunningAssistant) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     for url in (f"{assistant.action_url}/health", f"{assistant.rasa_url}/"):

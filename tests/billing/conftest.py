@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, Optional
@@ -15,7 +14,7 @@ import requests
 
 from bot.ops.services import billing_server_command, service_environment
 from bot.settings import PROJECT_ROOT, Settings
-from tests.conftest import free_port
+from tests.conftest import free_port, start_logged, stop, wait_for
 
 BUSINESS_DATE = "2026-11-26"
 
@@ -46,8 +45,7 @@ class Backend:
         return response.json()["customer_token"]
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        stop(self.process)
 
 
 def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: str) -> Backend:
@@ -66,22 +64,13 @@ def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: st
     subprocess.run([sys.executable, "-m", "bot.billing.seed"],
                    cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
     settings = Settings(_env_file=None, billing_port=port)
-    log = open(tmp / "billing.log", "wb")
-    process = subprocess.Popen(billing_server_command(settings), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = start_logged(billing_server_command(settings), env, tmp / "billing.log")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError((tmp / "billing.log").read_text())
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("billing backend did not start:\n" + (tmp / "billing.log").read_text())
-        time.sleep(0.3)
+    try:
+        wait_for(url + "/health", process, tmp / "billing.log", timeout=60)
+    except RuntimeError:
+        stop(process)
+        raise
     return Backend(url=url, token=env["BILLING_API_TOKEN"], process=process, env=env)
 
 
