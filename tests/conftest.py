@@ -63,6 +63,7 @@ class RunningAssistant:
     process: subprocess.Popen
     rasa_url: str
     action_url: str
+    billing_url: str
     token: str
     env: Dict[str, str]
     tracker_db: Path
@@ -126,37 +127,29 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def _wait_ready(assistant: RunningAssistant) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    for url in (f"{assistant.action_url}/health", f"{assistant.rasa_url}/"):
-        while True:
-            if assistant.process.poll() is not None:
-                raise RuntimeError(f"the launcher exited early:\n{assistant.log()[-5000:]}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} not up after {STARTUP_TIMEOUT_S} s:\n{assistant.log()[-5000:]}")
-            time.sleep(1)
+    for url in (f"{assistant.billing_url}/health", f"{assistant.action_url}/health", f"{assistant.rasa_url}/"):
+        wait_for(url, assistant.process, assistant.log_path)
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory) -> RunningAssistant:
     tmp = tmp_path_factory.mktemp("assistant")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, billing_port = free_port(), free_port(), free_port()
     tracker_db = tmp / "tracker.db"
     env = dict(os.environ)
     env.update(
         RASA_PORT=str(rasa_port),
         ACTION_PORT=str(action_port),
+        BILLING_PORT=str(billing_port),
+        BILLING_DATABASE_URL=f"sqlite:///{tmp / 'billing.db'}",
         RASA_API_TOKEN="test-token-123",
         TRACKER_STORE_URL=f"sqlite:///{tracker_db}",
         EMERGENCY_NUMBER_GAS="800 555 010",
         EMERGENCY_NUMBER_ELECTRICITY="800 555 011",
         CALL_CENTRE_NUMBER="800 555 020",
     )
-    env.pop("ACTION_SERVER_URL", None)
+    for derived in ("ACTION_SERVER_URL", "BILLING_URL", "BILLING_API_TOKEN", "BILLING_TOKEN_SECRET"):
+        env.pop(derived, None)
     log_path = tmp / "launcher.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -167,6 +160,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         process=process,
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
+        billing_url=f"http://127.0.0.1:{billing_port}",
         token="test-token-123",
         env=env,
         tracker_db=tracker_db,
