@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell validate test test-stories eval compare bench clean
+.PHONY: help install train run shell validate test test-stories eval compare bench fuzz seed clean
 
 help:
 	@echo "make run       train if the data changed, start the assistant, print the URLs"
@@ -17,6 +17,8 @@ help:
 	@echo "make eval      held-out NLU evaluation: accuracy, macro-F1, confusion matrix"
 	@echo "make compare   measure the NLU pipeline candidates (eval/pipelines) on the held-out file"
 	@echo "make shell     talk to the assistant in the terminal (starts the action server)"
+	@echo "make fuzz      schemathesis over the billing API's OpenAPI (more examples than make test)"
+	@echo "make seed      (re)seed the demo customers of the embedded billing database"
 
 $(INSTALLED): requirements.txt
 	@set -e; \
@@ -58,6 +60,12 @@ compare: $(INSTALLED)
 	$(PY) -m bot.ops.compare
 
 bench: compare
+
+fuzz: $(INSTALLED)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} $(PY) -m pytest tests/billing/test_fuzz.py
+
+seed: $(INSTALLED)
+	$(PY) -m bot.billing.seed --force
 
 clean:
 	rm -rf results .pytest_cache

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import bill_label, billing, customer_token, euros
+from actions.common import bill_label, billing, customer_token, euros, guarded
 from bot.billing.client import run_blocking
 from bot.dates import parse_number
 
@@ -60,6 +60,7 @@ class ActionAskBillId(Action):
     def name(self) -> Text:
         return "action_ask_bill_id"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         bills = await open_bills(tracker)
         dispatcher.utter_message(

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apologise_backend_down, billing
+from actions.common import apologise_backend_down, billing, guarded
 from bot.billing.client import BillingUnavailable, run_blocking
 from bot.dates import NUMBERS
 
@@ -41,6 +41,7 @@ class ActionBonusSociale(Action):
     def name(self) -> Text:
         return "action_bonus_sociale"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
             rules = await run_blocking(billing().bonus_sociale_rules)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, List, Optional, Text
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.billing.client import BillingClient
+from bot.billing.client import BillingClient, BillingUnavailable
 from bot.rules.engine import euros, italian_date  # noqa: F401  (re-exported for the actions)
 from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 # Slots of one request (bill, choice, confirmation, outcome): cleared when the request ends.
 FLOW_SLOTS = ("bill_id", "installment_count", "new_due_date", "payment_date", "confirmed", "flow_outcome", "flow_reason")
@@ -66,3 +69,24 @@ def apologise_backend_down(dispatcher: CollectingDispatcher) -> List[Dict[Text, 
         buttons=[{"title": "Parlare con un operatore", "payload": "/request_human"}],
     )
     return []
+
+
+RunMethod = Callable[[Any, CollectingDispatcher, Tracker, Dict[Text, Any]], Awaitable[List[Dict[Text, Any]]]]
+
+
+def guarded(run: RunMethod) -> RunMethod:
+    """An action never fails towards Rasa: a failing action would make rasa-sdk echo the whole
+    request, slots included, into the Rasa server's log, and leave the customer in silence."""
+
+    @functools.wraps(run)
+    async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                      domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except BillingUnavailable:
+            return apologise_backend_down(dispatcher)
+        except Exception as error:  # noqa: BLE001 - the point is to catch everything
+            logger.error("action %s failed: %s", self.name(), type(error).__name__)
+            return apologise_backend_down(dispatcher)
+
+    return wrapper

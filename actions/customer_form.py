@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.bills import describe_open_bills, match_bill, open_bills
 from actions.common import (
+    guarded,
     FLOW_SLOTS,
     IDENTITY_SLOTS,
     apologise_backend_down,
@@ -62,6 +63,7 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         slots = [] if tracker.get_slot("customer_verified") else ["customer_code", "fiscal_code"]
         return slots + SERVICE_SLOTS.get(tracker.get_slot("service") or "bills", [])
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         try:
             events = await super().run(dispatcher, tracker, domain)
@@ -130,6 +132,7 @@ class ActionAskConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_confirmed"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("service") == "deferral":
             summary = deferral_summary(tracker)
@@ -146,6 +149,7 @@ class ActionAskPaymentDate(Action):
     def name(self) -> Text:
         return "action_ask_payment_date"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(text="In che giorno pensa di pagare? Per esempio «il 20 dicembre» o «tra due settimane».")
         return []
@@ -157,6 +161,7 @@ class ActionSubmitCustomerForm(Action):
     def name(self) -> Text:
         return "action_submit_customer_form"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         events = await self._outcome(dispatcher, tracker)
         return events + reset(FLOW_SLOTS)
@@ -205,6 +210,7 @@ class ActionSwitchService(Action):
     def name(self) -> Text:
         return "action_switch_service"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         service = tracker.get_slot("service") or "bills"
         dispatcher.utter_message(text=f"Va bene, passiamo a {SERVICE_NAMES[service]}.")
@@ -217,6 +223,7 @@ class ActionCancelFlow(Action):
     def name(self) -> Text:
         return "action_cancel_flow"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(text="Va bene, ho interrotto la richiesta senza modificare nulla. Posso aiutarLa in altro?")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset(FLOW_SLOTS)

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import billing, customer_token, italian_date
+from actions.common import billing, customer_token, guarded, italian_date
 from bot import clock
 from bot.billing.client import new_idempotency_key, run_blocking
 from bot.dates import parse_italian_date
@@ -46,6 +46,7 @@ class ActionAskNewDueDate(Action):
     def name(self) -> Text:
         return "action_ask_new_due_date"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         window = await deferral_window(tracker)
         latest = date.fromisoformat(window["latest_date"])

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import billing, customer_token, euros, italian_date
+from actions.common import billing, customer_token, euros, guarded, italian_date
 from bot.billing.client import new_idempotency_key, run_blocking
 from bot.dates import parse_number
 
@@ -44,6 +44,7 @@ class ActionAskInstallmentCount(Action):
     def name(self) -> Text:
         return "action_ask_installment_count"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         choices = await installment_choices(tracker)
         lines = [f"{choices['scheme_label']}: ecco le possibilità."]

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apologise_backend_down, billing
+from actions.common import apologise_backend_down, billing, guarded
 from bot.billing.client import BillingUnavailable, run_blocking
 
 
@@ -41,6 +41,7 @@ class ActionFindStore(Action):
     def name(self) -> Text:
         return "action_find_store"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         city = next(tracker.get_latest_entity_values("city"), None) or tracker.get_slot("city")
         if not city:
