@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     verify_max_failures: int = 5
     verify_window_minutes: int = 15
 
+    # The machine's PostgreSQL, for tests of the PostgreSQL path (a database is created per run).
+    test_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+
     # The business clock (Europe/Rome). Empty: today. A date (YYYY-MM-DD) fixes "today" for
     # demos and tests, so that dated rules (e.g. the 2020 relief campaign) can be exercised.
     business_date: str = ""

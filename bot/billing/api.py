@@ -323,8 +323,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             if not decision.earliest_date <= payload.new_due_date <= decision.latest_date:
                 raise ApiError(
                     422, "date_out_of_range",
-                    f"La nuova scadenza deve essere tra il {rules.italian_date(decision.earliest_date)} "
-                    f"e il {rules.italian_date(decision.latest_date)}.",
+                    f"La nuova scadenza deve essere tra {rules.italian_date(decision.earliest_date, 'il')} "
+                    f"e {rules.italian_date(decision.latest_date, 'il')}.",
                 )
             deferral = Deferral(bill_id=bill.id, previous_due_date=bill.due_date,
                                 new_due_date=payload.new_due_date, created_on=today)

@@ -49,17 +49,18 @@ class Backend:
 
 
 def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: str) -> Backend:
-    """Seed a fresh SQLite database and start the backend on it, as `make run` does."""
+    """Seed a fresh database (SQLite in `tmp` unless overridden) and start the backend on it,
+    as `make run` does."""
     port = free_port()
     env = dict(os.environ)
-    env.update(
-        BILLING_PORT=str(port),
-        BILLING_DATABASE_URL=f"sqlite:///{tmp / 'billing.db'}",
-        BILLING_API_TOKEN="service-token-for-tests",
-        BILLING_TOKEN_SECRET="customer-token-secret-for-tests",
-        BUSINESS_DATE=business_date,
+    env.update({
+        "BILLING_PORT": str(port),
+        "BILLING_DATABASE_URL": f"sqlite:///{tmp / 'billing.db'}",
+        "BILLING_API_TOKEN": "service-token-for-tests",
+        "BILLING_TOKEN_SECRET": "customer-token-secret-for-tests",
+        "BUSINESS_DATE": business_date,
         **overrides,
-    )
+    })
     env = service_environment(Settings(_env_file=None), env)
     subprocess.run([sys.executable, "-m", "bot.billing.seed"],
                    cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
