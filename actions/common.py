@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 # Slots of one request (bill, choice, confirmation, outcome): cleared when the request ends.
 FLOW_SLOTS = ("bill_id", "installment_count", "new_due_date", "payment_date", "confirmed", "flow_outcome", "flow_reason")
 # Slots of the verified identity: kept for the conversation session only.
-IDENTITY_SLOTS = ("customer_code", "fiscal_code", "customer_verified", "customer_token", "customer_name", "identity_attempts")
+IDENTITY_SLOTS = ("customer_code", "fiscal_code", "customer_verified", "customer_token", "customer_name",
+                  "identity_attempts", "phone_lookup_done")
 
 SUPPLY_NAMES = {"luce": "luce", "gas": "gas"}
 

@@ -66,7 +66,9 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         try:
-            events = await super().run(dispatcher, tracker, domain)
+            prefill = await self._prefill_from_whatsapp(dispatcher, tracker)
+            tracker.add_slots(prefill)
+            events = prefill + await super().run(dispatcher, tracker, domain)
             # super().run has applied its slots to `tracker`: check the bill with them.
             changed = any(e.get("event") == "slot" and e.get("name") == "bill_id" for e in events)
             extra = await self._check_bill(dispatcher, tracker, changed)
@@ -79,6 +81,18 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         tracker.add_slots(extra)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + extra + ([next_slot] if next_slot else [])
+
+    async def _prefill_from_whatsapp(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """On WhatsApp the sender's number hints at the customer code (never at the identity:
+        the codice fiscale is still asked)."""
+        if (tracker.get_latest_input_channel() != "whatsapp" or tracker.get_slot("customer_verified")
+                or tracker.get_slot("customer_code") or tracker.get_slot("phone_lookup_done")):
+            return []
+        code = await run_blocking(billing().customer_by_phone, "+" + tracker.sender_id.lstrip("+"))
+        if code is None:
+            return [SlotSet("phone_lookup_done", True)]
+        dispatcher.utter_message(text=f"Vedo che mi scrive dal numero associato al codice cliente {code}.")
+        return [SlotSet("phone_lookup_done", True), SlotSet("customer_code", code)]
 
     async def _check_bill(self, dispatcher: CollectingDispatcher, tracker: Tracker, changed: bool) -> List[Dict[Text, Any]]:
         """Once identified: pick the bill when there is only one; check the service applies to it."""
@@ -200,6 +214,10 @@ class ActionSubmitCustomerForm(Action):
         except BillingUnavailable:
             return apologise_backend_down(dispatcher)
         except BillingError as error:
+            if error.status == 401:  # the customer token expired: verify again next time
+                dispatcher.utter_message(text="Per sicurezza la verifica della Sua identità è scaduta: "
+                                              "mi riscriva la richiesta e La verifico di nuovo.")
+                return reset(IDENTITY_SLOTS)
             return offer_human(dispatcher, error.message or "Non sono riuscito a completare la richiesta.")
         return []
 

@@ -43,6 +43,12 @@ class ActionFindStore(Action):
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        location = (tracker.latest_message.get("metadata") or {}).get("location") or {}
+        if location.get("latitude") is not None and location.get("longitude") is not None:
+            stores = await find_stores(None, float(location["latitude"]), float(location["longitude"]))
+            sample = " (elenco di esempio)" if any(s["sample_data"] for s in stores) else ""
+            dispatcher.utter_message(text=f"Gli sportelli più vicini a Lei{sample}:\n{describe_stores(stores)}")
+            return []
         city = next(tracker.get_latest_entity_values("city"), None) or tracker.get_slot("city")
         if not city:
             dispatcher.utter_message(text="In quale comune cerca lo sportello? Me lo scriva e Le dico il più vicino con gli orari di oggi.")

@@ -45,9 +45,22 @@ class Settings(BaseSettings):
     billing_api_token: str = ""
     billing_token_secret: str = ""
     billing_url: str = ""  # empty: http://127.0.0.1:{billing_port}
-    customer_token_minutes: int = 30
+    customer_token_minutes: int = 60  # as long as a conversation session (domain.yml)
     verify_max_failures: int = 5
     verify_window_minutes: int = 15
+
+    # Support database (WhatsApp deliveries and contacts; handoff tickets).
+    support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"
+
+    # WhatsApp Cloud API channel. All four credentials, or none (channel disabled).
+    whatsapp_verify_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    # The approved template sent when the 24-hour customer-service window is closed.
+    whatsapp_template_name: str = ""
+    whatsapp_template_language: str = "it"
 
     # The machine's PostgreSQL, for tests of the PostgreSQL path (a database is created per run).
     test_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -4,33 +4,11 @@ backend (seeded, business day fixed), the action server and the Rasa server."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Dict, List
+from typing import List
 
 import pytest
-import requests
 
-from bot.ops.services import action_server_command, rasa_server_command, service_environment
-from bot.ops.train import ensure_model
-from bot.settings import Settings
-from tests.billing.conftest import Backend, start_backend
-from tests.conftest import free_port, start_logged, stop, wait_for
-
-
-@dataclass
-class Stack:
-    backend: Backend
-    rasa_url: str
-    processes: list
-
-    def say(self, sender: str, message: str) -> List[dict]:
-        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": message}, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def conversation(self, sender: str, *messages: str) -> List[List[dict]]:
-        return [self.say(sender, m) for m in messages]
+from tests.stack import Stack, running_stack
 
 
 def text(replies: List[dict]) -> str:
@@ -39,23 +17,8 @@ def text(replies: List[dict]) -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Stack:
-    tmp = tmp_path_factory.mktemp("stack")
-    backend = start_backend(tmp)
-    settings = Settings(_env_file=None, rasa_port=free_port(), action_port=free_port())
-    env: Dict[str, str] = service_environment(settings, backend.env)
-    env.update(BILLING_URL=backend.url, ACTION_SERVER_URL=settings.action_server_url,
-               TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}")
-    actions = start_logged(action_server_command(settings), env, tmp / "actions.log")
-    rasa = start_logged(rasa_server_command(settings, ensure_model(), "token"), env, tmp / "rasa.log")
-    running = Stack(backend=backend, rasa_url=f"http://127.0.0.1:{settings.rasa_port}", processes=[actions, rasa])
-    try:
-        wait_for(f"http://127.0.0.1:{settings.action_port}/health", actions, tmp / "actions.log")
-        wait_for(f"{running.rasa_url}/", rasa, tmp / "rasa.log")
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
-    finally:
-        for process in (rasa, actions):
-            stop(process)
-        backend.stop()
 
 
 def sender() -> str:

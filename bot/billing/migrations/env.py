@@ -13,7 +13,7 @@ target_metadata = Base.metadata
 
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+                      literal_binds=True, render_as_batch=True, version_table="billing_alembic_version")
     with context.begin_transaction():
         context.run_migrations()
 
@@ -22,7 +22,7 @@ def run_migrations_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url"), future=True)
     with engine.connect() as connection:
         # batch mode lets SQLite alter tables
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, version_table="billing_alembic_version")
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -1,0 +1,368 @@
+"""WhatsApp Cloud API channel for Rasa (`whatsapp`: GET|POST /webhooks/whatsapp/webhook).
+
+Inbound: the GET handshake; POSTs are authenticated by `X-Hub-Signature-256` (HMAC-SHA256 of
+the raw body with the app secret, compared in constant time) and refused with 403 before
+anything is read; the 200 goes back at once and the messages are processed in the background,
+each WhatsApp message id once (the support database remembers them, across restarts and
+replicas). Text, reply buttons, list replies and locations reach the assistant; status
+callbacks are ignored; other types get a polite answer.
+
+Outbound: text; up to 3 buttons as reply buttons, up to 10 as a list, more as numbered text;
+retries with backoff on 429 and 5xx; outside the 24-hour customer-service window only the
+approved template (WHATSAPP_TEMPLATE_NAME) is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.settings import Settings, get_settings
+from bot.support.db import make_engine, upgrade_schema
+from bot.support.models import WhatsAppContact, WhatsAppDelivery
+from bot.db import session_factory
+
+logger = logging.getLogger(__name__)
+
+SERVICE_WINDOW = timedelta(hours=24)
+MAX_REPLY_BUTTONS, MAX_LIST_ROWS = 3, 10
+BUTTON_TITLE_MAX, ROW_TITLE_MAX, LIST_BUTTON_MAX = 20, 24, 20
+BODY_MAX, TEXT_MAX, ID_MAX = 1024, 4096, 200
+UNSUPPORTED_REPLY = (
+    "Mi dispiace, per ora leggo solo messaggi scritti, i pulsanti e la posizione. "
+    "Può scrivermi la Sua richiesta?"
+)
+_REQUIRED = {
+    "WHATSAPP_VERIFY_TOKEN": "whatsapp_verify_token",
+    "WHATSAPP_APP_SECRET": "whatsapp_app_secret",
+    "WHATSAPP_ACCESS_TOKEN": "whatsapp_access_token",
+    "WHATSAPP_PHONE_NUMBER_ID": "whatsapp_phone_number_id",
+}
+
+
+class WhatsAppConfigError(RuntimeError):
+    """The channel is configured in part: say what is missing at start-up."""
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    verify_token: str
+    app_secret: str
+    access_token: str
+    phone_number_id: str
+    api_url: str
+    template_name: str = ""
+    template_language: str = "it"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Optional["WhatsAppConfig"]:
+        """None when the channel is not configured at all; an error when only in part."""
+        values = {env: getattr(settings, attr) for env, attr in _REQUIRED.items()}
+        missing = [env for env, value in values.items() if not value]
+        if len(missing) == len(values):
+            return None
+        if missing:
+            raise WhatsAppConfigError(
+                "WhatsApp channel: missing " + ", ".join(missing) + " (set all of "
+                + ", ".join(_REQUIRED) + ", or none to disable the channel)"
+            )
+        if not settings.whatsapp_api_url.startswith(("http://", "https://")):
+            raise WhatsAppConfigError(f"WhatsApp channel: WHATSAPP_API_URL is not a URL: {settings.whatsapp_api_url!r}")
+        return cls(
+            verify_token=settings.whatsapp_verify_token,
+            app_secret=settings.whatsapp_app_secret,
+            access_token=settings.whatsapp_access_token,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            api_url=settings.whatsapp_api_url.rstrip("/"),
+            template_name=settings.whatsapp_template_name,
+            template_language=settings.whatsapp_template_language,
+        )
+
+
+def signature_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool:
+    """X-Hub-Signature-256 is "sha256=" + hex HMAC-SHA256 of the raw body with the app secret."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
+
+
+# --------------------------------------------------------------------------- inbound
+@dataclass
+class Inbound:
+    message_id: str
+    wa_id: str
+    text: Optional[str]  # what the assistant receives; None for unsupported types
+    kind: str
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def _text_of(message: Dict[str, Any]) -> Optional[str]:
+    kind = message.get("type")
+    if kind == "text":
+        return (message.get("text") or {}).get("body")
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        return reply.get("id") or reply.get("title")
+    if kind == "button":  # quick reply of a template
+        button = message.get("button") or {}
+        return button.get("payload") or button.get("text")
+    if kind == "location":
+        return "/find_store"
+    return None
+
+
+def parse_webhook(payload: Any) -> List[Inbound]:
+    """The user messages of a webhook call, in order; statuses and malformed parts ignored."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+        raise ValueError("not a WhatsApp webhook payload")
+    found: List[Inbound] = []
+    for entry in payload["entry"]:
+        for change in (entry or {}).get("changes") or []:
+            value = (change or {}).get("value") or {}
+            for message in value.get("messages") or []:
+                if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
+                    continue
+                metadata: Dict[str, Any] = {"whatsapp_message_id": message["id"]}
+                if message.get("type") == "location":
+                    location = message.get("location") or {}
+                    metadata["location"] = {k: location.get(k) for k in ("latitude", "longitude", "name", "address")}
+                found.append(Inbound(str(message["id"]), str(message["from"]), _text_of(message),
+                                     str(message.get("type")), metadata))
+    return found
+
+
+class DeliveryStore:
+    """WhatsApp state in the support database (blocking: call through `asyncio.to_thread`)."""
+
+    def __init__(self, url: Optional[str] = None) -> None:
+        upgrade_schema(url)
+        self._sessions = session_factory(make_engine(url))
+
+    def first_delivery(self, message_id: str) -> bool:
+        with self._sessions() as session:
+            session.add(WhatsAppDelivery(message_id=message_id, received_at=_utcnow()))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    def touch(self, wa_id: str) -> None:
+        with self._sessions() as session, session.begin():
+            contact = session.get(WhatsAppContact, wa_id) or WhatsAppContact(wa_id=wa_id)
+            contact.last_inbound_at = _utcnow()
+            session.add(contact)
+
+    def last_inbound(self, wa_id: str) -> Optional[datetime]:
+        with self._sessions() as session:
+            contact = session.get(WhatsAppContact, wa_id)
+            return contact.last_inbound_at if contact else None
+
+    def remember_options(self, wa_id: str, payloads: Optional[List[str]]) -> None:
+        with self._sessions() as session, session.begin():
+            contact = session.get(WhatsAppContact, wa_id) or WhatsAppContact(wa_id=wa_id)
+            contact.numbered_options = payloads
+            session.add(contact)
+
+    def numbered_choice(self, wa_id: str, text: str) -> Optional[str]:
+        """The payload behind "2" when the last message offered numbered options."""
+        if not text.strip().isdigit():
+            return None
+        with self._sessions() as session:
+            contact = session.get(WhatsAppContact, wa_id)
+            options = contact.numbered_options if contact else None
+        index = int(text.strip()) - 1
+        return options[index] if options and 0 <= index < len(options) else None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------- outbound
+class GraphError(RuntimeError):
+    pass
+
+
+class GraphClient:
+    """POST /{phone-number-id}/messages, with retries on 429, 5xx and network errors."""
+
+    def __init__(self, config: WhatsAppConfig, attempts: int = 4, backoff: float = 0.5) -> None:
+        self.config, self.attempts, self.backoff = config, attempts, backoff
+
+    async def send(self, message: Dict[str, Any]) -> Dict[str, Any]:
+        url = f"{self.config.api_url}/{self.config.phone_number_id}/messages"
+        headers = {"Authorization": f"Bearer {self.config.access_token}"}
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
+        timeout = aiohttp.ClientTimeout(total=15, connect=5)
+        for attempt in range(1, self.attempts + 1):
+            retry_after: Optional[float] = None
+            try:
+                async with aiohttp.ClientSession(timeout=timeout) as session:
+                    async with session.post(url, json=body, headers=headers) as reply:
+                        if reply.status < 300:
+                            return await reply.json(content_type=None)
+                        if reply.status != 429 and reply.status < 500:
+                            raise GraphError(f"Graph API refused the message: HTTP {reply.status}")
+                        retry_after = _seconds(reply.headers.get("Retry-After"))
+                        failure = f"HTTP {reply.status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                failure = type(error).__name__
+            if attempt < self.attempts:
+                await asyncio.sleep(min(retry_after or self.backoff * 2 ** (attempt - 1), 30))
+        raise GraphError(f"Graph API unavailable after {self.attempts} attempts ({failure})")
+
+
+def _seconds(value: Optional[str]) -> Optional[float]:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class WhatsAppOutput(OutputChannel):
+    """Sends the assistant's answers to one WhatsApp user."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    def __init__(self, config: WhatsAppConfig, graph: GraphClient, store: DeliveryStore) -> None:
+        self.config, self.graph, self.store = config, graph, store
+
+    async def _window_open(self, wa_id: str) -> bool:
+        last = await asyncio.to_thread(self.store.last_inbound, wa_id)
+        return last is not None and _utcnow() - last < SERVICE_WINDOW
+
+    async def _send(self, wa_id: str, message: Dict[str, Any]) -> None:
+        if not await self._window_open(wa_id):
+            # Outside the 24-hour window WhatsApp accepts only approved templates.
+            if not self.config.template_name:
+                logger.warning("WhatsApp: window closed and no WHATSAPP_TEMPLATE_NAME; message not sent")
+                return
+            message = {"type": "template", "template": {"name": self.config.template_name,
+                                                        "language": {"code": self.config.template_language}}}
+        await self.graph.send({"to": wa_id, **message})
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for start in range(0, len(text), TEXT_MAX):
+            await self._send(recipient_id, {"type": "text",
+                                            "text": {"preview_url": False, "body": text[start:start + TEXT_MAX]}})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        choices = [(str(b.get("title", "")), str(b.get("payload") or b.get("title", ""))) for b in buttons]
+        if len(text) > BODY_MAX and len(choices) <= MAX_LIST_ROWS:
+            await self.send_text_message(recipient_id, text)
+            text = "Scelga un'opzione:"
+        if len(choices) <= MAX_REPLY_BUTTONS:
+            action = {"buttons": [{"type": "reply", "reply": {"id": payload[:ID_MAX], "title": _cut(title, BUTTON_TITLE_MAX)}}
+                                  for title, payload in choices]}
+            await self._send(recipient_id, {"type": "interactive", "interactive": {
+                "type": "button", "body": {"text": text}, "action": action}})
+        elif len(choices) <= MAX_LIST_ROWS:
+            rows = [{"id": payload[:ID_MAX], "title": _cut(title, ROW_TITLE_MAX)} for title, payload in choices]
+            await self._send(recipient_id, {"type": "interactive", "interactive": {
+                "type": "list", "body": {"text": text},
+                "action": {"button": _cut("Scegli", LIST_BUTTON_MAX), "sections": [{"title": "Opzioni", "rows": rows}]}}})
+        else:
+            numbered = "\n".join(f"{i}. {title}" for i, (title, _) in enumerate(choices, start=1))
+            await asyncio.to_thread(self.store.remember_options, recipient_id, [p for _, p in choices])
+            await self.send_text_message(recipient_id, f"{text}\n{numbered}\nRisponda con il numero.")
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._send(recipient_id, {"type": "image", "image": {"link": image}})
+
+
+# --------------------------------------------------------------------------- the channel
+class WhatsAppInput(InputChannel):
+    """Rasa input channel `whatsapp` (credentials.yml: `bot.channels.whatsapp.WhatsAppInput:`)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "WhatsAppInput":
+        return cls(WhatsAppConfig.from_settings(get_settings()))
+
+    def __init__(self, config: Optional[WhatsAppConfig]) -> None:
+        self.config = config
+        if config is None:
+            logger.info("WhatsApp channel disabled: no WHATSAPP_* variables set")
+            self.store = None
+            return
+        self.store = DeliveryStore()
+        self.graph = GraphClient(config)
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WhatsAppOutput(self.config, self.graph, self.store) if self.config else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("whatsapp_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> response.HTTPResponse:
+            return response.json({"status": "ok" if self.config else "disabled"})
+
+        @hook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> response.HTTPResponse:
+            if self.config is None:
+                return response.json({"error": "WhatsApp channel not configured"}, status=503)
+            token = request.args.get("hub.verify_token", "")
+            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(token, self.config.verify_token):
+                return response.text(request.args.get("hub.challenge", ""))
+            return response.json({"error": "verification failed"}, status=403)
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> response.HTTPResponse:
+            if self.config is None:
+                return response.json({"error": "WhatsApp channel not configured"}, status=503)
+            body = request.body or b""
+            if not signature_valid(self.config.app_secret, body, request.headers.get("X-Hub-Signature-256")):
+                return response.json({"error": "invalid signature"}, status=403)
+            try:
+                messages = parse_webhook(json.loads(body))
+            except (ValueError, UnicodeDecodeError):
+                return response.json({"error": "malformed payload"}, status=400)
+            if messages:
+                request.app.add_task(self._process(messages, on_new_message))
+            return response.json({"status": "received"})
+
+        return hook
+
+    async def _process(self, messages: List[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        output = self.get_output_channel()
+        for message in messages:
+            try:
+                if not await asyncio.to_thread(self.store.first_delivery, message.message_id):
+                    continue  # a redelivery: processed already
+                await asyncio.to_thread(self.store.touch, message.wa_id)
+                if message.text is None:
+                    await output.send_text_message(message.wa_id, UNSUPPORTED_REPLY)
+                    continue
+                text = await asyncio.to_thread(self.store.numbered_choice, message.wa_id, message.text) or message.text
+                await on_new_message(UserMessage(text, output, message.wa_id, input_channel=self.name(),
+                                                 metadata=message.metadata))
+            except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
+                # no message text, no phone number: only what kind of failure
+                logger.error("WhatsApp message of type %s not processed: %s", message.kind, type(error).__name__)

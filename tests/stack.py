@@ -1,0 +1,57 @@
+"""The whole assistant for conversation tests: billing backend (seeded, business day fixed),
+action server and Rasa server, each a real process on a free loopback port."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import requests
+
+from bot.ops.services import action_server_command, rasa_server_command, service_environment
+from bot.ops.train import ensure_model
+from bot.settings import Settings
+from tests.billing.conftest import Backend, start_backend
+from tests.conftest import free_port, start_logged, stop, wait_for
+
+
+@dataclass
+class Stack:
+    backend: Backend
+    rasa_url: str
+    env: Dict[str, str]
+    tmp: Path
+
+    def say(self, sender: str, message: str) -> List[dict]:
+        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": message}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def conversation(self, sender: str, *messages: str) -> List[List[dict]]:
+        return [self.say(sender, m) for m in messages]
+
+    def rasa_log(self) -> str:
+        return (self.tmp / "rasa.log").read_text(errors="replace")
+
+
+@contextmanager
+def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> Iterator[Stack]:
+    backend = start_backend(tmp)
+    settings = Settings(_env_file=None, rasa_port=free_port(), action_port=free_port())
+    env: Dict[str, str] = service_environment(settings, backend.env)
+    env.update(BILLING_URL=backend.url, ACTION_SERVER_URL=settings.action_server_url,
+               TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
+               SUPPORT_DATABASE_URL=f"sqlite:///{tmp / 'support.db'}", **(extra_env or {}))
+    actions = start_logged(action_server_command(settings), env, tmp / "actions.log")
+    rasa = start_logged(rasa_server_command(settings, ensure_model(), "token"), env, tmp / "rasa.log")
+    try:
+        wait_for(f"http://127.0.0.1:{settings.action_port}/health", actions, tmp / "actions.log")
+        wait_for(f"http://127.0.0.1:{settings.rasa_port}/", rasa, tmp / "rasa.log")
+        yield Stack(backend=backend, rasa_url=f"http://127.0.0.1:{settings.rasa_port}", env=env, tmp=tmp)
+    finally:
+        for process in (rasa, actions):
+            stop(process)
+        backend.stop()
