@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell validate test test-stories eval compare bench fuzz seed clean
+.PHONY: help install train run shell validate test test-stories browser eval compare bench fuzz seed clean
 
 help:
 	@echo "make run       train if the data changed, start the assistant, print the URLs"
@@ -50,7 +50,15 @@ test-stories: train
 	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_stories.yml \
 	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
 
-test: train validate test-stories
+# Debian's Chromium for the widget's browser tests (installed when running as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "Chromium is missing: sudo apt-get install chromium (browser tests skip; under CI=true they fail)"; fi; }
+
+test: train validate test-stories browser
 	$(PY) -m pytest
 
 eval: train

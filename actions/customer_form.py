@@ -66,7 +66,8 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         try:
-            prefill = await self._prefill_from_whatsapp(dispatcher, tracker)
+            prefill = await self._identity_from_customer_area(dispatcher, tracker) \
+                or await self._prefill_from_whatsapp(dispatcher, tracker)
             tracker.add_slots(prefill)
             events = prefill + await super().run(dispatcher, tracker, domain)
             # super().run has applied its slots to `tracker`: check the bill with them.
@@ -81,6 +82,23 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         tracker.add_slots(extra)
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + extra + ([next_slot] if next_slot else [])
+
+    async def _identity_from_customer_area(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """On the website, a customer logged in to the customer area is already identified: the
+        page's signed token, checked by the backend, stands for codice cliente and fiscale."""
+        token = (tracker.latest_message.get("metadata") or {}).get("customer_area_token")
+        if not token or tracker.get_slot("customer_verified"):
+            return []
+        try:
+            verified = await run_blocking(billing().verify_customer_area, token)
+        except BillingUnavailable:
+            raise  # handled by run(): the backend is down
+        except BillingError:
+            return []  # not valid: ask for the codes as usual
+        dispatcher.utter_message(text=f"Buongiorno {verified['name'].split()[0]}, La riconosco dall'Area Clienti.")
+        return [SlotSet("customer_code", verified["customer_code"]), SlotSet("fiscal_code", "(Area Clienti)"),
+                SlotSet("customer_verified", True), SlotSet("customer_token", verified["customer_token"]),
+                SlotSet("customer_name", verified["name"])]
 
     async def _prefill_from_whatsapp(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         """On WhatsApp the sender's number hints at the customer code (never at the identity:

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     verify_max_failures: int = 5
     verify_window_minutes: int = 15
 
+    # Website: the widget trusts a customer-area login through a signed token (HS256 JWT,
+    # claim `sub` = customer code), checked by the billing backend with this secret.
+    customer_area_jwt_secret: str = ""
+    # Where browsers reach the Rasa server's socket.io channel (empty: http://127.0.0.1:RASA_PORT).
+    public_rasa_url: str = ""
+
     # Support database (WhatsApp deliveries and contacts; handoff tickets).
     support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"
 
@@ -80,6 +86,10 @@ class Settings(BaseSettings):
     @property
     def billing_base_url(self) -> str:
         return self.billing_url or f"http://127.0.0.1:{self.billing_port}"
+
+    @property
+    def rasa_public_url(self) -> str:
+        return self.public_rasa_url or f"http://127.0.0.1:{self.rasa_port}"
 
     @property
     def action_server_url(self) -> str:

@@ -39,7 +39,7 @@ class Stack:
 
 @contextmanager
 def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> Iterator[Stack]:
-    backend = start_backend(tmp)
+    backend = start_backend(tmp, **(extra_env or {}))
     settings = Settings(_env_file=None, rasa_port=free_port(), action_port=free_port())
     env: Dict[str, str] = service_environment(settings, backend.env)
     env.update(BILLING_URL=backend.url, ACTION_SERVER_URL=settings.action_server_url,

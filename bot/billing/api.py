@@ -262,10 +262,30 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             raise ApiError(401, "identity_mismatch", "Customer code and fiscal code do not match.")
         session.execute(delete(VerificationFailure).where(VerificationFailure.customer_code == customer.code))
         session.commit()
+        return customer_token_for(customer)
+
+    def customer_token_for(customer: Customer) -> schemas.VerifyResponse:
         expires = datetime.now(timezone.utc) + timedelta(minutes=settings.customer_token_minutes)
         token = jwt.encode({"sub": customer.code, "exp": expires}, settings.billing_token_secret, algorithm="HS256")
         return schemas.VerifyResponse(customer_code=customer.code, name=customer.name,
                                       customer_token=token, expires_at=expires)
+
+    @app.post("/v1/identity/customer-area", response_model=schemas.VerifyResponse, dependencies=auth,
+              responses=ERROR_RESPONSES, tags=["identity"])
+    def verify_customer_area(payload: schemas.CustomerAreaRequest, session: Session = Depends(db)) -> Any:
+        """A customer logged in to the website's customer area: the site's signed token (HS256,
+        CUSTOMER_AREA_JWT_SECRET, claim `sub` = customer code) stands for the identity check."""
+        if not settings.customer_area_jwt_secret:
+            raise ApiError(403, "customer_area_disabled", "Customer-area tokens are not configured.")
+        try:
+            claims = jwt.decode(payload.token, settings.customer_area_jwt_secret, algorithms=["HS256"],
+                                options={"require": ["exp", "sub"]})
+        except jwt.PyJWTError:
+            raise ApiError(401, "customer_area_token_invalid", "The customer-area token is not valid.")
+        customer = session.get(Customer, str(claims["sub"]))
+        if customer is None:
+            raise ApiError(401, "customer_area_token_invalid", "The customer-area token is not valid.")
+        return customer_token_for(customer)
 
     @app.get("/v1/customers/by-phone/{e164}", response_model=schemas.PhoneLookup, dependencies=auth,
              responses=ERROR_RESPONSES, tags=["identity"])

@@ -103,6 +103,9 @@ class BillingClient:
         return self._request("POST", "/v1/identity/verify",
                              json={"customer_code": customer_code, "fiscal_code": fiscal_code})
 
+    def verify_customer_area(self, token: str) -> Dict[str, Any]:
+        return self._request("POST", "/v1/identity/customer-area", json={"token": token})
+
     def customer_by_phone(self, e164: str) -> Optional[str]:
         try:
             return self._request("GET", f"/v1/customers/by-phone/{e164}")["customer_code"]

@@ -27,6 +27,10 @@ class VerifyRequest(BaseModel):
     fiscal_code: constr(strip_whitespace=True, min_length=1, max_length=32)
 
 
+class CustomerAreaRequest(BaseModel):
+    token: constr(min_length=1, max_length=4096)
+
+
 class VerifyResponse(BaseModel):
     customer_code: str
     name: str

@@ -23,6 +23,7 @@ from bot.ops.services import (
     billing_server_command,
     rasa_server_command,
     service_environment,
+    web_server_command,
 )
 from bot.ops.train import ensure_model
 from bot.settings import PROJECT_ROOT, Settings, get_settings
@@ -48,6 +49,7 @@ def _announce_when_ready(settings: Settings, api_token: str, token_generated: bo
     rasa_url = f"http://{host}:{settings.rasa_port}"
     checks: Dict[str, str] = {
         "billing backend": f"http://127.0.0.1:{settings.billing_port}/health",
+        "web service": f"http://127.0.0.1:{settings.web_port}/health",
         "action server": f"http://127.0.0.1:{settings.action_port}/health",
         "Rasa server": f"{rasa_url}/",
     }
@@ -64,6 +66,7 @@ def _announce_when_ready(settings: Settings, api_token: str, token_generated: bo
         "\n"
         "==================================================================\n"
         " The assistant is ready.\n"
+        f"  website      : http://{host}:{settings.web_port}/  (chat widget; /?login=100001 as a logged-in customer)\n"
         f"  REST channel : {rasa_url}/webhooks/rest/webhook\n"
         f"  try it       : {curl}\n"
         f"  Rasa HTTP API: {rasa_url}  (token: {api_token}{token_note})\n"
@@ -85,11 +88,13 @@ def main() -> int:
     # Secrets shared by the backend and the action server for this run, unless configured.
     env.setdefault("BILLING_API_TOKEN", settings.billing_api_token or secrets.token_urlsafe(24))
     env.setdefault("BILLING_TOKEN_SECRET", settings.billing_token_secret or secrets.token_urlsafe(32))
+    env.setdefault("CUSTOMER_AREA_JWT_SECRET", settings.customer_area_jwt_secret or secrets.token_urlsafe(32))
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     logging.info(seed())
 
     manager = Manager()
     manager.add_process("billing", shlex.join(billing_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
+    manager.add_process("web", shlex.join(web_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
     manager.add_process("actions", shlex.join(action_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
     manager.add_process("rasa", shlex.join(rasa_server_command(settings, model, api_token)), env=env, cwd=str(PROJECT_ROOT))
 

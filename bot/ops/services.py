@@ -27,13 +27,19 @@ def service_environment(settings: Settings, base: Optional[Mapping[str, str]] = 
     return env
 
 
+def _uvicorn(factory: str, host: str, port: int) -> List[str]:
+    # No access log: URLs carry customer codes and phone numbers. No websockets: none served
+    # (and Rasa pins a `websockets` older than uvicorn's).
+    return [str(BIN / "uvicorn"), "--factory", factory, "--host", host, "--port", str(port),
+            "--ws", "none", "--no-access-log"]
+
+
 def billing_server_command(settings: Settings) -> List[str]:
-    # No access log: URLs carry customer codes and phone numbers. No websockets: none served.
-    return [
-        str(BIN / "uvicorn"), "--factory", "bot.billing.api:create_app",
-        "--host", settings.bind_host, "--port", str(settings.billing_port),
-        "--ws", "none", "--no-access-log",
-    ]
+    return _uvicorn("bot.billing.api:create_app", settings.bind_host, settings.billing_port)
+
+
+def web_server_command(settings: Settings) -> List[str]:
+    return _uvicorn("bot.web.app:create_app", settings.bind_host, settings.web_port)
 
 
 def action_server_command(settings: Settings) -> List[str]:
