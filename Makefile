@@ -16,6 +16,7 @@ help:
 	@echo "make train     train only if config, domain or data changed"
 	@echo "make eval      held-out NLU evaluation: accuracy, macro-F1, confusion matrix"
 	@echo "make compare   measure the NLU pipeline candidates (eval/pipelines) on the held-out file"
+	@echo "make bench     make compare, then the WhatsApp webhook's answer time"
 	@echo "make shell     talk to the assistant in the terminal (starts the action server)"
 	@echo "make fuzz      schemathesis over the billing API's OpenAPI (more examples than make test)"
 	@echo "make seed      (re)seed the demo customers of the embedded billing database"
@@ -67,7 +68,9 @@ eval: train
 compare: $(INSTALLED)
 	$(PY) -m bot.ops.compare
 
-bench: compare
+bench: train
+	$(PY) -m bot.ops.compare
+	$(PY) -m tests.bench.webhook_latency 100
 
 fuzz: $(INSTALLED)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} $(PY) -m pytest tests/billing/test_fuzz.py
