@@ -42,7 +42,7 @@ def _wait_until_up(url: str, deadline: float) -> bool:
     return False
 
 
-def _announce_when_ready(settings: Settings, api_token: str, token_generated: bool) -> None:
+def _announce_when_ready(settings: Settings, api_token: str, token_generated: bool, billing_token: str) -> None:
     """Print the URLs once the services answer (Rasa takes a while to load its model)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else settings.bind_host
@@ -71,7 +71,7 @@ def _announce_when_ready(settings: Settings, api_token: str, token_generated: bo
         f"  try it       : {curl}\n"
         f"  Rasa HTTP API: {rasa_url}  (token: {api_token}{token_note})\n"
         f"  action server: http://127.0.0.1:{settings.action_port}\n"
-        f"  billing API  : http://{host}:{settings.billing_port}/docs  (OpenAPI: /openapi.json)\n"
+        f"  billing API  : http://{host}:{settings.billing_port}/docs  (token: {billing_token})\n"
         "  Ctrl-C stops everything.\n"
         "==================================================================\n",
         flush=True,
@@ -100,7 +100,7 @@ def main() -> int:
 
     threading.Thread(
         target=_announce_when_ready,
-        args=(settings, api_token, not settings.rasa_api_token),
+        args=(settings, api_token, not settings.rasa_api_token, env["BILLING_API_TOKEN"]),
         daemon=True,
     ).start()
     manager.loop()

@@ -1,16 +1,18 @@
 """`make shell`: talk to the assistant in the terminal.
 
-Starts the action server in the background (custom actions: outage numbers, fallback, human)
-and `rasa shell` on the current model; leaving the shell stops the action server.
+Seeds and starts the billing backend and the action server in the background, then `rasa
+shell` on the current model; leaving the shell stops both.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import subprocess
 import sys
 
-from bot.ops.services import BIN, action_server_command, service_environment
+from bot.billing.seed import seed
+from bot.ops.services import BIN, action_server_command, billing_server_command, service_environment
 from bot.ops.train import ensure_model
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -20,6 +22,10 @@ def main() -> int:
     settings = get_settings()
     model = ensure_model()
     env = service_environment(settings)
+    env.setdefault("BILLING_API_TOKEN", settings.billing_api_token or secrets.token_urlsafe(24))
+    env.setdefault("BILLING_TOKEN_SECRET", settings.billing_token_secret or secrets.token_urlsafe(32))
+    logging.info(seed())
+    billing = subprocess.Popen(billing_server_command(settings), cwd=PROJECT_ROOT, env=env)
     actions = subprocess.Popen(action_server_command(settings), cwd=PROJECT_ROOT, env=env)
     try:
         return subprocess.call(
@@ -27,8 +33,9 @@ def main() -> int:
             cwd=PROJECT_ROOT, env=env,
         )
     finally:
-        actions.terminate()
-        actions.wait(timeout=30)
+        for process in (actions, billing):
+            process.terminate()
+            process.wait(timeout=30)
 
 
 if __name__ == "__main__":
