@@ -221,19 +221,22 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             previous = replay()
             if previous is not None:
                 return previous
-        content = jsonable_encoder(create())
-        if key is not None:
-            session.add(IdempotencyRecord(key=key, scope=scope, request_hash=digest, status_code=status,
-                                          body=content, created_at=datetime.now(timezone.utc)))
         try:
+            content = jsonable_encoder(create())
+            if key is not None:
+                session.add(IdempotencyRecord(key=key, scope=scope, request_hash=digest, status_code=status,
+                                              body=content, created_at=datetime.now(timezone.utc)))
             session.commit()
-        except IntegrityError:
-            # a concurrent retry with the same key won the race: its answer is the answer
+        except (ApiError, IntegrityError) as error:
+            # A concurrent request with the same key may have completed meanwhile (and made this
+            # one ineligible, or collided with it on a unique constraint): its answer is the answer.
             session.rollback()
             previous = replay() if key is not None else None
-            if previous is None:
-                raise ApiError(409, "conflict", "The request conflicts with another one; retry.")
-            return previous
+            if previous is not None:
+                return previous
+            if isinstance(error, ApiError):
+                raise
+            raise ApiError(409, "conflict", "The request conflicts with another one; retry.")
         return JSONResponse(status_code=status, content=content)
 
     auth = [Depends(service_token)]

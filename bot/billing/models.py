@@ -81,9 +81,11 @@ class Deferral(Base):
 
 class InstallmentPlan(Base):
     __tablename__ = "installment_plans"
+    # One plan per bill, also under concurrent requests without an Idempotency-Key.
+    __table_args__ = (UniqueConstraint("bill_id", name="uq_installment_plans_bill_id"),)
 
     id = Column(Integer, primary_key=True)
-    bill_id = Column(String(20), ForeignKey("bills.id"), nullable=False, index=True)
+    bill_id = Column(String(20), ForeignKey("bills.id"), nullable=False)
     scheme_id = Column(String(40), nullable=False)
     created_on = Column(Date, nullable=False)
 

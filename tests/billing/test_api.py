@@ -140,3 +140,12 @@ def test_bad_input_gets_json_4xx_never_500(shared_backend):
     for response in cases:
         assert 400 <= response.status_code < 500, response.text
         assert response.json()["error"]["code"]
+
+
+def test_concurrent_requests_without_a_key_still_create_one_plan(backend):
+    mario = backend.verify()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: backend.post("/v1/bills/F100001-01/installment-plans",
+                                                       {"installments": 2}, mario), range(4)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert len(backend.get("/v1/customers/100001/installment-plans", mario).json()["plans"]) == 1
