@@ -38,6 +38,11 @@ from bot.db import session_factory
 logger = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=24)
+# Messages processed at the same time by one Rasa process. Processing (NLU, policies, the
+# tracker store) shares the event loop with the webhook: bounding it keeps the answer to Meta
+# fast during bursts, while a few at once still overlap their waits on the action server and
+# the Graph API. Messages beyond the bound wait their turn; none is dropped.
+PROCESSING_CONCURRENCY = 4
 MAX_REPLY_BUTTONS, MAX_LIST_ROWS = 3, 10
 BUTTON_TITLE_MAX, ROW_TITLE_MAX, LIST_BUTTON_MAX = 20, 24, 20
 BODY_MAX, TEXT_MAX, ID_MAX = 1024, 4096, 200
@@ -313,6 +318,7 @@ class WhatsAppInput(InputChannel):
             return
         self.store = DeliveryStore()
         self.graph = GraphClient(config)
+        self._processing: Optional[asyncio.Semaphore] = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return WhatsAppOutput(self.config, self.graph, self.store) if self.config else None
@@ -351,6 +357,13 @@ class WhatsAppInput(InputChannel):
         return hook
 
     async def _process(self, messages: List[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if self._processing is None:  # created on the server's event loop
+            self._processing = asyncio.Semaphore(PROCESSING_CONCURRENCY)
+        async with self._processing:
+            await self._process_batch(messages, on_new_message)
+
+    async def _process_batch(self, messages: List[Inbound],
+                             on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         output = self.get_output_channel()
         for message in messages:
             try:
