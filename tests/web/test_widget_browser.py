@@ -108,3 +108,22 @@ def test_a_logged_in_customer_is_not_asked_for_codes(site, browser):
     answers = " ".join(bot_texts(page))
     assert "Area Clienti" in answers and "codice fiscale" not in answers
     page.close()
+
+
+def test_a_network_drop_loses_and_duplicates_nothing(site, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site + "/")
+    page.get_by_role("button", name="Assistenza").click()
+    page.wait_for_selector(".aw-bot .aw-text")
+    context.set_offline(True)
+    page.wait_for_function("document.querySelector('.aw-status').textContent.length > 0")  # it noticed
+    page.get_by_label("Scriva un messaggio").fill("come funziona il bonus sociale?")
+    page.keyboard.press("Enter")
+    context.set_offline(False)
+    page.wait_for_function("document.querySelectorAll('.aw-bot').length >= 2", timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert page.locator(".aw-user").count() == 1  # sent once
+    assert page.locator(".aw-bot").count() == 2  # answered once
+    assert "ISEE" in bot_texts(page)[-1]
+    context.close()
