@@ -1,0 +1,81 @@
+"""No codice fiscale, IBAN, phone number, e-mail, POD or PDR survives masking (property-based)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.it import codicefiscale
+
+from bot.masking import mask_slots, mask_text
+
+LETTERS = string.ascii_uppercase
+filler = st.text(alphabet=string.ascii_letters + " ,.;:!?àèéìòù'", max_size=40)
+
+
+@st.composite
+def fiscal_codes(draw):
+    body = (draw(st.text(LETTERS, min_size=6, max_size=6)) + f"{draw(st.integers(0, 99)):02d}"
+            + draw(st.sampled_from("ABCDEHLMPRST")) + f"{draw(st.integers(1, 71)):02d}"
+            + draw(st.sampled_from(LETTERS)) + f"{draw(st.integers(0, 999)):03d}")
+    code = body + codicefiscale.calc_check_digit(body)
+    return code.lower() if draw(st.booleans()) else code
+
+
+@st.composite
+def ibans(draw):
+    digits = "".join(str(draw(st.integers(0, 9))) for _ in range(22))
+    iban = f"IT{digits[:2]}{draw(st.sampled_from(LETTERS))}{digits[2:]}"
+    if draw(st.booleans()):
+        iban = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    return iban
+
+
+@st.composite
+def phones(draw):
+    number = "3" + "".join(str(draw(st.integers(0, 9))) for _ in range(9))
+    prefix = draw(st.sampled_from(["", "+39", "+39 ", "0039"]))
+    separator = draw(st.sampled_from(["", " ", "-", "."]))
+    return prefix + number[:3] + separator + number[3:6] + separator + number[6:]
+
+
+@st.composite
+def pods(draw):
+    return f"IT{draw(st.integers(0, 999)):03d}E{draw(st.integers(0, 99999999)):08d}"
+
+
+@st.composite
+def pdrs(draw):
+    return "".join(str(draw(st.integers(0, 9))) for _ in range(14))
+
+
+def digits_of(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+@given(before=filler, secret=st.one_of(fiscal_codes(), ibans(), pods()), after=filler)
+def test_codes_do_not_survive(before, secret, after):
+    masked = mask_text(f"{before} {secret} {after}")
+    compact = re.sub(r"\s", "", masked).upper()
+    assert re.sub(r"\s", "", secret).upper() not in compact
+
+
+@given(before=filler, secret=st.one_of(phones(), pdrs()), after=filler)
+def test_numbers_do_not_survive(before, secret, after):
+    masked = mask_text(f"{before} {secret} {after}")
+    assert digits_of(secret)[-10:] not in digits_of(masked)
+
+
+def test_examples_and_what_stays_readable():
+    text = "Sono RSSMRA80A01H501U, IBAN IT60X0542811101000000123456, tel +39 333 123 4567, mario@example.it"
+    masked = mask_text(text)
+    assert "RSS*********501U" in masked and "IT60X" not in masked and "333 123" not in masked
+    assert "m***@example.it" in masked and masked.startswith("Sono ")
+    assert mask_text("vorrei pagare il 20 dicembre, sono 182,40 euro") == "vorrei pagare il 20 dicembre, sono 182,40 euro"
+
+
+def test_slots_hide_tokens():
+    shown = mask_slots({"customer_token": "eyJ...", "fiscal_code": "RSSMRA80A01H501U", "service": "bills"})
+    assert shown == {"customer_token": "•••", "fiscal_code": "•••", "service": "bills"}
