@@ -47,7 +47,7 @@ def bill_label(bill: Dict[str, Any]) -> str:
     return f"bolletta {SUPPLY_NAMES.get(bill['supply'], bill['supply'])} di {euros(bill['amount_cents'])} con scadenza {italian_date(due, 'il')}"
 
 
-def offer_human(dispatcher: CollectingDispatcher, reason: str) -> List[Dict[Text, Any]]:
+def offer_human(dispatcher: CollectingDispatcher, reason: str, code: str = "not_eligible") -> List[Dict[Text, Any]]:
     """Explain, then offer a person (a plain "sì" accepts: handoff_offered)."""
     dispatcher.utter_message(
         text=f"{reason} Un operatore può aiutarLa. Vuole che La metta in contatto?",
@@ -56,7 +56,7 @@ def offer_human(dispatcher: CollectingDispatcher, reason: str) -> List[Dict[Text
             {"title": "No, grazie", "payload": "/deny"},
         ],
     )
-    return [SlotSet("handoff_offered", True)]
+    return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", code)]
 
 
 def apologise_backend_down(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:

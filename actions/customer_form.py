@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -34,7 +34,6 @@ from actions.identity import IdentityValidation
 from actions.installments import InstallmentsValidation, create_plan, installments_summary
 from actions.interest import InterestValidation, quote_interest
 from bot.billing.client import BillingError, BillingUnavailable, run_blocking
-from bot.settings import get_settings
 
 SERVICE_SLOTS: Dict[str, List[str]] = {
     "bills": [],
@@ -202,15 +201,15 @@ class ActionSubmitCustomerForm(Action):
         outcome: Optional[str] = tracker.get_slot("flow_outcome")
         service = tracker.get_slot("service") or "bills"
         if outcome == "identity_failed":
-            settings = get_settings()
             dispatcher.utter_message(
                 text="Non sono riuscito a verificare la Sua identità e, per proteggere i Suoi dati, non posso "
-                     f"riprovare. Un operatore può aiutarLa al numero verde {settings.call_centre_number}, "
-                     f"{settings.call_centre_hours}."
+                     "riprovare: La passo a un operatore."
             )
-            return reset(IDENTITY_SLOTS)
+            return reset(IDENTITY_SLOTS) + [SlotSet("handoff_reason", "identity_failed"),
+                                            FollowupAction("action_request_human")]
         if outcome == "backend_down":
-            return apologise_backend_down(dispatcher)
+            return apologise_backend_down(dispatcher) + [SlotSet("handoff_reason", "backend_down"),
+                                                         FollowupAction("action_request_human")]
         if outcome == "not_eligible":
             return offer_human(dispatcher, tracker.get_slot("flow_reason") or "Questa richiesta non è possibile online.")
         if outcome == "no_open_bills":

@@ -89,4 +89,4 @@ class ActionDefaultFallback(Action):
         )
         # Revert the message that was not understood so it does not steer later predictions;
         # the slot set after the revert survives it and lets a plain "sì" accept the offer.
-        return [UserUtteranceReverted(), SlotSet("handoff_offered", True)]
+        return [UserUtteranceReverted(), SlotSet("handoff_offered", True), SlotSet("handoff_reason", "fallback")]

@@ -1,18 +1,33 @@
-"""Putting the customer in touch with a person."""
+"""Handing the conversation to a person: a ticket with a summary, then the bot pauses.
+
+Triggers: the customer asks (request_human); the customer accepts the person the bot offered
+after two failures or a request it cannot serve (`handoff_reason` says which); three failed
+identity attempts and a backend outage (FollowupAction from the customer form). The agent
+answers from the console on the same channel and hands back (ConversationResumed).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import logger
 from bot.settings import get_settings
+from bot.support.handoff import TicketDesk, conversation_summary
+
+
+@functools.lru_cache(maxsize=1)
+def desk() -> TicketDesk:
+    return TicketDesk()
 
 
 class ActionRequestHuman(Action):
-    """Tells the customer how to reach the call centre (number and hours from configuration)."""
+    """Open (or find) the ticket, tell the customer what happens next, pause the bot."""
 
     def name(self) -> Text:
         return "action_request_human"
@@ -20,15 +35,21 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        settings = get_settings()
-        dispatcher.utter_message(
-            text=(
-                "Certamente. Un operatore del servizio clienti può aiutarLa al numero verde "
-                f"{settings.call_centre_number}, {settings.call_centre_hours}. "
-                "Tenga a portata di mano il codice cliente che trova in bolletta."
+        reason = tracker.get_slot("handoff_reason") or "request_human"
+        channel = tracker.get_latest_input_channel()
+        summary = conversation_summary(tracker.events, tracker.current_slot_values(), channel, reason)
+        try:
+            queued = await asyncio.to_thread(desk().open_ticket, tracker.sender_id, channel, reason, summary)
+        except Exception as error:  # noqa: BLE001 - without the support database: the phone
+            logger.error("handoff failed: %s", type(error).__name__)
+            settings = get_settings()
+            dispatcher.utter_message(
+                text=f"Mi scusi, in questo momento non riesco a passarLa a un operatore in chat. Può chiamare "
+                     f"il numero verde {settings.call_centre_number}, {settings.call_centre_hours}."
             )
-        )
-        return [SlotSet("handoff_offered", False)]
+            return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]
+        dispatcher.utter_message(text=queued.message)
+        return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None), ConversationPaused()]
 
 
 class ActionDeclineHandoff(Action):
@@ -43,4 +64,4 @@ class ActionDeclineHandoff(Action):
         dispatcher.utter_message(
             text="Va bene. Provi a scrivermi la richiesta con parole diverse, farò del mio meglio."
         )
-        return [SlotSet("handoff_offered", False)]
+        return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]

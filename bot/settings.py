@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     # Where browsers reach the Rasa server's socket.io channel (empty: http://127.0.0.1:RASA_PORT).
     public_rasa_url: str = ""
 
+    # Support team: opening hours ("mon-fri 08:30-18:00; sat 08:30-13:00", Europe/Rome) and the
+    # average minutes an agent spends on a conversation (for the expected wait).
+    support_hours: str = "mon-fri 08:30-18:00; sat 08:30-13:00"
+    support_minutes_per_conversation: int = 5
+    # Console sessions; cookies marked Secure when the console is served over HTTPS.
+    console_session_hours: int = 10
+    console_secure_cookies: bool = False
+    # Where the console reaches Rasa's HTTP API (empty: http://127.0.0.1:RASA_PORT).
+    rasa_url: str = ""
+
     # Support database (WhatsApp deliveries and contacts; handoff tickets).
     support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"
 
@@ -86,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def billing_base_url(self) -> str:
         return self.billing_url or f"http://127.0.0.1:{self.billing_port}"
+
+    @property
+    def rasa_api_url(self) -> str:
+        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
 
     @property
     def rasa_public_url(self) -> str:

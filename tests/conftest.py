@@ -142,6 +142,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         ACTION_PORT=str(action_port),
         BILLING_PORT=str(billing_port),
         BILLING_DATABASE_URL=f"sqlite:///{tmp / 'billing.db'}",
+        SUPPORT_DATABASE_URL=f"sqlite:///{tmp / 'support.db'}",
         RASA_API_TOKEN="test-token-123",
         TRACKER_STORE_URL=f"sqlite:///{tracker_db}",
         EMERGENCY_NUMBER_GAS="800 555 010",

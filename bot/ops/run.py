@@ -88,6 +88,7 @@ def main() -> int:
     # Secrets shared by the backend and the action server for this run, unless configured.
     env.setdefault("BILLING_API_TOKEN", settings.billing_api_token or secrets.token_urlsafe(24))
     env.setdefault("BILLING_TOKEN_SECRET", settings.billing_token_secret or secrets.token_urlsafe(32))
+    env["RASA_API_TOKEN"] = api_token  # the console talks to Rasa's HTTP API
     env.setdefault("CUSTOMER_AREA_JWT_SECRET", settings.customer_area_jwt_secret or secrets.token_urlsafe(32))
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     logging.info(seed())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -27,3 +27,59 @@ class WhatsAppContact(Base):
     wa_id = Column(String(32), primary_key=True)
     last_inbound_at = Column(DateTime, nullable=True)
     numbered_options = Column(JSON, nullable=True)
+
+
+class StaffUser(Base):
+    """A member of the support team: agent or supervisor (only supervisors reveal data)."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False, unique=True)
+    password_hash = Column(String(300), nullable=False)
+    role = Column(String(20), nullable=False)  # agent | supervisor
+    created_at = Column(DateTime, nullable=False)
+
+
+class StaffSession(Base):
+    """A console login: the cookie carries a random token, the database only its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class Ticket(Base):
+    """A conversation handed to the support team, with what the agent needs to know."""
+
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(40), nullable=True)
+    status = Column(String(10), nullable=False, default="waiting")  # waiting | active | closed
+    reason = Column(String(40), nullable=False)
+    summary = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+    taken_at = Column(DateTime, nullable=True)
+    taken_by = Column(String(80), nullable=True)
+    first_reply_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    outcome = Column(String(40), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what with personal data (reveals, erasures) and when."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False)
+    actor = Column(String(80), nullable=False)
+    action = Column(String(40), nullable=False)
+    conversation_id = Column(String(128), nullable=True)
+    detail = Column(Text, nullable=True)

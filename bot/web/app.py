@@ -1,4 +1,7 @@
-"""The web service: demo site, chat widget files. Run: `uvicorn --factory bot.web.app:create_app`."""
+"""The web service: demo site, chat widget files, support console.
+
+Run: `uvicorn --factory bot.web.app:create_app`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from pathlib import Path
 from typing import Optional
 
 import jwt
-from fastapi import FastAPI, Query
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+
+from bot.console.routes import NotLoggedIn, build_router
 
 from bot.settings import Settings, get_settings
 
@@ -31,6 +36,13 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Assistente clienti: sito dimostrativo", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/widget", StaticFiles(directory=STATIC), name="widget")
+    app.include_router(build_router(settings))
+
+    @app.exception_handler(NotLoggedIn)
+    async def _not_logged_in(_: Request, exc: NotLoggedIn) -> object:
+        if exc.wants_html:
+            return RedirectResponse("/console/login", status_code=303)
+        return JSONResponse({"error": "login required"}, status_code=401)
 
     @app.get("/health")
     def health() -> dict:

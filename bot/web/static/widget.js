@@ -173,8 +173,9 @@
     socket.on("connect_error", function () { status.textContent = "Connessione non disponibile, riprovo…"; });
     socket.on("bot_uttered", function (message) {
       showTyping(false);
-      var custom = message.custom || (message.data && message.data.custom) || {};
-      var fromAgent = custom.sender === "agent" || (message.metadata && message.metadata.sender === "agent");
+      // an agent's turn comes as the custom payload itself: {sender: "agent", agent_name, text}
+      var custom = message.custom || (message.data && message.data.custom) || (message.sender ? message : {});
+      var fromAgent = custom.sender === "agent";
       remember({
         from: fromAgent ? "agent" : "bot",
         agent: custom.agent_name || null,

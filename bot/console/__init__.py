@@ -1,0 +1,1 @@
+"""The support console (`/console` on the web service): login, handoff queue, live chat."""

@@ -1,0 +1,149 @@
+"""Handoff to a person: tickets in the support database and what the customer is told.
+
+The action server opens the ticket and pauses the conversation (Rasa's ConversationPaused);
+the console lists, takes, answers and closes tickets. Blocking database calls: the action
+server runs them in a thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional
+
+from sqlalchemy import func, select
+
+from bot import clock
+from bot.db import session_factory
+from bot.masking import mask_text
+from bot.settings import Settings, get_settings
+from bot.support.db import make_engine, upgrade_schema
+from bot.support.hours import OpeningHours, italian_moment
+from bot.support.models import Ticket
+
+REASONS = {
+    "request_human": "il cliente ha chiesto un operatore",
+    "fallback": "l'assistente non ha capito due volte",
+    "identity_failed": "tre tentativi di identificazione falliti",
+    "backend_down": "sistema delle bollette non disponibile",
+    "not_eligible": "richiesta non possibile online, il cliente vuole aiuto",
+}
+OPEN = ("waiting", "active")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def conversation_summary(events: Iterable[Dict[str, Any]], slots: Dict[str, Any], channel: Optional[str],
+                         reason: str, last: int = 8) -> Dict[str, Any]:
+    """What an agent reads first: who (masked), what they wanted, the last messages, why."""
+    intents: List[str] = []
+    messages: List[Dict[str, str]] = []
+    for event in events:
+        if event.get("event") == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent and intent not in ("nlu_fallback", "affirm", "deny", "inform"):
+                intents.append(intent)
+            messages.append({"from": "cliente", "text": mask_text(event.get("text") or "")})
+        elif event.get("event") == "bot" and event.get("text"):
+            messages.append({"from": "assistente", "text": mask_text(event["text"])})
+    code = slots.get("customer_code")
+    return {
+        "channel": channel or "sconosciuto",
+        "customer": {"verified": bool(slots.get("customer_verified")),
+                     "code": mask_text(code) if code else None},
+        "wanted": list(dict.fromkeys(intents)),
+        "request": {k: slots.get(k) for k in ("service", "bill_id") if slots.get(k)},
+        "reason": REASONS.get(reason, reason),
+        "last_messages": messages[-last:],
+    }
+
+
+@dataclass
+class QueueInfo:
+    ticket_id: int
+    position: int  # 1 = next
+    open_now: bool
+    message: str
+
+
+class TicketDesk:
+    """Tickets in the support database."""
+
+    def __init__(self, url: Optional[str] = None, settings: Optional[Settings] = None) -> None:
+        self.settings = settings or get_settings()
+        upgrade_schema(url or self.settings.support_database_url)
+        self.sessions = session_factory(make_engine(url or self.settings.support_database_url))
+        self.hours = OpeningHours.parse(self.settings.support_hours)
+
+    def open_ticket(self, conversation_id: str, channel: Optional[str], reason: str,
+                    summary: Dict[str, Any]) -> QueueInfo:
+        """A ticket for this conversation (the open one if there is one) and what to tell the customer."""
+        with self.sessions() as session, session.begin():
+            ticket = session.execute(
+                select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))
+            ).scalar_one_or_none()
+            if ticket is None:
+                ticket = Ticket(conversation_id=conversation_id, channel=channel, status="waiting", reason=reason,
+                                summary=summary, created_at=utcnow())
+                session.add(ticket)
+                session.flush()
+            position = session.execute(
+                select(func.count()).select_from(Ticket).where(Ticket.status == "waiting",
+                                                               Ticket.created_at <= ticket.created_at)
+            ).scalar_one()
+            ticket_id = ticket.id
+        return QueueInfo(ticket_id, max(position, 1), *self._customer_message(max(position, 1)))
+
+    def _customer_message(self, position: int) -> tuple:
+        now = clock.now()
+        call = f"Se preferisce, può anche chiamare il numero verde {self.settings.call_centre_number}."
+        if self.hours.is_open(now):
+            wait = position * self.settings.support_minutes_per_conversation
+            return True, (
+                f"La metto in contatto con un operatore: è in coda in posizione {position}, con un'attesa "
+                f"stimata di circa {wait} minuti. L'operatore vedrà tutta la conversazione: nel frattempo "
+                f"può continuare a scrivermi qui. {call}"
+            )
+        opening = self.hours.next_opening(now)
+        when = italian_moment(opening, now) if opening else "alla riapertura"
+        return False, (
+            "In questo momento il servizio clienti è chiuso. Ho registrato la Sua richiesta con tutta la "
+            f"conversazione: un operatore Le risponderà qui {when}. Se vuole, aggiunga pure altri dettagli. "
+            f"{call}"
+        )
+
+    # ------------------------------------------------------------------ for the console
+    def waiting_and_active(self) -> List[Ticket]:
+        with self.sessions() as session:
+            return list(session.execute(
+                select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.created_at)).scalars())
+
+    def get(self, ticket_id: int) -> Optional[Ticket]:
+        with self.sessions() as session:
+            return session.get(Ticket, ticket_id)
+
+    def open_for(self, conversation_id: str) -> Optional[Ticket]:
+        with self.sessions() as session:
+            return session.execute(select(Ticket).where(
+                Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))).scalar_one_or_none()
+
+    def take(self, ticket_id: int, agent: str) -> Ticket:
+        with self.sessions() as session, session.begin():
+            ticket = session.get(Ticket, ticket_id)
+            if ticket.status == "waiting":
+                ticket.status, ticket.taken_at, ticket.taken_by = "active", utcnow(), agent
+            return ticket
+
+    def replied(self, ticket_id: int) -> None:
+        with self.sessions() as session, session.begin():
+            ticket = session.get(Ticket, ticket_id)
+            if ticket.first_reply_at is None:
+                ticket.first_reply_at = utcnow()
+
+    def close(self, ticket_id: int, outcome: str) -> Ticket:
+        with self.sessions() as session, session.begin():
+            ticket = session.get(Ticket, ticket_id)
+            ticket.status, ticket.closed_at, ticket.outcome = "closed", utcnow(), outcome
+            return ticket

@@ -1,0 +1,98 @@
+"""Handoff end to end: the customer asks for a person on REST, the bot pauses, an agent takes
+the conversation in the console, replies, and hands back; the codice fiscale stays masked."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from bot.console.auth import create_user
+from bot.db import session_factory
+from bot.ops.services import web_server_command
+from bot.settings import Settings
+from bot.support.db import make_engine
+from bot.support.hours import OpeningHours
+from tests.conftest import free_port, start_logged, stop, wait_for
+from tests.stack import running_stack
+
+PASSWORD = "password-di-giulia"
+FISCAL_CODE = "RSSMRA80A01H501U"
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("handoff")
+    with running_stack(tmp, {"SUPPORT_HOURS": "mon-sun 00:00-23:59"}) as stack:
+        settings = Settings(_env_file=None, web_port=free_port())
+        env = dict(stack.env, RASA_URL=stack.rasa_url, RASA_API_TOKEN="token", WEB_PORT=str(settings.web_port))
+        web = start_logged(web_server_command(settings), env, tmp / "web.log")
+        try:
+            wait_for(f"http://127.0.0.1:{settings.web_port}/health", web, tmp / "web.log")
+            create_user(session_factory(make_engine(env["SUPPORT_DATABASE_URL"])), "giulia", PASSWORD, "agent")
+            yield stack, f"http://127.0.0.1:{settings.web_port}", tmp
+        finally:
+            stop(web)
+
+
+def agent_session(console: str):
+    session = requests.Session()
+    session.post(console + "/console/login", data={"username": "giulia", "password": PASSWORD}, timeout=10)
+    page = session.get(console + "/console/", timeout=10).text
+    session.headers["X-CSRF-Token"] = page.split('name="csrf-token" content="')[1].split('"')[0]
+    return session
+
+
+def text(replies):
+    return " ".join(r.get("text") or "" for r in replies)
+
+
+def test_handoff_reply_and_hand_back(setup):
+    stack, console, tmp = setup
+    customer = f"h-{uuid.uuid4().hex[:8]}"
+    stack.say(customer, "Buongiorno")
+    queued = stack.say(customer, f"sono {FISCAL_CODE}, voglio parlare con un operatore")
+    assert "coda in posizione 1" in text(queued)
+    assert stack.say(customer, "ci siete?") == []  # the bot is paused
+
+    agent = agent_session(console)
+    tickets = agent.get(console + "/console/api/queue", timeout=10).json()["tickets"]
+    ticket = next(t for t in tickets if t["conversation_id"] == customer)
+    assert ticket["status"] == "waiting" and ticket["channel"] == "rest"
+    assert ticket["summary"]["reason"] == "il cliente ha chiesto un operatore"
+    assert "request_human" in ticket["summary"]["wanted"]
+    assert agent.post(console + f"/console/api/tickets/{ticket['id']}/take", timeout=10).json()["taken_by"] == "giulia"
+
+    view = agent.get(console + f"/console/api/conversations/{customer}", timeout=10).json()
+    assert view["paused"] is True
+    assert any(t["from"] == "cliente" and t["text"] == "ci siete?" for t in view["turns"])  # reached the agent
+    assert FISCAL_CODE not in json.dumps(view) and FISCAL_CODE not in json.dumps(tickets)
+    assert "RSS*********501U" in json.dumps(view)
+
+    agent.post(console + f"/console/api/conversations/{customer}/reply",
+               json={"text": "Buongiorno, sono Giulia: come posso aiutarLa?"}, timeout=10).raise_for_status()
+    tracker = requests.get(f"{stack.rasa_url}/conversations/{customer}/tracker", params={"token": "token"}, timeout=10).json()
+    agent_turns = [e for e in tracker["events"] if e["event"] == "bot"
+                   and ((e.get("data") or {}).get("custom") or {}).get("sender") == "agent"]
+    assert agent_turns and "Giulia" in agent_turns[-1]["data"]["custom"]["text"]
+
+    agent.post(console + f"/console/api/conversations/{customer}/handback", timeout=10).raise_for_status()
+    assert "assistente virtuale" in text(stack.say(customer, "Buongiorno"))
+    assert all(t["conversation_id"] != customer for t in agent.get(console + "/console/api/queue", timeout=10).json()["tickets"])
+
+
+def test_the_codice_fiscale_never_reaches_the_logs(setup):
+    stack, console, tmp = setup
+    for log in tmp.glob("*.log"):
+        assert FISCAL_CODE not in log.read_text(errors="replace"), log.name
+
+
+def test_outside_opening_hours_the_customer_is_told_when():
+    hours = OpeningHours.parse("mon-fri 08:30-18:00; sat 08:30-13:00")
+    saturday_evening = datetime(2026, 11, 28, 19, 0, tzinfo=timezone.utc)
+    assert not hours.is_open(saturday_evening)
+    assert hours.next_opening(saturday_evening) == datetime(2026, 11, 30, 8, 30, tzinfo=timezone.utc)
+    assert hours.is_open(datetime(2026, 11, 26, 9, 0))
