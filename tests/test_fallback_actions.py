@@ -54,8 +54,9 @@ def test_affirmation_offers_top_intents_and_none_of_these():
 def test_giving_up_offers_a_human_and_remembers_the_offer():
     response = _run("action_default_fallback", {"text": "boh", "intent": {"name": "nlu_fallback"}})
     assert "operatore" in response["responses"][0]["text"]
-    assert [e["event"] for e in response["events"]] == ["rewind", "slot"]
-    assert response["events"][1]["name"] == "handoff_offered" and response["events"][1]["value"] is True
+    assert [e["event"] for e in response["events"]] == ["rewind", "slot", "slot"]
+    slots = {e["name"]: e["value"] for e in response["events"][1:]}
+    assert slots == {"handoff_offered": True, "handoff_reason": "fallback"}
 
 
 def test_outage_mentions_gas_safety_only_for_gas(monkeypatch):
