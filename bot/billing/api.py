@@ -303,7 +303,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
              responses=ERROR_RESPONSES, tags=["bills"])
     def list_bills(
         customer_code: str,
-        status: str = Query("open", regex="^(open|paid|all)$"),
+        status: str = Query("open", pattern="^(open|paid|all)$"),
         verified: str = Depends(customer_token),
         session: Session = Depends(db),
     ) -> Any:

@@ -295,10 +295,11 @@ class WhatsAppOutput(OutputChannel):
             await self.send_text_message(recipient_id, f"{text}\n{numbered}\nRisponda con il numero.")
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        """An agent's turn from the console (custom payload): plain text, signed with the name."""
-        if json_message.get("sender") == "agent" and json_message.get("text"):
-            name = json_message.get("agent_name") or "Operatore"
-            await self.send_text_message(recipient_id, f"{name} (operatore): {json_message['text']}")
+        """An agent's turn from the console (custom payload under `data`): plain text, signed."""
+        turn = json_message.get("data") or {}
+        if turn.get("sender") == "agent" and turn.get("text"):
+            name = turn.get("agent_name") or "Operatore"
+            await self.send_text_message(recipient_id, f"{name} (operatore): {turn['text']}")
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send(recipient_id, {"type": "image", "image": {"link": image}})

@@ -42,6 +42,17 @@ class CloseBody(BaseModel):
     outcome: constr(regex="^(" + "|".join(OUTCOMES) + ")$")
 
 
+def agent_turn(agent: str, text: str) -> Dict[str, Any]:
+    """The custom payload of an agent's message. Rasa's socket.io channel emits custom payloads
+    as `emit(event, **payload)`, so the message goes under `data` (what the widget receives)."""
+    return {"data": {"sender": "agent", "agent_name": agent, "text": text}}
+
+
+def agent_turn_of(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    payload = (((event.get("data") or {}).get("custom") or {}).get("data") or {})
+    return payload if payload.get("sender") == "agent" else None
+
+
 def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Turns of a conversation for the agent: masked texts, intents with confidence, actions."""
     turns: List[Dict[str, Any]] = []
@@ -52,10 +63,10 @@ def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             turns.append({"from": "cliente", "text": mask_text(event.get("text") or ""), "at": at,
                           "intent": intent.get("name"), "confidence": round(intent.get("confidence") or 0, 2)})
         elif kind == "bot":
-            custom = ((event.get("data") or {}).get("custom") or {})
-            if custom.get("sender") == "agent":
-                turns.append({"from": "operatore", "agent": custom.get("agent_name"),
-                              "text": mask_text(custom.get("text") or ""), "at": at})
+            turn = agent_turn_of(event)
+            if turn:
+                turns.append({"from": "operatore", "agent": turn.get("agent_name"),
+                              "text": mask_text(turn.get("text") or ""), "at": at})
             else:
                 buttons = [b.get("title") for b in (event.get("data") or {}).get("buttons") or []]
                 turns.append({"from": "assistente", "text": mask_text(event.get("text") or ""), "at": at,
@@ -175,7 +186,7 @@ def build_router(settings: Settings) -> APIRouter:
             desk.take(ticket.id, staff.username)
         agent = staff.username
         send(conversation_id, [{"event": "bot", "text": None, "metadata": {"sender": "agent", "agent_name": agent},
-                                "data": {"custom": {"sender": "agent", "agent_name": agent, "text": body.text}},
+                                "data": {"custom": agent_turn(agent, body.text)},
                                 "timestamp": datetime.now(timezone.utc).timestamp()}])
         desk.replied(ticket.id)
         return {"status": "sent"}

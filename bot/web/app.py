@@ -49,7 +49,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/", response_class=HTMLResponse)
-    def demo(login: Optional[str] = Query(None, regex=r"^\d{6}$",
+    def demo(login: Optional[str] = Query(None, pattern=r"^\d{6}$",
                                           description="demo of a customer-area login: the customer code")) -> str:
         config = {"socketUrl": settings.rasa_public_url}
         if login:

@@ -194,3 +194,20 @@ def test_configuration_all_or_nothing():
     with pytest.raises(WhatsAppConfigError) as error:
         WhatsAppConfig.from_settings(Settings(_env_file=None, whatsapp_verify_token="x", whatsapp_app_secret="y"))
     assert "WHATSAPP_ACCESS_TOKEN" in str(error.value) and "WHATSAPP_PHONE_NUMBER_ID" in str(error.value)
+
+
+def test_an_agent_reply_reaches_whatsapp_as_text(stack, graph):
+    from bot.console.routes import agent_turn
+
+    user = new_user()
+    tap = {"from": user, "id": new_id(), "timestamp": str(int(time.time())), "type": "interactive",
+           "interactive": {"type": "button_reply", "button_reply": {"id": "/request_human", "title": "Operatore"}}}
+    post_signed(stack, webhook_payload(tap))
+    graph.wait_for(user, 1)
+    answer = requests.post(f"{stack.rasa_url}/conversations/{user}/tracker/events",
+                           params={"token": "token", "output_channel": "latest", "execute_side_effects": "true"},
+                           json=[{"event": "bot", "text": None, "data": {"custom": agent_turn("Giulia", "Eccomi, La aiuto io.")}}],
+                           timeout=10)
+    assert answer.status_code == 200
+    sent = graph.wait_for(user, 2)[-1]
+    assert sent["type"] == "text" and sent["text"]["body"] == "Giulia (operatore): Eccomi, La aiuto io."

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from bot.console.auth import create_user
+from bot.console.routes import agent_turn_of
 from bot.db import session_factory
 from bot.ops.services import web_server_command
 from bot.settings import Settings
@@ -75,9 +76,8 @@ def test_handoff_reply_and_hand_back(setup):
     agent.post(console + f"/console/api/conversations/{customer}/reply",
                json={"text": "Buongiorno, sono Giulia: come posso aiutarLa?"}, timeout=10).raise_for_status()
     tracker = requests.get(f"{stack.rasa_url}/conversations/{customer}/tracker", params={"token": "token"}, timeout=10).json()
-    agent_turns = [e for e in tracker["events"] if e["event"] == "bot"
-                   and ((e.get("data") or {}).get("custom") or {}).get("sender") == "agent"]
-    assert agent_turns and "Giulia" in agent_turns[-1]["data"]["custom"]["text"]
+    agent_turns = [agent_turn_of(e) for e in tracker["events"] if e["event"] == "bot" and agent_turn_of(e)]
+    assert agent_turns and "Giulia" in agent_turns[-1]["text"]
 
     agent.post(console + f"/console/api/conversations/{customer}/handback", timeout=10).raise_for_status()
     assert "assistente virtuale" in text(stack.say(customer, "Buongiorno"))

@@ -7,7 +7,10 @@ import shutil
 
 import pytest
 
+from bot.console.auth import create_user
+from bot.db import session_factory
 from bot.ops.services import web_server_command
+from bot.support.db import make_engine
 from bot.settings import Settings
 from tests.conftest import free_port, start_logged, stop, wait_for
 from tests.services import service_missing
@@ -16,6 +19,7 @@ from tests.stack import running_stack
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 JWT_SECRET = "customer-area-secret-for-tests"
+AGENT_PASSWORD = "password-di-giulia"
 
 
 def chromium_path() -> str:
@@ -28,12 +32,14 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web")
-    with running_stack(tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET}) as stack:
+    with running_stack(tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET, "SUPPORT_HOURS": "mon-sun 00:00-23:59"}) as stack:
         settings = Settings(_env_file=None, web_port=free_port())
-        env = dict(stack.env, PUBLIC_RASA_URL=stack.rasa_url, CUSTOMER_AREA_JWT_SECRET=JWT_SECRET)
+        env = dict(stack.env, PUBLIC_RASA_URL=stack.rasa_url, CUSTOMER_AREA_JWT_SECRET=JWT_SECRET,
+                   RASA_URL=stack.rasa_url, RASA_API_TOKEN="token")
         web = start_logged(web_server_command(settings), env, tmp / "web.log")
         try:
             wait_for(f"http://127.0.0.1:{settings.web_port}/health", web, tmp / "web.log")
+            create_user(session_factory(make_engine(env["SUPPORT_DATABASE_URL"])), "giulia", AGENT_PASSWORD, "agent")
             yield f"http://127.0.0.1:{settings.web_port}"
         finally:
             stop(web)
@@ -127,3 +133,35 @@ def test_a_network_drop_loses_and_duplicates_nothing(site, browser):
     assert page.locator(".aw-bot").count() == 2  # answered once
     assert "ISEE" in bot_texts(page)[-1]
     context.close()
+
+
+def test_an_agent_answers_from_the_console_and_the_customer_sees_it(site, browser):
+    customer = browser.new_page()
+    customer.goto(site + "/")
+    customer.get_by_role("button", name="Assistenza").click()
+    customer.wait_for_selector(".aw-bot .aw-text")
+    customer.get_by_label("Scriva un messaggio").fill("vorrei parlare con una persona")
+    customer.keyboard.press("Enter")
+    customer.wait_for_function("[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes('coda'))")
+
+    agent = browser.new_page()
+    agent.goto(site + "/console/")
+    assert agent.url.endswith("/console/login")  # not logged in yet
+    agent.get_by_label("Nome utente").fill("giulia")
+    agent.get_by_label("Password").fill(AGENT_PASSWORD)
+    agent.get_by_role("button", name="Entra").click()
+    agent.get_by_role("button", name="Prendi").first.click()
+    agent.wait_for_url("**/console/conversations/**")
+    agent.wait_for_selector(".turn.cliente")
+    assert "vorrei parlare con una persona" in agent.locator("#turns").inner_text()
+    agent.get_by_label("Risposta al cliente").fill("Buongiorno, sono Giulia. Come posso aiutarLa?")
+    agent.get_by_role("button", name="Invia").click()
+
+    customer.wait_for_selector(".aw-agent")
+    assert "Giulia" in customer.locator(".aw-agent").inner_text()
+    assert "Operatore" in customer.locator(".aw-agent .aw-who").inner_text()
+
+    agent.get_by_role("button", name="Restituisci all'assistente").click()
+    customer.wait_for_function("[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes('di nuovo'))")
+    agent.close()
+    customer.close()
