@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Where the console reaches Rasa's HTTP API (empty: http://127.0.0.1:RASA_PORT).
     rasa_url: str = ""
 
+    # Conversations older than this are purged by `python -m bot.console.retention purge`.
+    retention_days: int = 365
+
     # Support database (WhatsApp deliveries and contacts; handoff tickets).
     support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"
 

@@ -83,3 +83,36 @@ class AuditEntry(Base):
     action = Column(String(40), nullable=False)
     conversation_id = Column(String(128), nullable=True)
     detail = Column(Text, nullable=True)
+
+
+class ConversationTag(Base):
+    __tablename__ = "conversation_tags"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    tag = Column(String(40), nullable=False)
+    author = Column(String(80), nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class ConversationNote(Base):
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    author = Column(String(80), nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class NluCorrection(Base):
+    """A customer message the assistant misunderstood, with the intent it should have had."""
+
+    __tablename__ = "nlu_corrections"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)  # masked: it goes to training data
+    intent = Column(String(60), nullable=False)
+    author = Column(String(80), nullable=False)
+    at = Column(DateTime, nullable=False)
