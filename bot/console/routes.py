@@ -8,22 +8,31 @@ channel as output channel, so the customer receives them on the channel they are
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import csv
+import io
+import json
+from collections import Counter
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
 from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, constr
 
 from bot.console import auth
+from bot.console.conversations import Conversation, ConversationStore
 from bot.db import session_factory
 from bot.masking import mask_text
+
+_mask = mask_text
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk, utcnow
+from bot.support.models import AuditEntry, ConversationNote, ConversationTag, NluCorrection, Ticket
+from sqlalchemy import select
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
@@ -36,6 +45,19 @@ class NotLoggedIn(Exception):
 
 class ReplyBody(BaseModel):
     text: constr(strip_whitespace=True, min_length=1, max_length=2000)
+
+
+class TagBody(BaseModel):
+    tag: constr(strip_whitespace=True, min_length=1, max_length=40)
+
+
+class NoteBody(BaseModel):
+    text: constr(strip_whitespace=True, min_length=1, max_length=2000)
+
+
+class CorrectionBody(BaseModel):
+    text: constr(strip_whitespace=True, min_length=1, max_length=1000)
+    intent: constr(regex=r"^[a-z_]{2,60}$")
 
 
 class CloseBody(BaseModel):
@@ -53,8 +75,9 @@ def agent_turn_of(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return payload if payload.get("sender") == "agent" else None
 
 
-def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def transcript(events: List[Dict[str, Any]], masked: bool = True) -> List[Dict[str, Any]]:
     """Turns of a conversation for the agent: masked texts, intents with confidence, actions."""
+    mask_text = _mask if masked else (lambda text: text)
     turns: List[Dict[str, Any]] = []
     for event in events:
         kind, at = event.get("event"), event.get("timestamp")
@@ -210,5 +233,154 @@ def build_router(settings: Settings) -> APIRouter:
         desk.close(ticket.id, body.outcome)
         give_back(conversation_id, "La conversazione con l'operatore si è conclusa. Se ha bisogno, sono qui.")
         return {"status": "closed", "outcome": body.outcome}
+
+    # ------------------------------------------------------------------ review
+    conversations = ConversationStore(settings.tracker_store_url)
+
+    def review_rows(filters: Dict[str, Any]) -> List[Dict[str, Any]]:
+        with sessions() as session:
+            tickets = session.execute(select(Ticket)).scalars().all()
+            tags = session.execute(select(ConversationTag)).scalars().all()
+        outcomes: Dict[str, str] = {t.conversation_id: t.outcome for t in tickets if t.outcome}
+        tagged: Dict[str, set] = {}
+        for tag in tags:
+            tagged.setdefault(tag.conversation_id, set()).add(tag.tag)
+        rows = []
+        for c in conversations.conversations():
+            if not matches(c, filters, outcomes.get(c.id), tagged.get(c.id, set())):
+                continue
+            row = c.as_dict()
+            row.update(outcome=outcomes.get(c.id), tags=sorted(tagged.get(c.id, set())),
+                       preview=mask_text(next((t for t in c.texts if t), ""))[:120])
+            rows.append(row)
+        return rows
+
+    def matches(c: Conversation, f: Dict[str, Any], outcome: Optional[str], tags: set) -> bool:
+        day = datetime.fromtimestamp(c.last, tz=timezone.utc).date()
+        checks = [
+            f.get("since") is None or day >= f["since"],
+            f.get("until") is None or day <= f["until"],
+            not f.get("channel") or c.channel == f["channel"],
+            not f.get("intent") or f["intent"] in c.intents,
+            not f.get("fallback") or c.fallback or c.low_confidence,
+            not f.get("handed_off") or c.handed_off,
+            not f.get("verified") or c.verified,
+            not f.get("outcome") or outcome == f["outcome"],
+            not f.get("tag") or f["tag"] in tags,
+            not f.get("q") or any(f["q"].lower() in t.lower() for t in c.texts),
+        ]
+        return all(checks)
+
+    def review_filters(since: Optional[date] = None, until: Optional[date] = None, channel: Optional[str] = None,
+                       intent: Optional[str] = None, fallback: bool = False, handed_off: bool = False,
+                       verified: bool = False, outcome: Optional[str] = None, tag: Optional[str] = None,
+                       q: Optional[str] = None) -> Dict[str, Any]:
+        return dict(since=since, until=until, channel=channel, intent=intent, fallback=fallback,
+                    handed_off=handed_off, verified=verified, outcome=outcome, tag=tag, q=q)
+
+    @router.get("/review", response_class=HTMLResponse)
+    def review_page(request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
+        return TEMPLATES.TemplateResponse("review.html", {"request": request, "staff": staff})
+
+    @router.get("/api/conversations")
+    def review(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(member)) -> Any:
+        return {"conversations": review_rows(filters)}
+
+    @router.get("/api/export.jsonl", response_class=PlainTextResponse)
+    def export_jsonl(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(member)) -> Any:
+        lines = [json.dumps({**row, "turns": transcript(conversations.events(row["id"]))}, ensure_ascii=False)
+                 for row in review_rows(filters)]
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")
+
+    @router.get("/api/export.csv", response_class=PlainTextResponse)
+    def export_csv(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(member)) -> Any:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["conversation", "at", "from", "text", "intent", "confidence"])
+        for row in review_rows(filters):
+            for turn in transcript(conversations.events(row["id"])):
+                if turn["from"] in ("cliente", "assistente", "operatore"):
+                    writer.writerow([row["id"], turn.get("at"), turn["from"], turn.get("text"),
+                                     turn.get("intent", ""), turn.get("confidence", "")])
+        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+
+    @router.get("/api/conversations/{conversation_id}/annotations")
+    def annotations(conversation_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
+        with sessions() as session:
+            tags = session.execute(select(ConversationTag).where(ConversationTag.conversation_id == conversation_id)).scalars()
+            notes = session.execute(select(ConversationNote).where(ConversationNote.conversation_id == conversation_id)).scalars()
+            return {"tags": sorted({t.tag for t in tags}),
+                    "notes": [{"text": n.text, "author": n.author, "at": n.at.isoformat()} for n in notes]}
+
+    @router.post("/api/conversations/{conversation_id}/tags")
+    def add_tag(conversation_id: str, body: TagBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        with sessions() as session, session.begin():
+            session.add(ConversationTag(conversation_id=conversation_id, tag=body.tag, author=staff.username, at=utcnow()))
+        return {"status": "tagged"}
+
+    @router.post("/api/conversations/{conversation_id}/notes")
+    def add_note(conversation_id: str, body: NoteBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        with sessions() as session, session.begin():
+            session.add(ConversationNote(conversation_id=conversation_id, text=mask_text(body.text),
+                                         author=staff.username, at=utcnow()))
+        return {"status": "noted"}
+
+    @router.post("/api/conversations/{conversation_id}/reveal")
+    def reveal(conversation_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        """The transcript in clear: supervisors only, and every reveal is written to the audit log."""
+        if not staff.is_supervisor:
+            raise HTTPException(403, "solo un supervisore può vedere i dati in chiaro")
+        with sessions() as session, session.begin():
+            session.add(AuditEntry(at=utcnow(), actor=staff.username, action="reveal",
+                                   conversation_id=conversation_id, detail="transcript shown in clear"))
+        return {"turns": transcript(conversations.events(conversation_id), masked=False)}
+
+    @router.post("/api/corrections")
+    def correct(body: CorrectionBody, conversation_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        with sessions() as session, session.begin():
+            session.add(NluCorrection(conversation_id=conversation_id, text=mask_text(body.text), intent=body.intent,
+                                      author=staff.username, at=utcnow()))
+        return {"status": "recorded"}
+
+    @router.get("/api/corrections.yml", response_class=PlainTextResponse)
+    def corrections_yaml(staff: auth.StaffMember = Depends(member)) -> Any:
+        """The marked messages as Rasa NLU training data, ready for data/nlu/."""
+        by_intent: Dict[str, List[str]] = {}
+        with sessions() as session:
+            for correction in session.execute(select(NluCorrection).order_by(NluCorrection.id)).scalars():
+                by_intent.setdefault(correction.intent, []).append(" ".join(correction.text.split()))
+        lines = ['version: "3.1"', "nlu:"]
+        for intent, texts in sorted(by_intent.items()):
+            lines += [f"- intent: {intent}", "  examples: |"] + [f"    - {t}" for t in dict.fromkeys(texts)]
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-yaml")
+
+    # ------------------------------------------------------------------ metrics
+    @router.get("/api/metrics")
+    def metrics(staff: auth.StaffMember = Depends(member)) -> Any:
+        every = conversations.conversations()
+        with sessions() as session:
+            tickets = session.execute(select(Ticket)).scalars().all()
+        per_day: Dict[str, Counter] = {}
+        intents: Counter = Counter()
+        for c in every:
+            day = datetime.fromtimestamp(c.started, tz=timezone.utc).date().isoformat()
+            per_day.setdefault(day, Counter())[c.channel or "?"] += 1
+            intents.update(i for i in c.intents if i not in ("nlu_fallback",))
+        handed = {t.conversation_id for t in tickets}
+        replies = [(t.first_reply_at - t.created_at).total_seconds() for t in tickets if t.first_reply_at]
+        total = len(every) or 1
+        return {
+            "conversations": len(every),
+            "per_day": {day: dict(counts) for day, counts in sorted(per_day.items())},
+            "containment": round(1 - len([c for c in every if c.id in handed or c.handed_off]) / total, 3),
+            "handoff_rate": round(len([c for c in every if c.id in handed or c.handed_off]) / total, 3),
+            "fallback_rate": round(len([c for c in every if c.fallback]) / total, 3),
+            "top_intents": intents.most_common(10),
+            "first_agent_reply_seconds": round(sum(replies) / len(replies), 1) if replies else None,
+        }
+
+    @router.get("/metrics", response_class=HTMLResponse)
+    def metrics_page(request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
+        return TEMPLATES.TemplateResponse("metrics.html", {"request": request, "staff": staff})
 
     return router

@@ -96,3 +96,57 @@ def test_outside_opening_hours_the_customer_is_told_when():
     assert not hours.is_open(saturday_evening)
     assert hours.next_opening(saturday_evening) == datetime(2026, 11, 30, 8, 30, tzinfo=timezone.utc)
     assert hours.is_open(datetime(2026, 11, 26, 9, 0))
+
+
+def test_review_filters_annotations_exports_reveal_and_metrics(setup):
+    stack, console, tmp = setup
+    customer = f"r-{uuid.uuid4().hex[:8]}"
+    stack.say(customer, f"il mio codice fiscale è {FISCAL_CODE}, voglio un operatore")
+    other = f"o-{uuid.uuid4().hex[:8]}"
+    stack.say(other, "Buongiorno")
+    agent = agent_session(console)
+    agent.post(console + f"/console/api/conversations/{customer}/reply", json={"text": "Eccomi"}, timeout=10)
+
+    def ids(**filters):
+        found = agent.get(console + "/console/api/conversations", params=filters, timeout=10).json()["conversations"]
+        return {c["id"] for c in found}
+
+    assert customer in ids(handed_off="true") and other not in ids(handed_off="true")
+    assert customer in ids(intent="request_human") and other in ids(intent="greet")
+    assert customer in ids(channel="rest") and not ids(channel="whatsapp") & {customer, other}
+    assert ids(q="operatore") >= {customer} and other not in ids(q="operatore")
+
+    agent.post(console + f"/console/api/conversations/{customer}/tags", json={"tag": "reclamo"}, timeout=10).raise_for_status()
+    agent.post(console + f"/console/api/conversations/{customer}/notes", json={"text": "richiamare domani"}, timeout=10)
+    assert ids(tag="reclamo") == {customer}
+    notes = agent.get(console + f"/console/api/conversations/{customer}/annotations", timeout=10).json()
+    assert notes["tags"] == ["reclamo"] and notes["notes"][0]["text"] == "richiamare domani"
+
+    agent.post(console + "/console/api/corrections", params={"conversation_id": other},
+               json={"text": "mi passate qualcuno in carne e ossa", "intent": "request_human"}, timeout=10).raise_for_status()
+    training = agent.get(console + "/console/api/corrections.yml", timeout=10).text
+    assert "- intent: request_human\n  examples: |\n    - mi passate qualcuno in carne e ossa" in training
+
+    for export in ("/console/api/export.csv", "/console/api/export.jsonl"):
+        body = agent.get(console + export, params={"handed_off": "true"}, timeout=10).text
+        assert "RSS*********501U" in body and FISCAL_CODE not in body
+
+    assert agent.post(console + f"/console/api/conversations/{customer}/reveal", timeout=10).status_code == 403
+    create_user(session_factory(make_engine(stack.env["SUPPORT_DATABASE_URL"])), "marta", "password-di-marta", "supervisor")
+    supervisor = requests.Session()
+    supervisor.post(console + "/console/login", data={"username": "marta", "password": "password-di-marta"}, timeout=10)
+    supervisor.headers["X-CSRF-Token"] = supervisor.get(console + "/console/", timeout=10).text.split(
+        'name="csrf-token" content="')[1].split('"')[0]
+    revealed = supervisor.post(console + f"/console/api/conversations/{customer}/reveal", timeout=10).json()
+    assert FISCAL_CODE in json.dumps(revealed)
+    from sqlalchemy import select
+    from bot.support.models import AuditEntry
+    with session_factory(make_engine(stack.env["SUPPORT_DATABASE_URL"]))() as session:
+        audit = session.execute(select(AuditEntry).where(AuditEntry.action == "reveal")).scalars().all()
+    assert [(a.actor, a.conversation_id) for a in audit] == [("marta", customer)]
+
+    metrics = agent.get(console + "/console/api/metrics", timeout=10).json()
+    assert metrics["conversations"] >= 3 and 0 < metrics["handoff_rate"] < 1
+    assert metrics["containment"] == round(1 - metrics["handoff_rate"], 3)
+    assert metrics["first_agent_reply_seconds"] is not None
+    assert ["request_human", 3] in metrics["top_intents"] or any(n == "request_human" for n, _ in metrics["top_intents"])
