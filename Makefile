@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell validate test test-stories browser eval compare bench fuzz seed clean
+.PHONY: help install train run shell validate test test-stories browser eval compare bench fuzz seed supervisor purge clean
 
 help:
 	@echo "make run       train if the data changed, start the assistant, print the URLs"
@@ -20,6 +20,8 @@ help:
 	@echo "make shell     talk to the assistant in the terminal (starts the action server)"
 	@echo "make fuzz      schemathesis over the billing API's OpenAPI (more examples than make test)"
 	@echo "make seed      (re)seed the demo customers of the embedded billing database"
+	@echo "make supervisor NAME=giulia   create a console supervisor (asks the password)"
+	@echo "make purge     delete conversations older than RETENTION_DAYS (audited)"
 
 $(INSTALLED): requirements.txt
 	@set -e; \
@@ -77,6 +79,12 @@ fuzz: $(INSTALLED)
 
 seed: $(INSTALLED)
 	$(PY) -m bot.billing.seed --force
+
+supervisor: $(INSTALLED)
+	$(PY) -m bot.console.users add $(NAME) --role supervisor
+
+purge: $(INSTALLED)
+	$(PY) -m bot.console.retention purge
 
 clean:
 	rm -rf results .pytest_cache

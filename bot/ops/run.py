@@ -67,6 +67,7 @@ def _announce_when_ready(settings: Settings, api_token: str, token_generated: bo
         "==================================================================\n"
         " The assistant is ready.\n"
         f"  website      : http://{host}:{settings.web_port}/  (chat widget; /?login=100001 as a logged-in customer)\n"
+        f"  console      : http://{host}:{settings.web_port}/console/  (accounts: python -m bot.console.users add NAME --role supervisor)\n"
         f"  REST channel : {rasa_url}/webhooks/rest/webhook\n"
         f"  try it       : {curl}\n"
         f"  Rasa HTTP API: {rasa_url}  (token: {api_token}{token_note})\n"
