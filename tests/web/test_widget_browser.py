@@ -60,6 +60,23 @@ def bot_texts(page):
     return page.locator(".aw-bot .aw-text").all_inner_texts()
 
 
+def open_chat(page, url):
+    """Open the demo page and the chat; wait for the greeting."""
+    page.goto(url)
+    page.get_by_role("button", name="Assistenza").click()
+    page.wait_for_selector(".aw-bot .aw-text")
+
+
+def say(page, text):
+    page.get_by_label("Scriva un messaggio").fill(text)
+    page.keyboard.press("Enter")
+
+
+def wait_for_answer_containing(page, fragment):
+    page.wait_for_function(
+        f"[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes({fragment!r}))")
+
+
 def test_chat_send_quick_reply_and_history_after_reload(site, browser):
     page = browser.new_page()
     page.goto(site + "/")
@@ -105,12 +122,9 @@ def test_keyboard_only_and_phone_width(site, browser):
 
 def test_a_logged_in_customer_is_not_asked_for_codes(site, browser):
     page = browser.new_page()
-    page.goto(site + "/?login=100001")
-    page.get_by_role("button", name="Assistenza").click()
-    page.wait_for_selector(".aw-bot .aw-text")
-    page.get_by_label("Scriva un messaggio").fill("quali bollette devo ancora pagare?")
-    page.keyboard.press("Enter")
-    page.wait_for_function("[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes('182,40'))")
+    open_chat(page, site + "/?login=100001")
+    say(page, "quali bollette devo ancora pagare?")
+    wait_for_answer_containing(page, "182,40")
     answers = " ".join(bot_texts(page))
     assert "Area Clienti" in answers and "codice fiscale" not in answers
     page.close()
@@ -119,13 +133,10 @@ def test_a_logged_in_customer_is_not_asked_for_codes(site, browser):
 def test_a_network_drop_loses_and_duplicates_nothing(site, browser):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(site + "/")
-    page.get_by_role("button", name="Assistenza").click()
-    page.wait_for_selector(".aw-bot .aw-text")
+    open_chat(page, site + "/")
     context.set_offline(True)
     page.wait_for_function("document.querySelector('.aw-status').textContent.length > 0")  # it noticed
-    page.get_by_label("Scriva un messaggio").fill("come funziona il bonus sociale?")
-    page.keyboard.press("Enter")
+    say(page, "come funziona il bonus sociale?")
     context.set_offline(False)
     page.wait_for_function("document.querySelectorAll('.aw-bot').length >= 2", timeout=60_000)
     page.wait_for_timeout(1500)
@@ -137,12 +148,9 @@ def test_a_network_drop_loses_and_duplicates_nothing(site, browser):
 
 def test_an_agent_answers_from_the_console_and_the_customer_sees_it(site, browser):
     customer = browser.new_page()
-    customer.goto(site + "/")
-    customer.get_by_role("button", name="Assistenza").click()
-    customer.wait_for_selector(".aw-bot .aw-text")
-    customer.get_by_label("Scriva un messaggio").fill("vorrei parlare con una persona")
-    customer.keyboard.press("Enter")
-    customer.wait_for_function("[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes('coda'))")
+    open_chat(customer, site + "/")
+    say(customer, "vorrei parlare con una persona")
+    wait_for_answer_containing(customer, "coda")
 
     agent = browser.new_page()
     agent.goto(site + "/console/")
@@ -162,6 +170,6 @@ def test_an_agent_answers_from_the_console_and_the_customer_sees_it(site, browse
     assert "Operatore" in customer.locator(".aw-agent .aw-who").inner_text()
 
     agent.get_by_role("button", name="Restituisci all'assistente").click()
-    customer.wait_for_function("[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes('di nuovo'))")
+    wait_for_answer_containing(customer, "di nuovo")
     agent.close()
     customer.close()
