@@ -35,6 +35,11 @@ def mask_fiscal_code(value: str) -> str:
     return _keep_ends(value.strip().upper(), 3, 4)
 
 
+def mask_customer_code(value: str) -> str:
+    """100001 -> ****01: an agent can match it with what the customer reads in the bill."""
+    return _keep_ends(value.strip(), 0, 2)
+
+
 def _mask_digits(value: str) -> str:
     digits = re.sub(r"\D", "", value)
     return "*" * (len(digits) - 2) + digits[-2:]
@@ -56,6 +61,15 @@ def mask_text(text: str) -> str:
     for pattern, mask in _RULES:
         text = pattern.sub(lambda m: mask(m.group(0)), text)
     return text
+
+
+def names_masker(names: Iterable[str]) -> Callable[[str], str]:
+    """A masker that also hides these people's names (e.g. the customer_name slot): 'Mario' -> 'M***'."""
+    words = sorted({w for name in names if name for w in name.split() if len(w) >= 2}, key=len, reverse=True)
+    if not words:
+        return mask_text
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
+    return lambda text: pattern.sub(lambda m: m.group(0)[0] + "***", mask_text(text)) if text else text
 
 
 def mask_fiscal_codes_in(text: str) -> str:

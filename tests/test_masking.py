@@ -79,3 +79,11 @@ def test_examples_and_what_stays_readable():
 def test_slots_hide_tokens():
     shown = mask_slots({"customer_token": "eyJ...", "fiscal_code": "RSSMRA80A01H501U", "service": "bills"})
     assert shown == {"customer_token": "•••", "fiscal_code": "•••", "service": "bills"}
+
+
+def test_names_from_slots_are_masked_too():
+    from bot.masking import names_masker
+
+    mask = names_masker(["Mario Rossi"])
+    assert mask("Grazie Mario, ho verificato. ROSSI") == "Grazie M***, ho verificato. R***"
+    assert names_masker([])("Grazie Mario") == "Grazie Mario"

@@ -46,6 +46,7 @@ class Conversation:
     handed_off: bool = False
     verified: bool = False
     customer_code: Optional[str] = None
+    names: List[str] = field(default_factory=list)
     texts: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
@@ -98,6 +99,8 @@ class ConversationStore:
                 conversation.verified = True
             elif row.type_name == "slot" and event.get("name") == "customer_code" and event.get("value"):
                 conversation.customer_code = str(event["value"])
+            elif row.type_name == "slot" and event.get("name") == "customer_name" and event.get("value"):
+                conversation.names.append(str(event["value"]))
         return sorted(found.values(), key=lambda c: c.last, reverse=True)
 
     def events(self, sender_id: str) -> List[Dict[str, Any]]:

@@ -25,9 +25,7 @@ from pydantic import BaseModel, constr
 from bot.console import auth
 from bot.console.conversations import Conversation, ConversationStore
 from bot.db import session_factory
-from bot.masking import mask_text
-
-_mask = mask_text
+from bot.masking import mask_text, names_masker
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk, utcnow
@@ -77,7 +75,9 @@ def agent_turn_of(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 def transcript(events: List[Dict[str, Any]], masked: bool = True) -> List[Dict[str, Any]]:
     """Turns of a conversation for the agent: masked texts, intents with confidence, actions."""
-    mask_text = _mask if masked else (lambda text: text)
+    names = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "customer_name"
+             and isinstance(e.get("value"), str)]
+    mask_text = names_masker(names) if masked else (lambda text: text)
     turns: List[Dict[str, Any]] = []
     for event in events:
         kind, at = event.get("event"), event.get("timestamp")
@@ -251,7 +251,7 @@ def build_router(settings: Settings) -> APIRouter:
                 continue
             row = c.as_dict()
             row.update(outcome=outcomes.get(c.id), tags=sorted(tagged.get(c.id, set())),
-                       preview=mask_text(next((t for t in c.texts if t), ""))[:120])
+                       preview=names_masker(c.names)(next((t for t in c.texts if t), ""))[:120])
             rows.append(row)
         return rows
 

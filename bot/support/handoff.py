@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot import clock
 from bot.db import session_factory
-from bot.masking import mask_text
+from bot.masking import mask_customer_code, names_masker
 from bot.settings import Settings, get_settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.hours import OpeningHours, italian_moment
@@ -38,6 +38,8 @@ def utcnow() -> datetime:
 def conversation_summary(events: Iterable[Dict[str, Any]], slots: Dict[str, Any], channel: Optional[str],
                          reason: str, last: int = 8) -> Dict[str, Any]:
     """What an agent reads first: who (masked), what they wanted, the last messages, why."""
+    events = list(events)
+    mask_text = names_masker([slots.get("customer_name") or ""])
     intents: List[str] = []
     messages: List[Dict[str, str]] = []
     for event in events:
@@ -52,7 +54,7 @@ def conversation_summary(events: Iterable[Dict[str, Any]], slots: Dict[str, Any]
     return {
         "channel": channel or "sconosciuto",
         "customer": {"verified": bool(slots.get("customer_verified")),
-                     "code": mask_text(code) if code else None},
+                     "code": mask_customer_code(str(code)) if code else None},
         "wanted": list(dict.fromkeys(intents)),
         "request": {k: slots.get(k) for k in ("service", "bill_id") if slots.get(k)},
         "reason": REASONS.get(reason, reason),

@@ -150,3 +150,19 @@ def test_review_filters_annotations_exports_reveal_and_metrics(setup):
     assert metrics["containment"] == round(1 - metrics["handoff_rate"], 3)
     assert metrics["first_agent_reply_seconds"] is not None
     assert ["request_human", 3] in metrics["top_intents"] or any(n == "request_human" for n, _ in metrics["top_intents"])
+
+
+def test_a_verified_customers_name_is_masked_for_the_agent(setup):
+    stack, console, tmp = setup
+    customer = f"v-{uuid.uuid4().hex[:8]}"
+    stack.conversation(customer, "quali bollette devo pagare?", "100001", FISCAL_CODE, "voglio parlare con un operatore")
+    agent = agent_session(console)
+    ticket = next(t for t in agent.get(console + "/console/api/queue", timeout=10).json()["tickets"]
+                  if t["conversation_id"] == customer)
+    view = agent.get(console + f"/console/api/conversations/{customer}", timeout=10).json()
+    listed = agent.get(console + "/console/api/conversations", params={"verified": "true"}, timeout=10).json()
+    for shown in (ticket, view, listed):
+        dumped = json.dumps(shown)
+        assert "Mario" not in dumped and FISCAL_CODE not in dumped
+    assert ticket["summary"]["customer"] == {"verified": True, "code": "****01"}
+    assert "M***" in json.dumps(view)
