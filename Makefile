@@ -8,10 +8,11 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell validate test test-stories browser eval compare bench fuzz seed supervisor purge clean
+.PHONY: help install train run run-prod shell validate test test-stories system-deps eval compare bench fuzz seed supervisor purge clean
 
 help:
 	@echo "make run       train if the data changed, start the assistant, print the URLs"
+	@echo "make run-prod  the production topology on PostgreSQL, Redis, RabbitMQ, nginx, 2 replicas"
 	@echo "make test      the whole test suite (pytest, rasa data validate, test stories)"
 	@echo "make train     train only if config, domain or data changed"
 	@echo "make eval      held-out NLU evaluation: accuracy, macro-F1, confusion matrix"
@@ -43,6 +44,9 @@ train: $(INSTALLED)
 run: $(INSTALLED)
 	$(PY) -m bot.ops.run
 
+run-prod: $(INSTALLED) system-deps
+	$(PY) -m bot.ops.run_prod
+
 shell: $(INSTALLED)
 	$(PY) -m bot.ops.shell
 
@@ -53,15 +57,19 @@ test-stories: train
 	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_stories.yml \
 	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
 
-# Debian's Chromium for the widget's browser tests (installed when running as root).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages the tests need: Chromium (widget and console in a browser), nginx (the
+# production profile's load balancer). Installed when running as root.
+SYSTEM_PACKAGES := chromium nginx-light
+system-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
-	  else echo "Chromium is missing: sudo apt-get install chromium (browser tests skip; under CI=true they fail)"; fi; }
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
+	  else echo "Missing:$$missing (sudo apt-get install$$missing); those tests skip, and fail under CI=true"; fi; fi
 
-test: train validate test-stories browser
+test: train validate test-stories system-deps
 	$(PY) -m pytest
 
 eval: train

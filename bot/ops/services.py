@@ -27,34 +27,35 @@ def service_environment(settings: Settings, base: Optional[Mapping[str, str]] = 
     return env
 
 
-def _uvicorn(factory: str, host: str, port: int) -> List[str]:
+def _uvicorn(factory: str, host: str, port: int, workers: int = 1) -> List[str]:
     # No access log: URLs carry customer codes and phone numbers. No websockets: none served
     # (and Rasa pins a `websockets` older than uvicorn's).
     return [str(BIN / "uvicorn"), "--factory", factory, "--host", host, "--port", str(port),
-            "--ws", "none", "--no-access-log"]
+            "--ws", "none", "--no-access-log", "--workers", str(workers)]
 
 
-def billing_server_command(settings: Settings) -> List[str]:
-    return _uvicorn("bot.billing.api:create_app", settings.bind_host, settings.billing_port)
+def billing_server_command(settings: Settings, workers: int = 1) -> List[str]:
+    return _uvicorn("bot.billing.api:create_app", settings.bind_host, settings.billing_port, workers)
 
 
 def web_server_command(settings: Settings) -> List[str]:
     return _uvicorn("bot.web.app:create_app", settings.bind_host, settings.web_port)
 
 
-def action_server_command(settings: Settings) -> List[str]:
-    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(settings.action_port)]
+def action_server_command(settings: Settings, port: Optional[int] = None) -> List[str]:
+    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port or settings.action_port)]
 
 
-def rasa_server_command(settings: Settings, model: Path, api_token: str) -> List[str]:
+def rasa_server_command(settings: Settings, model: Path, api_token: str, port: Optional[int] = None,
+                        endpoints: str = "endpoints.yml") -> List[str]:
     return [
         str(BIN / "rasa"), "run",
         "--enable-api",
         "--auth-token", api_token,
         "--interface", settings.bind_host,
-        "--port", str(settings.rasa_port),
+        "--port", str(port or settings.rasa_port),
         "--model", str(model),
         "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-        "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+        "--endpoints", str(PROJECT_ROOT / endpoints),
         "--cors", "*",
     ]

@@ -25,7 +25,7 @@ AGENT_PASSWORD = "password-di-giulia"
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        service_missing("Chromium (Debian package 'chromium'; `make browser` installs it)", FileNotFoundError("chromium"))
+        service_missing("Chromium (Debian package 'chromium'; `make system-deps` installs it)", FileNotFoundError("chromium"))
     return path
 
 

@@ -1,0 +1,204 @@
+"""`make run-prod`: the production topology on one machine, against PostgreSQL, Redis and RabbitMQ.
+
+    nginx :RASA_PORT ─┬─ Rasa replica :RASA_PORT+1 ─┐   tracker store: PostgreSQL
+                      └─ Rasa replica :RASA_PORT+2 ─┤   lock store:    Redis
+                                                    │   event broker:  RabbitMQ (pika)
+    nginx :ACTION_PORT ── action servers :ACTION_PORT+1, :ACTION_PORT+2
+    billing backend :BILLING_PORT (uvicorn, 2 workers, PostgreSQL) · web/console :WEB_PORT
+
+REST requests are balanced round-robin (any replica can serve any turn: the conversation is in
+PostgreSQL and the Redis lock serialises its turns); socket.io is sticky by client address
+(ip_hash), as its sessions live in one replica's memory. Every connection setting comes from
+the environment (PROD_* variables, see the README's deployment guide).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shlex
+import shutil
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List
+from urllib.parse import urlsplit
+
+from honcho.manager import Manager
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.billing.seed import seed
+from bot.ops.run import _wait_until_up
+from bot.ops.services import (
+    action_server_command,
+    billing_server_command,
+    rasa_server_command,
+    service_environment,
+    web_server_command,
+)
+from bot.ops.train import ensure_model
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+REPLICAS = 2
+
+
+def nginx_binary() -> str:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url if "://" in url else f"tcp://{url}")
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of a URL if it does not exist."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(parsed.set(database="postgres"), future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                    {"name": parsed.database}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def nginx_config(settings: Settings, var: Path) -> Path:
+    rasa = "\n".join(f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s;"
+                     for i in range(1, REPLICAS + 1))
+    actions = "\n".join(f"        server 127.0.0.1:{settings.action_port + i} max_fails=1 fail_timeout=5s;"
+                        for i in range(1, REPLICAS + 1))
+    config = f"""
+worker_processes 1;
+pid {var}/nginx.pid;
+error_log {var}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {var}/body; proxy_temp_path {var}/proxy; fastcgi_temp_path {var}/fastcgi;
+    uwsgi_temp_path {var}/uwsgi; scgi_temp_path {var}/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    upstream rasa {{
+{rasa}
+    }}
+    upstream rasa_sticky {{
+        ip_hash;
+{rasa}
+    }}
+    upstream actions {{
+{actions}
+    }}
+    server {{
+        listen {settings.bind_host}:{settings.rasa_port};
+        proxy_next_upstream error timeout http_502 http_503;
+        proxy_read_timeout 120s;
+        location /socket.io/ {{
+            proxy_pass http://rasa_sticky;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $host;
+        }}
+        location / {{ proxy_pass http://rasa; proxy_set_header Host $host; }}
+    }}
+    server {{
+        listen 127.0.0.1:{settings.action_port};
+        proxy_next_upstream error timeout http_502 http_503;
+        location / {{ proxy_pass http://actions; }}
+    }}
+}}
+"""
+    path = var / "nginx.conf"
+    path.write_text(config)
+    return path
+
+
+def production_environment(settings: Settings) -> Dict[str, str]:
+    env = service_environment(settings)
+    base = os.environ.get("PROD_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+    defaults = {
+        "TRACKER_STORE_URL": f"{base}/assistente_tracker",
+        "BILLING_DATABASE_URL": f"{base}/assistente_billing",
+        "SUPPORT_DATABASE_URL": f"{base}/assistente_support",
+        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "assistente",
+        "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
+        "RABBITMQ_QUEUE": "assistente_events",
+        "BILLING_API_TOKEN": settings.billing_api_token or secrets.token_urlsafe(24),
+        "BILLING_TOKEN_SECRET": settings.billing_token_secret or secrets.token_urlsafe(32),
+        "CUSTOMER_AREA_JWT_SECRET": settings.customer_area_jwt_secret or secrets.token_urlsafe(32),
+        "RASA_API_TOKEN": settings.rasa_api_token or secrets.token_urlsafe(24),
+    }
+    for key, value in defaults.items():
+        env[key] = os.environ.get(key, value)
+    # the caller's database URLs win; the code's SQLite defaults do not
+    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
+        env[key] = os.environ.get(key) if os.environ.get(key, "").startswith("postgresql") else defaults[key]
+    return env
+
+
+def check_services(env: Dict[str, str]) -> List[str]:
+    problems = []
+    if not _reachable(env["TRACKER_STORE_URL"].replace("postgresql", "tcp", 1), 5432):
+        problems.append("PostgreSQL is not reachable (PROD_POSTGRES_URL / *_DATABASE_URL)")
+    if not _reachable(f"{env['REDIS_HOST']}:{env['REDIS_PORT']}", 6379):
+        problems.append("Redis is not reachable (REDIS_HOST, REDIS_PORT)")
+    if not _reachable(env["RABBITMQ_HOST"], 5672):
+        problems.append("RabbitMQ is not reachable (RABBITMQ_HOST)")
+    if not nginx_binary():
+        problems.append("nginx is missing (Debian: apt-get install nginx-light)")
+    return problems
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = get_settings()
+    env = production_environment(settings)
+    problems = check_services(env)
+    if problems:
+        print("Cannot start the production profile:\n  - " + "\n  - ".join(problems), file=sys.stderr)
+        return 1
+    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
+        ensure_database(env[key])
+    model = ensure_model()
+    logging.info(seed(env["BILLING_DATABASE_URL"]))
+    var = PROJECT_ROOT / "var" / f"nginx-{settings.rasa_port}"
+    var.mkdir(parents=True, exist_ok=True)
+    env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{settings.action_port}/webhook"
+
+    manager = Manager()
+    cwd = str(PROJECT_ROOT)
+    manager.add_process("nginx", shlex.join([nginx_binary(), "-c", str(nginx_config(settings, var)), "-p", str(var),
+                                             "-g", "daemon off;"]), env=env, cwd=cwd)
+    manager.add_process("billing", shlex.join(billing_server_command(settings, workers=2)), env=env, cwd=cwd)
+    manager.add_process("web", shlex.join(web_server_command(settings)), env=env, cwd=cwd)
+    for i in range(1, REPLICAS + 1):
+        manager.add_process(f"actions{i}", shlex.join(action_server_command(settings, settings.action_port + i)),
+                            env=env, cwd=cwd)
+        # a crashed replica is started again; meanwhile nginx sends its traffic to the other one
+        respawn = [sys.executable, "-m", "bot.ops.respawn", "--"]
+        manager.add_process(f"rasa{i}", shlex.join(respawn + rasa_server_command(
+            settings, model, env["RASA_API_TOKEN"], settings.rasa_port + i, "endpoints-prod.yml")), env=env, cwd=cwd)
+
+    def announce() -> None:
+        urls = [f"http://127.0.0.1:{settings.rasa_port + i}/" for i in range(1, REPLICAS + 1)]
+        if all(_wait_until_up(url, time.monotonic() + 300) for url in urls):
+            print(f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
+                  f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+    manager.loop()
+    return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

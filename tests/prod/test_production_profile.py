@@ -1,0 +1,160 @@
+"""The production profile (`make run-prod`) against the machine's PostgreSQL, Redis and RabbitMQ:
+two Rasa replicas behind nginx share conversations; killing one mid-conversation loses nothing.
+Fails under CI=true when a service is missing, skips with the reason otherwise."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.ops.run_prod import check_services, production_environment
+from bot.settings import PROJECT_ROOT, Settings
+from tests.conftest import alive, descendants, free_port
+from tests.services import service_missing, temporary_postgres_database
+
+
+def free_block(size: int = 3) -> int:
+    """A base port whose next `size` ports are free too."""
+    for _ in range(50):
+        base = free_port()
+        try:
+            import socket
+            for offset in range(size):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port block")
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prod")
+    probe = production_environment(Settings(_env_file=None))
+    problems = check_services(probe)
+    if problems:
+        service_missing("; ".join(problems), RuntimeError("production services"))
+    queue = f"assistente_test_{uuid.uuid4().hex[:8]}"
+    with temporary_postgres_database() as database:
+        rasa_port, action_port = free_block(), free_block()
+        env = dict(os.environ, RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port),
+                   BILLING_PORT=str(free_port()), WEB_PORT=str(free_port()),
+                   TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database, SUPPORT_DATABASE_URL=database,
+                   REDIS_DB="4", REDIS_KEY_PREFIX=queue.replace("_", ""), RABBITMQ_QUEUE=queue, RASA_API_TOKEN="prod-token",
+                   BUSINESS_DATE="2026-11-26")
+        for derived in ("ACTION_SERVER_URL", "BILLING_URL"):
+            env.pop(derived, None)
+        log = tmp / "prod.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen([sys.executable, "-m", "bot.ops.run_prod"], cwd=PROJECT_ROOT, env=env,
+                                       stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 300
+            while "production profile ready" not in log.read_text(errors="replace"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log.read_text(errors="replace")[-5000:])
+                time.sleep(1)
+            yield {"url": f"http://127.0.0.1:{rasa_port}", "rasa_port": rasa_port, "process": process,
+                   "database": database, "queue": queue, "log": log}
+        finally:
+            children = descendants(process.pid)
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            for pid in children:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+            _delete_queue(queue)
+
+
+async def _rabbit(queue: str, delete: bool) -> int:
+    import aio_pika
+
+    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1/")
+    async with connection:
+        channel = await connection.channel()
+        if delete:
+            await channel.queue_delete(queue)
+            return 0
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count
+
+
+def _delete_queue(queue: str) -> None:
+    import asyncio
+
+    asyncio.run(_rabbit(queue, delete=True))
+
+
+def _queued(queue: str) -> int:
+    import asyncio
+
+    return asyncio.run(_rabbit(queue, delete=False))
+
+
+def say(prod, sender, message, retry_on_502: bool = False):
+    for attempt in range(2 if retry_on_502 else 1):
+        answer = requests.post(prod["url"] + "/webhooks/rest/webhook",
+                               json={"sender": sender, "message": message}, timeout=60)
+        if answer.status_code != 502:
+            break
+    answer.raise_for_status()
+    return " ".join(m.get("text", "") for m in answer.json())
+
+
+def replica_pid(prod, port: int) -> int:
+    for pid in descendants(prod["process"].pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"run" in cmdline and b"--port" in cmdline and str(port).encode() in cmdline \
+                and not any(b"respawn" in part for part in cmdline):
+            return pid
+    raise LookupError(f"no Rasa replica on port {port}")
+
+
+def test_a_conversation_across_replicas_and_a_replica_killed_mid_way(prod):
+    who = f"p-{uuid.uuid4().hex[:8]}"
+    assert "codice cliente" in say(prod, who, "vorrei pagare a rate")
+    assert "codice fiscale" in say(prod, who, "100001")
+    os.kill(replica_pid(prod, prod["rasa_port"] + 1), signal.SIGKILL)  # one replica dies mid-conversation
+    # A request that reaches the dying replica gets 502 (nginx does not resend a POST it already
+    # sent: it could be processed twice); the client sends it again and the other replica serves
+    # it, with the conversation's history from PostgreSQL.
+    verified = say(prod, who, "RSSMRA80A01H501U", retry_on_502=True)
+    assert "verificato" in verified and "182,40" in verified
+    assert "Confermo?" in say(prod, who, "2")
+    assert "piano di rateizzazione è attivo" in say(prod, who, "sì")
+
+    from sqlalchemy import create_engine, text
+    engine = create_engine(prod["database"], future=True)
+    with engine.connect() as connection:
+        users = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                                   {"s": who}).scalar_one()
+        plans = connection.execute(text("SELECT count(*) FROM installment_plans")).scalar_one()
+    engine.dispose()
+    assert users == 5 and plans == 1  # each message once, one plan
+    assert _queued(prod["queue"]) > 0  # the event broker is fed
+
+
+def test_the_killed_replica_comes_back(prod):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{prod['rasa_port'] + 1}/", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(1)
+    pytest.fail("the replica was not started again")
