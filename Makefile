@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run run-prod shell validate test test-stories system-deps eval compare bench fuzz seed supervisor purge clean
+.PHONY: help install train run run-prod load shell validate test test-stories system-deps eval compare bench fuzz seed supervisor purge clean
 
 help:
 	@echo "make run       train if the data changed, start the assistant, print the URLs"
@@ -18,6 +18,7 @@ help:
 	@echo "make eval      held-out NLU evaluation: accuracy, macro-F1, confusion matrix"
 	@echo "make compare   measure the NLU pipeline candidates (eval/pipelines) on the held-out file"
 	@echo "make bench     make compare, then the WhatsApp webhook's answer time"
+	@echo "make load      locust load on the embedded and the production profile, with an integrity check"
 	@echo "make shell     talk to the assistant in the terminal (starts the action server)"
 	@echo "make fuzz      schemathesis over the billing API's OpenAPI (more examples than make test)"
 	@echo "make seed      (re)seed the demo customers of the embedded billing database"
@@ -81,6 +82,9 @@ compare: $(INSTALLED)
 bench: train
 	$(PY) -m bot.ops.compare
 	$(PY) -m tests.bench.webhook_latency 100
+
+load: train system-deps
+	$(PY) -m tests.load.run_load --users 16 --seconds 45
 
 fuzz: $(INSTALLED)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} $(PY) -m pytest tests/billing/test_fuzz.py

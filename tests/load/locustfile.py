@@ -1,0 +1,58 @@
+"""Customers on the REST channel, for `make load` (run by tests/load/run_load.py, headless).
+
+Each simulated customer runs one realistic multi-turn script and records what it sent, in order,
+to LOAD_LOG (JSON lines), so the integrity check can compare with the tracker store.
+Turn names in the statistics: "chat" (no backend call), "identify" and "bills" (backend calls).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import uuid
+
+from locust import HttpUser, between, task
+
+LOG = os.environ.get("LOAD_LOG", "load-sent.jsonl")
+_lock = threading.Lock()
+
+CUSTOMERS = [("100001", "RSSMRA80A01H501U"), ("100003", "VRDGPP70C15G702S"), ("100007", "RCCLCU82B10L219I")]
+
+
+class Customer(HttpUser):
+    wait_time = between(0.5, 1.5)
+
+    def _say(self, sender: str, text: str, name: str) -> None:
+        with self.client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                              name=name, catch_response=True) as response:
+            if response.status_code != 200 or not response.json():
+                response.failure(f"no answer ({response.status_code})")
+        with _lock, open(LOG, "a") as log:
+            log.write(json.dumps({"sender": sender, "text": text}) + "\n")
+
+    @task(3)
+    def small_talk_and_stores(self) -> None:
+        sender = f"load-{uuid.uuid4().hex[:12]}"
+        self._say(sender, "Buongiorno", "chat")
+        self._say(sender, random.choice(["dov'è lo sportello di Prato?", "orari dello sportello di Siena",
+                                         "c'è un ufficio ad Arezzo?"]), "bills")
+        self._say(sender, "grazie mille", "chat")
+
+    @task(2)
+    def bills_after_identification(self) -> None:
+        sender = f"load-{uuid.uuid4().hex[:12]}"
+        code, fiscal = random.choice(CUSTOMERS)
+        self._say(sender, "salve, vorrei sapere se ho bollette da pagare", "chat")
+        self._say(sender, code, "chat")
+        self._say(sender, fiscal, "identify")
+        self._say(sender, "ok grazie", "chat")
+
+    @task(1)
+    def installments_then_cancel(self) -> None:
+        sender = f"load-{uuid.uuid4().hex[:12]}"
+        self._say(sender, "vorrei pagare a rate", "chat")
+        self._say(sender, "100001", "chat")
+        self._say(sender, "RSSMRA80A01H501U", "identify")
+        self._say(sender, "no, lascia stare", "chat")
