@@ -179,13 +179,14 @@ def main() -> int:
     cwd = str(PROJECT_ROOT)
     manager.add_process("nginx", shlex.join([nginx_binary(), "-c", str(nginx_config(settings, var)), "-p", str(var),
                                              "-g", "daemon off;"]), env=env, cwd=cwd)
-    manager.add_process("billing", shlex.join(billing_server_command(settings, workers=2)), env=env, cwd=cwd)
-    manager.add_process("web", shlex.join(web_server_command(settings)), env=env, cwd=cwd)
+    # every service is started again if it dies (as systemd's Restart=always would); nginx
+    # meanwhile sends the traffic to the other replica or action server
+    respawn = [sys.executable, "-m", "bot.ops.respawn", "--"]
+    manager.add_process("billing", shlex.join(respawn + billing_server_command(settings, workers=2)), env=env, cwd=cwd)
+    manager.add_process("web", shlex.join(respawn + web_server_command(settings)), env=env, cwd=cwd)
     for i in range(1, REPLICAS + 1):
-        manager.add_process(f"actions{i}", shlex.join(action_server_command(settings, settings.action_port + i)),
-                            env=env, cwd=cwd)
-        # a crashed replica is started again; meanwhile nginx sends its traffic to the other one
-        respawn = [sys.executable, "-m", "bot.ops.respawn", "--"]
+        manager.add_process(f"actions{i}", shlex.join(
+            respawn + action_server_command(settings, settings.action_port + i)), env=env, cwd=cwd)
         manager.add_process(f"rasa{i}", shlex.join(respawn + rasa_server_command(
             settings, model, env["RASA_API_TOKEN"], settings.rasa_port + i, "endpoints-prod.yml")), env=env, cwd=cwd)
 

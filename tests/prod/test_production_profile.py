@@ -63,7 +63,8 @@ def prod(tmp_path_factory):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(log.read_text(errors="replace")[-5000:])
                 time.sleep(1)
-            yield {"url": f"http://127.0.0.1:{rasa_port}", "rasa_port": rasa_port, "process": process,
+            yield {"url": f"http://127.0.0.1:{rasa_port}", "rasa_port": rasa_port, "action_port": action_port,
+                   "process": process,
                    "database": database, "queue": queue, "log": log}
         finally:
             children = descendants(process.pid)
@@ -113,16 +114,21 @@ def say(prod, sender, message, retry_on_502: bool = False):
     return " ".join(m.get("text", "") for m in answer.json())
 
 
-def replica_pid(prod, port: int) -> int:
+def service_pid(prod, words, port: int) -> int:
+    """The PID of the service process (not its respawn wrapper) listening on `port`."""
     for pid in descendants(prod["process"].pid):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"run" in cmdline and b"--port" in cmdline and str(port).encode() in cmdline \
+        if all(w in cmdline for w in words) and b"--port" in cmdline and str(port).encode() in cmdline \
                 and not any(b"respawn" in part for part in cmdline):
             return pid
-    raise LookupError(f"no Rasa replica on port {port}")
+    raise LookupError(f"no process {words} on port {port}")
+
+
+def replica_pid(prod, port: int) -> int:
+    return service_pid(prod, [b"run"], port)
 
 
 def test_a_conversation_across_replicas_and_a_replica_killed_mid_way(prod):
@@ -158,3 +164,11 @@ def test_the_killed_replica_comes_back(prod):
         except requests.RequestException:
             time.sleep(1)
     pytest.fail("the replica was not started again")
+
+
+
+def test_an_action_server_killed_is_replaced_by_the_other(prod):
+    os.kill(service_pid(prod, [b"actions"], prod["action_port"] + 1), signal.SIGKILL)
+    who = f"a-{uuid.uuid4().hex[:8]}"
+    for _ in range(3):  # whichever action server nginx picks, the turn is answered
+        assert "codice cliente" in say(prod, f"{who}-{_}", "vorrei pagare a rate")
