@@ -128,6 +128,29 @@ def markdown(rows: List[Dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def chart(rows: List[Dict[str, object]], path: Path) -> None:
+    """One figure: intent macro-F1, entity F1, NLU training time and parse p95 per pipeline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [str(r["pipeline"]).replace("project (config.yml)", "config.yml") for r in rows]
+    panels = [("intent macro-F1", "macro_f1"), ("entity F1", "entity_f1"),
+              ("NLU training (s)", "train_s"), ("parse p95 (ms)", "parse_p95_ms")]
+    figure, axes = plt.subplots(1, len(panels), figsize=(16, 4))
+    for axis, (title, key) in zip(axes, panels):
+        values = [float(r.get(key) or 0) for r in rows]
+        axis.barh(names, values, color="#0b5cad")
+        axis.set_title(title)
+        for i, value in enumerate(values):
+            axis.text(value, i, f" {value:.3g}", va="center", fontsize=8)
+        axis.invert_yaxis()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 def main(argv: List[str]) -> int:
     if argv[:1] == ["--evaluate"]:
         print(json.dumps(evaluate_model(Path(argv[1]))))
@@ -143,7 +166,9 @@ def main(argv: List[str]) -> int:
     (OUT / "report.json").write_text(json.dumps(rows, indent=2))
     table = markdown(rows)
     (OUT / "report.md").write_text(table + "\n")
+    chart(rows, OUT / "report.png")
     print(table)
+    print(f"chart: {(OUT / 'report.png').relative_to(PROJECT_ROOT)}")
     return 0
 
 
