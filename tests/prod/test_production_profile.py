@@ -172,3 +172,44 @@ def test_an_action_server_killed_is_replaced_by_the_other(prod):
     who = f"a-{uuid.uuid4().hex[:8]}"
     for _ in range(3):  # whichever action server nginx picks, the turn is answered
         assert "codice cliente" in say(prod, f"{who}-{_}", "vorrei pagare a rate")
+
+
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
+               "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+def test_conversations_continue_after_redis_restarts(prod):
+    """The lock store's Redis restarts between two turns: locks are gone (they are only locks),
+    the replicas reconnect, the conversation goes on."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed here: cannot restart it")
+    who = f"r-{uuid.uuid4().hex[:8]}"
+    assert "codice cliente" in say(prod, who, "vorrei sapere quanto devo pagare")
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379).shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it stops
+    try:
+        assert not _redis_up()
+    finally:
+        subprocess.run(REDIS_START, check=True)
+        deadline = time.monotonic() + 20
+        while not _redis_up() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert _redis_up()
+    # the replicas reconnect to the new Redis; the conversation is in PostgreSQL, nothing is lost
+    assert "codice fiscale" in say(prod, who, "100003")
+    assert "Giuseppe" in say(prod, who, "VRDGPP70C15G702S")
