@@ -126,6 +126,35 @@ def stop(process: subprocess.Popen) -> None:
             process.kill()
 
 
+def launch(module: str, env: Dict[str, str], log_path: Path, ready_marker: str,
+           timeout: float = STARTUP_TIMEOUT_S) -> subprocess.Popen:
+    """Start a launcher (`python -m module`) and wait for the line that says it is ready."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while ready_marker not in log_path.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_tree(process)
+            raise RuntimeError(log_path.read_text(errors="replace")[-5000:])
+        time.sleep(1)
+    return process
+
+
+def stop_tree(process: subprocess.Popen, children: Set[int] = frozenset()) -> None:
+    """Ctrl-C to a launcher; whatever it leaves behind is killed."""
+    children = set(children) | descendants(process.pid)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    for pid in children:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _wait_ready(assistant: RunningAssistant) -> None:
     for url in (f"{assistant.billing_url}/health", f"{assistant.action_url}/health", f"{assistant.rasa_url}/"):
         wait_for(url, assistant.process, assistant.log_path)

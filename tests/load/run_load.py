@@ -13,7 +13,6 @@ import argparse
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from typing import Dict, List, Tuple
 from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import descendants, alive, free_port
+from tests.conftest import free_port, launch, stop_tree
 from tests.prod.test_production_profile import free_block
 from tests.services import temporary_postgres_database
 
@@ -42,28 +41,8 @@ def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, str
         env.pop(derived, None)
     module = "bot.ops.run" if profile == "embedded" else "bot.ops.run_prod"
     marker = "assistant is ready" if profile == "embedded" else "production profile ready"
-    log = tmp / f"{profile}.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while marker not in log.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text(errors="replace")[-3000:])
-        time.sleep(1)
+    process = launch(module, env, tmp / f"{profile}.log", marker)
     return process, f"http://127.0.0.1:{rasa_port}", database
-
-
-def stop(process: subprocess.Popen) -> None:
-    children = descendants(process.pid)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    for pid in children:
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 def run_locust(url: str, users: int, seconds: int, prefix: Path, sent_log: Path) -> None:
@@ -126,7 +105,7 @@ def main(argv=None) -> int:
                 checked = integrity(database, sent_log)
                 figures = stats(prefix)
             finally:
-                stop(process)
+                stop_tree(process)
         total = figures["Aggregated"]
         chat = figures.get("chat", total)
         rows.append((profile, total, chat, checked))

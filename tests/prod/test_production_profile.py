@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,8 +15,8 @@ import pytest
 import requests
 
 from bot.ops.run_prod import check_services, production_environment
-from bot.settings import PROJECT_ROOT, Settings
-from tests.conftest import alive, descendants, free_port
+from bot.settings import Settings
+from tests.conftest import descendants, free_port, launch, stop_tree
 from tests.services import service_missing, temporary_postgres_database
 
 
@@ -53,29 +52,12 @@ def prod(tmp_path_factory):
                    BUSINESS_DATE="2026-11-26")
         for derived in ("ACTION_SERVER_URL", "BILLING_URL"):
             env.pop(derived, None)
-        log = tmp / "prod.log"
-        with open(log, "wb") as out:
-            process = subprocess.Popen([sys.executable, "-m", "bot.ops.run_prod"], cwd=PROJECT_ROOT, env=env,
-                                       stdout=out, stderr=subprocess.STDOUT)
+        process = launch("bot.ops.run_prod", env, tmp / "prod.log", "production profile ready")
         try:
-            deadline = time.monotonic() + 300
-            while "production profile ready" not in log.read_text(errors="replace"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text(errors="replace")[-5000:])
-                time.sleep(1)
             yield {"url": f"http://127.0.0.1:{rasa_port}", "rasa_port": rasa_port, "action_port": action_port,
-                   "process": process,
-                   "database": database, "queue": queue, "log": log}
+                   "process": process, "database": database, "queue": queue}
         finally:
-            children = descendants(process.pid)
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            for pid in children:
-                if alive(pid):
-                    os.kill(pid, signal.SIGKILL)
+            stop_tree(process)
             _delete_queue(queue)
 
 
