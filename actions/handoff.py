@@ -39,7 +39,8 @@ class ActionRequestHuman(Action):
         channel = tracker.get_latest_input_channel()
         summary = conversation_summary(tracker.events, tracker.current_slot_values(), channel, reason)
         try:
-            queued = await asyncio.to_thread(desk().open_ticket, tracker.sender_id, channel, reason, summary)
+            # desk() itself migrates the support database on first use: off the event loop too
+            queued = await asyncio.to_thread(lambda: desk().open_ticket(tracker.sender_id, channel, reason, summary))
         except Exception as error:  # noqa: BLE001 - without the support database: the phone
             logger.error("handoff failed: %s", type(error).__name__)
             settings = get_settings()

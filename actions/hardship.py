@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import clock
+from bot.billing.client import run_blocking
 from bot.rules.engine import hardship_measures
 
 
@@ -16,7 +17,8 @@ class ActionHardshipSupport(Action):
         return "action_hardship_support"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        measures = hardship_measures(clock.today())
+        # the first call reads the policy file: not on the event loop
+        measures = await run_blocking(hardship_measures, clock.today())
         dispatcher.utter_message(
             text="Mi dispiace per la situazione. " + " ".join(measures)
                  + " Vuole verificare subito se può pagare una bolletta a rate, o preferisce parlare con un operatore?",
