@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List, Set, Tuple
 
 import pytest
 import requests
@@ -24,6 +24,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def profile_ports() -> Tuple[int, int, int, int]:
+    """Ports for a profile, all free and all distinct: Rasa (and the two replicas after it),
+    the action server (and its two), the billing backend, the web service."""
+    for _ in range(100):
+        base = free_port()
+        try:
+            for offset in range(8):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base, base + 3, base + 6, base + 7
+    raise RuntimeError("no block of 8 free ports")
 
 
 def descendants(pid: int) -> Set[int]:

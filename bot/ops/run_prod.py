@@ -191,7 +191,10 @@ def main() -> int:
             settings, model, env["RASA_API_TOKEN"], settings.rasa_port + i, "endpoints-prod.yml")), env=env, cwd=cwd)
 
     def announce() -> None:
+        # ready means every service answers, the action servers and the backend included
         urls = [f"http://127.0.0.1:{settings.rasa_port + i}/" for i in range(1, REPLICAS + 1)]
+        urls += [f"http://127.0.0.1:{settings.action_port + i}/health" for i in range(1, REPLICAS + 1)]
+        urls += [f"http://127.0.0.1:{settings.billing_port}/health", f"http://127.0.0.1:{settings.web_port}/health"]
         if all(_wait_until_up(url, time.monotonic() + 300) for url in urls):
             print(f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
                   f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n", flush=True)

@@ -24,17 +24,16 @@ from typing import Dict, List, Tuple
 from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import free_port, launch, stop_tree
-from tests.prod.test_production_profile import free_block
+from tests.conftest import launch, profile_ports, stop_tree
 from tests.services import temporary_postgres_database
 
 OUT = PROJECT_ROOT / "results" / "load"
 
 
 def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, str, str]:
-    rasa_port = free_block()
-    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTION_PORT=str(free_block()), BILLING_PORT=str(free_port()),
-               WEB_PORT=str(free_port()), RASA_API_TOKEN="load", BUSINESS_DATE="2026-11-26",
+    rasa_port, action_port, billing_port, web_port = profile_ports()
+    env = dict(os.environ, RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port), BILLING_PORT=str(billing_port),
+               WEB_PORT=str(web_port), RASA_API_TOKEN="load", BUSINESS_DATE="2026-11-26",
                TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database, SUPPORT_DATABASE_URL=database,
                REDIS_DB="5", REDIS_KEY_PREFIX=f"load{rasa_port}", RABBITMQ_QUEUE=f"load_{rasa_port}")
     for derived in ("ACTION_SERVER_URL", "BILLING_URL"):

@@ -16,23 +16,8 @@ import requests
 
 from bot.ops.run_prod import check_services, production_environment
 from bot.settings import Settings
-from tests.conftest import descendants, free_port, launch, stop_tree
+from tests.conftest import descendants, launch, profile_ports, stop_tree
 from tests.services import service_missing, temporary_postgres_database
-
-
-def free_block(size: int = 3) -> int:
-    """A base port whose next `size` ports are free too."""
-    for _ in range(50):
-        base = free_port()
-        try:
-            import socket
-            for offset in range(size):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free port block")
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +29,9 @@ def prod(tmp_path_factory):
         service_missing("; ".join(problems), RuntimeError("production services"))
     queue = f"assistente_test_{uuid.uuid4().hex[:8]}"
     with temporary_postgres_database() as database:
-        rasa_port, action_port = free_block(), free_block()
+        rasa_port, action_port, billing_port, web_port = profile_ports()
         env = dict(os.environ, RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port),
-                   BILLING_PORT=str(free_port()), WEB_PORT=str(free_port()),
+                   BILLING_PORT=str(billing_port), WEB_PORT=str(web_port),
                    TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database, SUPPORT_DATABASE_URL=database,
                    REDIS_DB="4", REDIS_KEY_PREFIX=queue.replace("_", ""), RABBITMQ_QUEUE=queue, RASA_API_TOKEN="prod-token",
                    BUSINESS_DATE="2026-11-26")
