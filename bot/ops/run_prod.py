@@ -85,6 +85,12 @@ error_log {var}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    # Keep bodies in memory: nginx's workers run as an unprivileged user that may not reach
+    # temporary files under the project folder (a clone in a private /tmp directory, say).
+    client_body_buffer_size 8m;
+    client_max_body_size 8m;
+    proxy_buffers 16 64k;
+    proxy_max_temp_file_size 0;
     client_body_temp_path {var}/body; proxy_temp_path {var}/proxy; fastcgi_temp_path {var}/fastcgi;
     uwsgi_temp_path {var}/uwsgi; scgi_temp_path {var}/scgi;
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
