@@ -68,8 +68,19 @@ class Settings(BaseSettings):
     # Conversations older than this are purged by `python -m bot.console.retention purge`.
     retention_days: int = 365
 
-    # Support database (WhatsApp deliveries and contacts; handoff tickets).
+    # Support database (WhatsApp deliveries and contacts; handoff tickets; conversation summaries).
     support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"
+
+    # Who feeds the conversation summaries the console reviews. false (embedded profile): the
+    # console folds the tracker store's new events itself before answering. true (production
+    # profile): `python -m bot.support.broker_consumer` folds what Rasa publishes on RabbitMQ.
+    broker_feeds_summaries: bool = False
+    # RabbitMQ, where Rasa's pika event broker publishes (endpoints-prod.yml) and the consumer reads;
+    # the host may also be an amqp:// URL, as for Rasa.
+    rabbitmq_host: str = "127.0.0.1"
+    rabbitmq_user: str = "guest"
+    rabbitmq_password: str = "guest"
+    rabbitmq_queue: str = "assistente_events"
 
     # WhatsApp Cloud API channel. All four credentials, or none (channel disabled).
     whatsapp_verify_token: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -116,3 +116,47 @@ class NluCorrection(Base):
     intent = Column(String(60), nullable=False)
     author = Column(String(80), nullable=False)
     at = Column(DateTime, nullable=False)
+
+
+class ConversationSummary(Base):
+    """One conversation of Rasa's tracker store, summarised for the console's review, metrics and
+    retention, so that they do not read every event. Written only by `bot.support.summaries`.
+
+    The customer code and the names from slots are kept because erasure on request finds a
+    customer's conversations by code and the preview is masked with the names; the console never
+    shows either. They are copies of what the tracker store holds, and go with the conversation
+    when it is purged or erased. The preview is stored masked (`bot.masking.mask_text`).
+    """
+
+    __tablename__ = "conversation_summaries"
+
+    conversation_id = Column(String(255), primary_key=True)  # Rasa's sender_id
+    # Rasa's event timestamps: seconds since the epoch
+    started = Column(Float, nullable=False)
+    last = Column(Float, nullable=False, index=True)
+    channel = Column(String(40), nullable=True)
+    user_turns = Column(Integer, nullable=False)
+    intents = Column(JSON, nullable=False)  # sorted intent names
+    fallback = Column(Boolean, nullable=False)
+    low_confidence = Column(Boolean, nullable=False)
+    handed_off = Column(Boolean, nullable=False)
+    verified = Column(Boolean, nullable=False)
+    customer_code = Column(String(40), nullable=True, index=True)
+    names = Column(JSON, nullable=False)
+    preview = Column(Text, nullable=True)
+    # What makes folding idempotent and independent of order: the keys of the user turns
+    # already counted, and when the values that "the latest" or "the first" event sets were set.
+    turn_keys = Column(JSON, nullable=False)
+    channel_at = Column(Float, nullable=True)
+    customer_code_at = Column(Float, nullable=True)
+    preview_at = Column(Float, nullable=True)
+
+
+class SummaryFeed(Base):
+    """How far the summaries have folded the tracker store's `events` table, by event id
+    (embedded profile; in production the event broker feeds them)."""
+
+    __tablename__ = "summary_feed"
+
+    source = Column(String(40), primary_key=True)
+    last_event_id = Column(Integer, nullable=False)
