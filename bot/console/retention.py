@@ -1,4 +1,5 @@
-"""Retention and erasure of conversations (tracker store and support database), audited.
+"""Retention and erasure of conversations (tracker store and support database, summaries
+included), audited.
 
     python -m bot.console.retention purge [--days N]          # default RETENTION_DAYS
     python -m bot.console.retention erase --customer-code 100001 --by supervisor-name
@@ -22,6 +23,7 @@ from bot.support.handoff import utcnow
 from bot.support.models import (
     AuditEntry,
     ConversationNote,
+    ConversationSummary,
     ConversationTag,
     NluCorrection,
     Ticket,
@@ -34,12 +36,12 @@ class Retention:
         self.settings = settings or get_settings()
         upgrade_schema(self.settings.support_database_url)
         self.sessions = session_factory(make_engine(self.settings.support_database_url))
-        self.conversations = ConversationStore(self.settings.tracker_store_url)
+        self.conversations = ConversationStore(self.settings, self.sessions)
 
     def _erase(self, ids: List[str], actor: str, action: str, detail: str) -> int:
         events = self.conversations.erase(ids)
         with self.sessions() as session, session.begin():
-            for model in (Ticket, ConversationTag, ConversationNote, NluCorrection):
+            for model in (Ticket, ConversationTag, ConversationNote, NluCorrection, ConversationSummary):
                 session.execute(delete(model).where(model.conversation_id.in_(ids))
                                 .execution_options(synchronize_session=False))
             session.execute(delete(WhatsAppContact).where(WhatsAppContact.wa_id.in_(ids))

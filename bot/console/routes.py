@@ -23,13 +23,13 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, constr
 
 from bot.console import auth
-from bot.console.conversations import Conversation, ConversationStore
+from bot.console.conversations import ConversationStore, listed
 from bot.db import session_factory
 from bot.masking import mask_text, names_masker
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk, utcnow
-from bot.support.models import AuditEntry, ConversationNote, ConversationTag, NluCorrection, Ticket
+from bot.support.models import AuditEntry, ConversationNote, ConversationSummary, ConversationTag, NluCorrection, Ticket
 from sqlalchemy import select
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -235,7 +235,8 @@ def build_router(settings: Settings) -> APIRouter:
         return {"status": "closed", "outcome": body.outcome}
 
     # ------------------------------------------------------------------ review
-    conversations = ConversationStore(settings.tracker_store_url)
+    conversations = ConversationStore(settings, sessions)
+    summary_filters = ("since", "until", "channel", "fallback", "handed_off", "verified")
 
     def review_rows(filters: Dict[str, Any]) -> List[Dict[str, Any]]:
         with sessions() as session:
@@ -246,30 +247,23 @@ def build_router(settings: Settings) -> APIRouter:
         for tag in tags:
             tagged.setdefault(tag.conversation_id, set()).add(tag.tag)
         rows = []
-        for c in conversations.conversations():
-            if not matches(c, filters, outcomes.get(c.id), tagged.get(c.id, set())):
+        for c in conversations.conversations(**{k: filters[k] for k in summary_filters}):
+            outcome, tags_of_c = outcomes.get(c.conversation_id), tagged.get(c.conversation_id, set())
+            if not matches(c, filters, outcome, tags_of_c):
                 continue
-            row = c.as_dict()
-            row.update(outcome=outcomes.get(c.id), tags=sorted(tagged.get(c.id, set())),
-                       preview=names_masker(c.names)(next((t for t in c.texts if t), ""))[:120])
+            row = listed(c)
+            row.update(outcome=outcome, tags=sorted(tags_of_c), preview=names_masker(c.names)(c.preview or "")[:120])
             rows.append(row)
         return rows
 
-    def matches(c: Conversation, f: Dict[str, Any], outcome: Optional[str], tags: set) -> bool:
-        day = datetime.fromtimestamp(c.last, tz=timezone.utc).date()
-        checks = [
-            f.get("since") is None or day >= f["since"],
-            f.get("until") is None or day <= f["until"],
-            not f.get("channel") or c.channel == f["channel"],
-            not f.get("intent") or f["intent"] in c.intents,
-            not f.get("fallback") or c.fallback or c.low_confidence,
-            not f.get("handed_off") or c.handed_off,
-            not f.get("verified") or c.verified,
-            not f.get("outcome") or outcome == f["outcome"],
-            not f.get("tag") or f["tag"] in tags,
-            not f.get("q") or any(f["q"].lower() in t.lower() for t in c.texts),
-        ]
-        return all(checks)
+    def matches(c: ConversationSummary, f: Dict[str, Any], outcome: Optional[str], tags: set) -> bool:
+        """The filters the summaries' query does not apply; the free text last, as it reads the
+        conversation's events."""
+        return ((not f.get("intent") or f["intent"] in c.intents)
+                and (not f.get("outcome") or outcome == f["outcome"])
+                and (not f.get("tag") or f["tag"] in tags)
+                and (not f.get("q") or any(f["q"].lower() in t.lower()
+                                           for t in conversations.texts(c.conversation_id))))
 
     def review_filters(since: Optional[date] = None, until: Optional[date] = None, channel: Optional[str] = None,
                        intent: Optional[str] = None, fallback: bool = False, handed_off: bool = False,
@@ -369,11 +363,12 @@ def build_router(settings: Settings) -> APIRouter:
         handed = {t.conversation_id for t in tickets}
         replies = [(t.first_reply_at - t.created_at).total_seconds() for t in tickets if t.first_reply_at]
         total = len(every) or 1
+        handed_rate = len([c for c in every if c.conversation_id in handed or c.handed_off]) / total
         return {
             "conversations": len(every),
             "per_day": {day: dict(counts) for day, counts in sorted(per_day.items())},
-            "containment": round(1 - len([c for c in every if c.id in handed or c.handed_off]) / total, 3),
-            "handoff_rate": round(len([c for c in every if c.id in handed or c.handed_off]) / total, 3),
+            "containment": round(1 - handed_rate, 3),
+            "handoff_rate": round(handed_rate, 3),
             "fallback_rate": round(len([c for c in every if c.fallback]) / total, 3),
             "top_intents": intents.most_common(10),
             "first_agent_reply_seconds": round(sum(replies) / len(replies), 1) if replies else None,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.console.conversations import EVENTS, ConversationStore
+from bot.console.conversations import EVENTS
 from bot.console.retention import Retention
 from bot.settings import Settings
 from bot.support.models import AuditEntry, Ticket
@@ -19,7 +19,8 @@ from bot.support.models import AuditEntry, Ticket
 def retention(tmp_path):
     settings = Settings(_env_file=None, tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}",
                         support_database_url=f"sqlite:///{tmp_path / 'support.db'}", retention_days=30)
-    store = ConversationStore(settings.tracker_store_url)
+    keeper = Retention(settings)
+    store = keeper.conversations
     EVENTS.create(store.engine)
     now = time.time()
 
@@ -38,7 +39,6 @@ def retention(tmp_path):
     conversation("recent", 2)
     conversation("mario-1", 5, customer="100001")
     conversation("mario-2", 1, customer="100001")
-    keeper = Retention(settings)
     with keeper.sessions() as session, session.begin():
         session.add(Ticket(conversation_id="old", status="closed", reason="request_human", summary={},
                            created_at=datetime.utcnow()))
@@ -46,7 +46,7 @@ def retention(tmp_path):
 
 
 def ids(retention):
-    return sorted(c.id for c in retention.conversations.conversations())
+    return sorted(c.conversation_id for c in retention.conversations.conversations())
 
 
 def test_purge_removes_only_conversations_older_than_the_limit(retention):
