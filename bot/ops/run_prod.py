@@ -42,6 +42,7 @@ from bot.ops.services import (
 )
 from bot.ops.train import ensure_model
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.support.broker_consumer import queue_consumers
 
 REPLICAS = 2
 
@@ -139,6 +140,7 @@ def production_environment(settings: Settings) -> Dict[str, str]:
         "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "assistente",
         "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
         "RABBITMQ_QUEUE": "assistente_events",
+        "BROKER_FEEDS_SUMMARIES": "true",  # the console's summaries come from the broker consumer
         "BILLING_API_TOKEN": settings.billing_api_token or secrets.token_urlsafe(24),
         "BILLING_TOKEN_SECRET": settings.billing_token_secret or secrets.token_urlsafe(32),
         "CUSTOMER_AREA_JWT_SECRET": settings.customer_area_jwt_secret or secrets.token_urlsafe(32),
@@ -195,13 +197,20 @@ def main() -> int:
             respawn + action_server_command(settings, settings.action_port + i)), env=env, cwd=cwd)
         manager.add_process(f"rasa{i}", shlex.join(respawn + rasa_server_command(
             settings, model, env["RASA_API_TOKEN"], settings.rasa_port + i, "endpoints-prod.yml")), env=env, cwd=cwd)
+    manager.add_process("summaries", shlex.join(respawn + [sys.executable, "-m", "bot.support.broker_consumer"]),
+                        env=env, cwd=cwd)
+    broker = Settings(_env_file=None, rabbitmq_host=env["RABBITMQ_HOST"], rabbitmq_user=env["RABBITMQ_USER"],
+                      rabbitmq_password=env["RABBITMQ_PASSWORD"], rabbitmq_queue=env["RABBITMQ_QUEUE"])
 
     def announce() -> None:
         # ready means every service answers, the action servers and the backend included
         urls = [f"http://127.0.0.1:{settings.rasa_port + i}/" for i in range(1, REPLICAS + 1)]
         urls += [f"http://127.0.0.1:{settings.action_port + i}/health" for i in range(1, REPLICAS + 1)]
         urls += [f"http://127.0.0.1:{settings.billing_port}/health", f"http://127.0.0.1:{settings.web_port}/health"]
-        if all(_wait_until_up(url, time.monotonic() + 300) for url in urls):
+        deadline = time.monotonic() + 300
+        while queue_consumers(broker) == 0 and time.monotonic() < deadline:  # the broker consumer reads
+            time.sleep(1)
+        if all(_wait_until_up(url, time.monotonic() + 300) for url in urls) and queue_consumers(broker):
             print(f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
                   f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n", flush=True)
 

@@ -117,9 +117,23 @@ def test_a_conversation_across_replicas_and_a_replica_killed_mid_way(prod):
         users = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
                                    {"s": who}).scalar_one()
         plans = connection.execute(text("SELECT count(*) FROM installment_plans")).scalar_one()
-    engine.dispose()
     assert users == 5 and plans == 1  # each message once, one plan
-    assert _queued(prod["queue"]) > 0  # the event broker is fed
+
+    # the event broker is fed, and its consumer folds the conversation into the console's summaries
+    def summary():
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT user_turns, verified FROM conversation_summaries "
+                                           "WHERE conversation_id = :s"), {"s": who}).first()
+
+    deadline = time.monotonic() + 60
+    while (summary() or (0,))[0] < users and time.monotonic() < deadline:
+        time.sleep(0.5)
+    folded = summary()
+    engine.dispose()
+    assert folded is not None and folded.user_turns == users and folded.verified
+    while _queued(prod["queue"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _queued(prod["queue"]) == 0  # nothing left behind in the queue
 
 
 def test_the_killed_replica_comes_back(prod):
