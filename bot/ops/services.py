@@ -48,8 +48,9 @@ def action_server_command(settings: Settings, port: Optional[int] = None) -> Lis
 
 def rasa_server_command(settings: Settings, model: Path, api_token: str, port: Optional[int] = None,
                         endpoints: str = "endpoints.yml") -> List[str]:
+    # bot.rasa_main is Rasa's command line with the project's fixes to Rasa installed first
     return [
-        str(BIN / "rasa"), "run",
+        sys.executable, "-m", "bot.rasa_main", "run",
         "--enable-api",
         "--auth-token", api_token,
         "--interface", settings.bind_host,

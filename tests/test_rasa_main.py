@@ -1,0 +1,40 @@
+"""The project's fix to Rasa (bot/rasa_main.py): action server responses are still validated."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from bot import rasa_main
+from bot.ops.services import rasa_server_command
+from bot.settings import get_settings
+
+
+@pytest.fixture()
+def action() -> RemoteAction:
+    rasa_main.install()
+    return RemoteAction("action_test", None)
+
+
+def test_valid_responses_pass(action: RemoteAction) -> None:
+    response = {"events": [{"event": "slot", "name": "customer_code", "value": "100001", "timestamp": None}],
+                "responses": [{"text": "Buongiorno"}]}
+    assert action._validate_action_result(response) is True
+    assert action._validate_action_result({}) is True
+
+
+@pytest.mark.parametrize("response", [
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"name": "customer_code"}]},
+    {"responses": "Buongiorno"},
+    {"events": "slot"},
+])
+def test_invalid_responses_are_rejected_with_rasas_message(action: RemoteAction, response) -> None:
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result(response)
+
+
+def test_the_rasa_server_starts_with_the_fix(tmp_path) -> None:
+    command = rasa_server_command(get_settings(), tmp_path / "model.tar.gz", "token")
+    assert command[1:4] == ["-m", "bot.rasa_main", "run"]
