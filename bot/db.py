@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
@@ -25,11 +26,29 @@ def _ensure_sqlite_folder(url: str) -> bool:
     return True
 
 
-def make_engine(url: str) -> Engine:
+def use_write_ahead_log(engine: Engine) -> Engine:
+    """SQLite in write-ahead-log mode: readers (the console) do not block the writer (Rasa), and
+    a commit appends to the log instead of syncing the database file (synchronous=NORMAL: a
+    power cut may lose the last commits, never corrupts the file). No-op for other databases."""
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+    return engine
+
+
+def make_engine(url: str, future: bool = True) -> Engine:
     if _ensure_sqlite_folder(url):
-        # services use the engine from several threads
-        return create_engine(url, future=True, connect_args={"check_same_thread": False})
-    return create_engine(url, future=True, pool_pre_ping=True)
+        # Services use the engine from several threads. A SQLite file gets a pool of open
+        # connections: SQLAlchemy 1.4's default for files (NullPool) opens and closes the file
+        # for every session (2.0 changed that default to this pool).
+        pool = {} if make_url(url).database in (None, "", ":memory:") else {"poolclass": QueuePool}
+        return use_write_ahead_log(create_engine(url, future=future, connect_args={"check_same_thread": False},
+                                                 **pool))
+    return create_engine(url, future=future, pool_pre_ping=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -3,18 +3,26 @@
 Rasa's `SQLTrackerStore` takes dialect, host, port and database as separate settings; the
 project chooses every database by a URL in an environment variable (`TRACKER_STORE_URL`),
 so that switching from the embedded SQLite file to PostgreSQL is one variable.
+
+It also saves with one read instead of two (see `save`), and keeps SQLite connections open, in
+write-ahead-log mode (bot/db.py).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
+from bot.db import make_engine
 from bot.settings import get_settings
 
 
@@ -44,3 +52,32 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             query=dict(parsed.query) or None,
             **kwargs,
         )
+        if self.engine.dialect.name == "sqlite":
+            # Rasa's engine would open and close the file for every query (NullPool)
+            self.engine.dispose()
+            self.engine = make_engine(str(self.engine.url), future=False)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the events the database does not have yet, then publish the same events.
+
+        Rasa's `save` reads the conversation back twice: once whole, to find what to publish to
+        the event broker, once to count what is stored. Rasa saves twice per message, so that was
+        four reads per message in production. Here one count decides both; and events reach the
+        broker only once committed, so its consumers never see an event the store lacks.
+        """
+        with self.session_scope() as session:
+            new_events: List[Event] = list(self._additional_events(session, tracker))
+            for event in new_events:
+                data = event.as_dict()
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
+        if self.event_broker is not None and new_events:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
