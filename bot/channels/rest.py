@@ -1,0 +1,118 @@
+"""Rasa's REST channel, safe to resend: POST /webhooks/rest/webhook
+
+    {"sender": "conversation id", "message": "testo", "message_id": "optional, unique per message"}
+
+A client that loses the answer to a message (the Rasa replica serving it crashed and nginx
+answered 502, the connection dropped, a timeout) sends it again with the same `message_id`.
+Under the conversation's lock, the channel looks the id up in the conversation:
+
+- not there: an ordinary new message;
+- there, answered (an action ran after it): the replies it got the first time, from the tracker,
+  without processing it again — it is stored once and its actions ran once;
+- there, not answered (the replica stored the message and died before predicting): the turn is
+  finished now, as the crashed replica would have finished it.
+
+Without `message_id` it behaves as Rasa's channel. Malformed requests get 400 (Rasa's answers
+500), and failures are logged without the message text, which may hold a codice fiscale.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_ID = 100
+
+
+def _bad_request(reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=400)
+
+
+def turn_after(tracker: Optional[DialogueStateTracker], message_id: str) -> Optional[Dict[str, Any]]:
+    """What the conversation holds after the user message `message_id`: None if it has no such
+    message, else whether an action ran after it and the bot's messages up to the next user one."""
+    if tracker is None:
+        return None
+    events = list(tracker.events)
+    start = next((i for i, e in enumerate(events) if isinstance(e, UserUttered) and e.message_id == message_id), None)
+    if start is None:
+        return None
+    answered, replies = False, []
+    for event in events[start + 1:]:
+        if isinstance(event, UserUttered):
+            break
+        answered |= isinstance(event, ActionExecuted)
+        if isinstance(event, BotUttered):
+            replies.append(event)
+    return {"answered": answered, "replies": replies}
+
+
+class ResendableRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("resendable_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises its own BadRequest for invalid JSON
+                return _bad_request("the body must be JSON")
+            if not isinstance(body, dict):
+                return _bad_request("the body must be a JSON object")
+            sender, text, message_id = body.get("sender"), body.get("message"), body.get("message_id")
+            if not isinstance(sender, str) or not sender.strip() or len(sender) > 255:
+                return _bad_request("'sender' must be a non-empty string (at most 255 characters)")
+            if not isinstance(text, str):
+                return _bad_request("'message' must be a string")
+            if message_id is not None and (not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID):
+                return _bad_request(f"'message_id' must be a string of 1 to {MAX_MESSAGE_ID} characters")
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata,
+                                  message_id=message_id)
+            try:
+                if message_id is None:
+                    await on_new_message(message)
+                else:
+                    await self._handle_once(request.app.ctx.agent, message)
+            except Exception as error:  # noqa: BLE001 - the customer gets an empty answer, as from Rasa
+                logger.error("REST message not processed: %s", type(error).__name__)
+            return response.json(collector.messages)
+
+        return webhook
+
+    @staticmethod
+    async def _handle_once(agent: Any, message: UserMessage) -> None:
+        # what Agent.handle_message does, with the duplicate check inside the same lock
+        async with agent.lock_store.lock(message.sender_id):
+            processor = agent.processor
+            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            earlier = turn_after(tracker, message.message_id)
+            if earlier is None:
+                await processor.handle_message(message)
+            elif earlier["answered"]:
+                for reply in earlier["replies"]:
+                    await message.output_channel.send_response(message.sender_id, {"text": reply.text, **reply.data})
+            else:
+                # stored by a replica that died before acting on it: finish the turn
+                await processor._run_prediction_loop(message.output_channel, tracker)
+                await processor.save_tracker(tracker)
