@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict
 
 from pydantic import BaseSettings, Field
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
 
     # Embedded default: SQLite under var/. Any SQLAlchemy URL works (PostgreSQL in production).
     tracker_store_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+    # true: the Rasa server runs exactly as Rasa ships it — Rasa's command line and its own SQL
+    # tracker store on a SQLite TRACKER_STORE_URL, without the project's fixes (bot/rasa_main.py,
+    # bot/rasa_stores.py). Only the load benchmark's baseline ("one default Rasa process") uses it.
+    rasa_stock: bool = False
 
     # What the bot tells a customer who reports a fault. The defaults are sample values:
     # the operator sets the distributors' real numbers for its service area.
@@ -125,7 +130,7 @@ class Settings(BaseSettings):
 
     def process_environment(self) -> Dict[str, str]:
         """Variables the child processes need (endpoints.yml interpolates some of them)."""
-        return {
+        env = {
             "RASA_PORT": str(self.rasa_port),
             "ACTION_PORT": str(self.action_port),
             "ACTION_SERVER_URL": self.action_server_url,
@@ -133,6 +138,9 @@ class Settings(BaseSettings):
             "BILLING_URL": self.billing_base_url,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
+        if self.rasa_stock:
+            env["STOCK_TRACKER_DB"] = make_url(self.tracker_store_url).database or ""
+        return env
 
 
 @functools.lru_cache(maxsize=1)

@@ -38,3 +38,13 @@ def test_invalid_responses_are_rejected_with_rasas_message(action: RemoteAction,
 def test_the_rasa_server_starts_with_the_fix(tmp_path) -> None:
     command = rasa_server_command(get_settings(), tmp_path / "model.tar.gz", "token")
     assert command[1:4] == ["-m", "bot.rasa_main", "run"]
+
+
+def test_the_load_baseline_runs_rasa_as_shipped(tmp_path) -> None:
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, rasa_stock=True, tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    command = rasa_server_command(settings, tmp_path / "model.tar.gz", "token")
+    assert command[0].endswith("/rasa") and command[1] == "run"
+    assert command[command.index("--endpoints") + 1].endswith("eval/endpoints-stock.yml")
+    assert settings.process_environment()["STOCK_TRACKER_DB"] == str(tmp_path / "tracker.db")

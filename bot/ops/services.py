@@ -49,8 +49,11 @@ def action_server_command(settings: Settings, port: Optional[int] = None) -> Lis
 def rasa_server_command(settings: Settings, model: Path, api_token: str, port: Optional[int] = None,
                         endpoints: str = "endpoints.yml") -> List[str]:
     # bot.rasa_main is Rasa's command line with the project's fixes to Rasa installed first
-    return [
-        sys.executable, "-m", "bot.rasa_main", "run",
+    rasa = [str(BIN / "rasa")] if settings.rasa_stock else [sys.executable, "-m", "bot.rasa_main"]
+    if settings.rasa_stock:
+        endpoints = "eval/endpoints-stock.yml"
+    return rasa + [
+        "run",
         "--enable-api",
         "--auth-token", api_token,
         "--interface", settings.bind_host,

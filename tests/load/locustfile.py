@@ -1,7 +1,9 @@
 """Customers on the REST channel, for `make load` (run by tests/load/run_load.py, headless).
 
 Each simulated customer runs one realistic multi-turn script and records what it sent, in order,
-to LOAD_LOG (JSON lines), so the integrity check can compare with the tracker store.
+to LOAD_LOG (JSON lines), so the integrity check can compare with the tracker store. Turns follow
+each other without a pause (a stress: real customers take seconds to type); conversations are
+0.5-1.5 s apart.
 Turn names in the statistics: "chat" (no backend call), "identify" and "bills" (backend calls).
 """
 
@@ -11,9 +13,11 @@ import json
 import os
 import random
 import threading
+import time
 import uuid
 
 from locust import HttpUser, between, task
+from locust.exception import RescheduleTask
 
 LOG = os.environ.get("LOAD_LOG", "load-sent.jsonl")
 _lock = threading.Lock()
@@ -21,16 +25,29 @@ _lock = threading.Lock()
 CUSTOMERS = [("100001", "RSSMRA80A01H501U"), ("100003", "VRDGPP70C15G702S"), ("100007", "RCCLCU82B10L219I")]
 
 
+RESENDS = 5  # attempts per message; a resend carries the same message_id (bot/channels/rest.py)
+
+
 class Customer(HttpUser):
     wait_time = between(0.5, 1.5)
 
     def _say(self, sender: str, text: str, name: str) -> None:
-        with self.client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                              name=name, catch_response=True) as response:
-            if response.status_code != 200 or not response.json():
-                response.failure(f"no answer ({response.status_code})")
+        """Send one message until it is answered, as a chat client does after losing a reply
+        (a Rasa replica killed mid-turn gives 502); logged to LOAD_LOG for the integrity check."""
+        body = {"sender": sender, "message": text, "message_id": uuid.uuid4().hex}
+        answered = False
+        for _ in range(RESENDS):
+            with self.client.post("/webhooks/rest/webhook", json=body, name=name, catch_response=True) as response:
+                answered = response.status_code == 200 and bool(response.json())
+                if not answered:
+                    response.failure(f"no answer ({response.status_code}), sent again")
+            if answered:
+                break
+            time.sleep(1)
         with _lock, open(LOG, "a") as log:
-            log.write(json.dumps({"sender": sender, "text": text}) + "\n")
+            log.write(json.dumps({"sender": sender, "text": text, "answered": answered}) + "\n")
+        if not answered:
+            raise RescheduleTask()  # this customer gives up; the next task is a new conversation
 
     @task(3)
     def small_talk_and_stores(self) -> None:
