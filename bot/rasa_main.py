@@ -1,23 +1,34 @@
 """Rasa's command line (`python -m bot.rasa_main run ...`) with the project's fixes to Rasa 3.6
 installed first. `make run`, `make run-prod` and the tests start the Rasa server this way.
 
-The one fix: Rasa checks every action server response with `jsonschema.validate(result,
-schema)`, which first validates the (constant) schema against the JSON Schema meta-schema and
-then builds a new validator — on every custom action call. Profiled under `make load`
-(py-spy, 16 customers), that was 40% of the Rasa server's CPU. Here the schema is checked
-once and the validator is kept; responses are validated exactly as before, with Rasa's
-error message when one is invalid.
+1. Rasa checks every action server response with `jsonschema.validate(result, schema)`, which
+   first validates the (constant) schema against the JSON Schema meta-schema and then builds a
+   new validator — on every custom action call. Profiled under `make load` (py-spy, 16
+   customers), that was 40% of the Rasa server's CPU. Here the schema is checked once and the
+   validator is kept; responses are validated exactly as before, with Rasa's error message when
+   one is invalid.
+2. Rasa wraps the tracker store in a `FailSafeTrackerStore`: when the database is unreachable,
+   a conversation is read as a new one and its events are saved in the replica's memory — the
+   customer talks to an assistant that forgot the conversation, and what is said meanwhile never
+   reaches PostgreSQL. The project's store (bot/rasa_stores.py) is not wrapped: the turn fails,
+   the REST channel answers 503 with an apology and the client resends the message once the
+   database is back (bot/channels/rest.py).
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text
 
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+
+from bot.rasa_stores import UrlSQLTrackerStore
 
 
 @functools.lru_cache(maxsize=None)
@@ -38,8 +49,19 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     raise error
 
 
+_wrapped_tracker_store = Agent._create_tracker_store
+
+
+def _create_tracker_store(store: Optional[TrackerStore], domain: Domain) -> TrackerStore:
+    if isinstance(store, UrlSQLTrackerStore):
+        store.domain = domain
+        return store
+    return _wrapped_tracker_store(store, domain)
+
+
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
 
 
 def main() -> None:

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -52,11 +53,17 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             query=dict(parsed.query) or None,
             **kwargs,
         )
-        if self.engine.dialect.name == "sqlite":
+        engine_url = self.engine.url
+        self.engine.dispose()
+        if engine_url.get_backend_name() == "sqlite":
             # Rasa's engine would open and close the file for every query (NullPool)
-            self.engine.dispose()
-            self.engine = make_engine(str(self.engine.url), future=False)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+            self.engine = make_engine(str(engine_url), future=False)
+        else:
+            # Rasa's pool settings (SQL_POOL_SIZE, SQL_MAX_OVERFLOW), plus a check of each
+            # connection before use: after PostgreSQL restarts, the first turn works instead of
+            # failing on a connection the server closed.
+            self.engine = create_engine(engine_url, pool_pre_ping=True, **create_engine_kwargs(engine_url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events the database does not have yet, then publish the same events.

@@ -30,7 +30,8 @@ def temporary_postgres_database() -> Iterator[str]:
     admin_url = get_settings().test_postgres_url
     name = f"test_{uuid.uuid4().hex[:12]}"
     try:
-        admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
+        # pre-ping: PostgreSQL may have restarted before the database is dropped (tests/prod)
+        admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001 - any failure means: no usable server

@@ -48,3 +48,17 @@ def test_the_load_baseline_runs_rasa_as_shipped(tmp_path) -> None:
     assert command[0].endswith("/rasa") and command[1] == "run"
     assert command[command.index("--endpoints") + 1].endswith("eval/endpoints-stock.yml")
     assert settings.process_environment()["STOCK_TRACKER_DB"] == str(tmp_path / "tracker.db")
+
+
+def test_the_projects_tracker_store_is_not_wrapped_in_rasas_fail_safe_store(tmp_path) -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from bot.rasa_stores import UrlSQLTrackerStore
+
+    rasa_main.install()
+    ours = UrlSQLTrackerStore(url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    domain = Domain.empty()
+    assert Agent._create_tracker_store(ours, domain) is ours and ours.domain is domain
+    assert isinstance(Agent._create_tracker_store(InMemoryTrackerStore(domain), domain), FailSafeTrackerStore)

@@ -13,7 +13,9 @@ Under the conversation's lock, the channel looks the id up in the conversation:
   finished now, as the crashed replica would have finished it.
 
 Without `message_id` it behaves as Rasa's channel. Malformed requests get 400 (Rasa's answers
-500), and failures are logged without the message text, which may hold a codice fiscale.
+500). When the message cannot be processed (the tracker store unreachable, say) the answer is
+503 with an apology — Rasa's channel answers 200 with nothing — so that clients resend it; the
+failure is logged without the message text, which may hold a codice fiscale.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels import UNAVAILABLE_REPLY
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +98,9 @@ class ResendableRestInput(RestInput):
                     await on_new_message(message)
                 else:
                     await self._handle_once(request.app.ctx.agent, message)
-            except Exception as error:  # noqa: BLE001 - the customer gets an empty answer, as from Rasa
+            except Exception as error:  # noqa: BLE001 - a store down (PostgreSQL, Redis): say so, 503
                 logger.error("REST message not processed: %s", type(error).__name__)
+                return response.json([{"recipient_id": sender, "text": UNAVAILABLE_REPLY}], status=503)
             return response.json(collector.messages)
 
         return webhook

@@ -120,7 +120,9 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{settings.action_port};
-        proxy_next_upstream error timeout http_502 http_503;
+        # An action call cut by a dying action server is sent to the other one even though it is
+        # a POST: the actions' side effects carry idempotency keys (a plan is created once).
+        proxy_next_upstream error timeout http_502 http_503 non_idempotent;
         location / {{ proxy_pass http://actions; }}
     }}
 }}

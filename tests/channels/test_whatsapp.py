@@ -211,3 +211,21 @@ def test_an_agent_reply_reaches_whatsapp_as_text(stack, graph):
     assert answer.status_code == 200
     sent = graph.wait_for(user, 2)[-1]
     assert sent["type"] == "text" and sent["text"]["body"] == "Giulia (operatore): Eccomi, La aiuto io."
+
+
+def test_a_message_that_cannot_be_processed_gets_an_apology(tmp_path, graph):
+    """Meta has had its 200 and will not redeliver: the customer is asked to resend."""
+    from bot.channels import UNAVAILABLE_REPLY
+    from bot.channels.whatsapp import Inbound, WhatsAppInput
+
+    config = WhatsAppConfig(VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN, PHONE_NUMBER_ID, graph.url)
+    channel = WhatsAppInput(None)
+    channel.config, channel.graph = config, GraphClient(config, backoff=0.01)
+    channel.store = DeliveryStore(f"sqlite:///{tmp_path / 'support.db'}")
+
+    async def tracker_store_down(message) -> None:
+        raise ConnectionError("PostgreSQL unreachable")
+
+    user = new_user()
+    asyncio.run(channel._process_batch([Inbound(new_id(), user, "vorrei pagare a rate", "text")], tracker_store_down))
+    assert [m["text"]["body"] for m in graph.messages_to(user)] == [UNAVAILABLE_REPLY]
