@@ -19,7 +19,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -88,3 +88,14 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             session.commit()
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def has_user_message(self, sender_id: str, message_id: str) -> bool:
+        """Whether the conversation holds a user message with this id: one query on the user
+        events instead of rebuilding the whole conversation (the REST channel asks it for every
+        message it receives)."""
+        with self.session_scope() as session:
+            rows = session.execute(
+                select(self.SQLEvent.data).where(self.SQLEvent.sender_id == sender_id,
+                                                 self.SQLEvent.type_name == "user")
+            ).scalars()
+            return any(json.loads(data).get("message_id") == message_id for data in rows)

@@ -105,3 +105,14 @@ def test_sqlite_runs_in_write_ahead_log_mode_with_connections_kept_open(stores) 
     with ours.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_knows_which_user_messages_it_holds(stores) -> None:
+    ours, _, _ = stores
+    tracker = DialogueStateTracker("conv-2", DOMAIN.slots)
+    tracker.update(UserUttered("Buongiorno", {"name": "greet", "confidence": 0.98}, message_id="m-1"))
+    tracker.update(BotUttered("Buongiorno, come posso aiutarLa?"))
+    asyncio.run(ours.save(tracker))
+    assert ours.has_user_message("conv-2", "m-1")
+    assert not ours.has_user_message("conv-2", "m-2")
+    assert not ours.has_user_message("conv-1", "m-1")

@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import UNAVAILABLE_REPLY
+from bot.rasa_stores import UrlSQLTrackerStore
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +110,12 @@ class ResendableRestInput(RestInput):
     async def _handle_once(agent: Any, message: UserMessage) -> None:
         # what Agent.handle_message does, with the duplicate check inside the same lock
         async with agent.lock_store.lock(message.sender_id):
-            processor = agent.processor
-            tracker = await agent.tracker_store.retrieve(message.sender_id)
+            processor, store = agent.processor, agent.tracker_store
+            if isinstance(store, UrlSQLTrackerStore) and not store.has_user_message(message.sender_id,
+                                                                                    message.message_id):
+                await processor.handle_message(message)  # the usual case: a new message
+                return
+            tracker = await store.retrieve(message.sender_id)
             earlier = turn_after(tracker, message.message_id)
             if earlier is None:
                 await processor.handle_message(message)
