@@ -40,8 +40,8 @@ OUT = PROJECT_ROOT / "results" / "load"
 
 def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, int, str]:
     rasa_port, action_port, billing_port, web_port = profile_ports()
-    env = dict(os.environ, RASA_STOCK="true" if profile == "default" else "false", RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port), BILLING_PORT=str(billing_port),
-               WEB_PORT=str(web_port), RASA_API_TOKEN="load", BUSINESS_DATE="2026-11-26",
+    env = dict(os.environ, RASA_STOCK="true" if profile == "default" else "false", RASA_PORT=str(rasa_port),
+               ACTION_PORT=str(action_port), BILLING_PORT=str(billing_port), WEB_PORT=str(web_port), RASA_API_TOKEN="load", BUSINESS_DATE="2026-11-26",
                TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database, SUPPORT_DATABASE_URL=database,
                REDIS_DB="5", REDIS_KEY_PREFIX=f"load{rasa_port}", RABBITMQ_QUEUE=f"load_{rasa_port}")
     for derived in ("ACTION_SERVER_URL", "BILLING_URL"):
@@ -53,8 +53,11 @@ def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, int
     return process, rasa_port, database
 
 
-def kill_a_replica_later(rasa_port: int, after: float) -> threading.Thread:
-    """SIGKILL the Rasa server of the first replica (not its respawn wrapper) after `after` s."""
+def kill_a_replica_later(rasa_port: int, after: float) -> threading.Event:
+    """SIGKILL the Rasa server of the first replica (not its respawn wrapper) after `after` s;
+    the event is set once it is killed."""
+    killed = threading.Event()
+
     def kill() -> None:
         time.sleep(after)
         for pid in os.listdir("/proc"):
@@ -65,11 +68,11 @@ def kill_a_replica_later(rasa_port: int, after: float) -> threading.Thread:
             if b"bot.rasa_main" in cmdline and str(rasa_port + 1).encode() in cmdline \
                     and not any(b"respawn" in part for part in cmdline):
                 os.kill(int(pid), signal.SIGKILL)
+                killed.set()
                 print(f"killed Rasa replica pid {pid} (port {rasa_port + 1}) after {after:.0f} s", flush=True)
                 return
-    thread = threading.Thread(target=kill, daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=kill, daemon=True).start()
+    return killed
 
 
 def run_locust(url: str, users: int, seconds: int, prefix: Path, sent_log: Path) -> None:
@@ -117,19 +120,23 @@ def integrity(database: str, sent_log: Path) -> Dict[str, int]:
     return problems
 
 
-def run_profile(profile: str, args: argparse.Namespace) -> Tuple[Dict[str, Dict[str, str]], Dict[str, int]]:
+def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
+                out: Path = OUT) -> Tuple[Dict[str, Dict[str, str]], Dict[str, int]]:
+    """Start a profile, run locust against it, check integrity. `production-kill` kills a
+    replica `kill_after` seconds in (and fails if there was none to kill)."""
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         tmp_path = Path(tmp)
         database = (stack.enter_context(temporary_postgres_database()) if profile.startswith("production")
                     else f"sqlite:///{tmp_path / 'all.db'}")
         process, rasa_port, database = start(profile, tmp_path, database)
         try:
-            if profile == "production-kill":
-                kill_a_replica_later(rasa_port, args.kill_after)
+            killed = kill_a_replica_later(rasa_port, kill_after) if profile == "production-kill" else None
             sent_log = tmp_path / "sent.jsonl"
-            prefix = OUT / profile
-            run_locust(f"http://127.0.0.1:{rasa_port}", args.users, args.seconds, prefix, sent_log)
+            prefix = out / profile
+            run_locust(f"http://127.0.0.1:{rasa_port}", users, seconds, prefix, sent_log)
             time.sleep(2)
+            if killed is not None and not killed.is_set():
+                raise RuntimeError("no Rasa replica was killed during the run")
             return stats(prefix), integrity(database, sent_log)
         finally:
             stop_tree(process)
@@ -147,7 +154,7 @@ def main(argv=None) -> int:
              "| chat turns p95 (ms) | conversations | given up | lost or duplicated | out of order | without reply |",
              "|" + "---|" * 13]
     for profile in args.profiles.split(","):
-        figures, checked = run_profile(profile, args)
+        figures, checked = run_profile(profile, args.users, args.seconds, args.kill_after)
         total, chat = figures["Aggregated"], figures.get("chat", figures["Aggregated"])
         lines.append(f"| {profile} | {checked['messages']} | {checked['messages'] / args.seconds:.1f} "
                      f"| {total['Failure Count']} | {total['50%']} | {total['95%']} | {total['99%']} | {chat['95%']} "
