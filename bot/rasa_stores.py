@@ -99,3 +99,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                                                  self.SQLEvent.type_name == "user")
             ).scalars()
             return any(json.loads(data).get("message_id") == message_id for data in rows)
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: str) -> None:
+        """One broker message per save, `{"sender_id": ..., "events": [...]}`, instead of Rasa's
+        one message per event (BROKER_MESSAGE_PER_SAVE): a turn's dozen events cost RabbitMQ
+        and the consumer one message."""
+        if not get_settings().broker_message_per_save:
+            await super()._stream_new_events(event_broker, new_events, sender_id)
+            return
+        event_broker.publish({"sender_id": sender_id, "events": [event.as_dict() for event in new_events]})

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import QueuePool
 
 from bot.rasa_stores import UrlSQLTrackerStore
+from bot.settings import get_settings
 
 DOMAIN = Domain.from_yaml("""
 version: "3.1"
@@ -63,7 +64,7 @@ def stores(tmp_path: Path):
     return ours, rasas, tmp_path
 
 
-def test_stores_and_publishes_what_rasas_store_would(stores) -> None:
+def test_stores_what_rasas_store_would_and_publishes_the_same_events_one_message_per_save(stores) -> None:
     ours, rasas, tmp_path = stores
     _save_turn_by_turn(ours)
     _save_turn_by_turn(rasas)
@@ -72,10 +73,25 @@ def test_stores_and_publishes_what_rasas_store_would(stores) -> None:
     assert [row[1:] for row in stored] == [row[1:] for row in _rows(tmp_path / "rasa.db")]
     assert len(stored) == sum(len(turn) for turn in TURNS)
 
-    published = [json.loads(row[2]) for row in _rows(tmp_path / "ours-broker.db")]
+    messages = [json.loads(row[2]) for row in _rows(tmp_path / "ours-broker.db")]
+    assert len(messages) == len(TURNS)  # one per save that stored something
+    assert {message["sender_id"] for message in messages} == {"conv-1"}
+    published = [{"sender_id": m["sender_id"], **event} for m in messages for event in m["events"]]
     assert published == [json.loads(row[2]) for row in _rows(tmp_path / "rasa-broker.db")]
     assert [event["event"] for event in published] == [event.type_name for turn in TURNS for event in turn]
-    assert {event["sender_id"] for event in published} == {"conv-1"}
+
+
+def test_publishes_as_rasa_does_when_asked(stores, monkeypatch) -> None:
+    ours, rasas, tmp_path = stores
+    monkeypatch.setenv("BROKER_MESSAGE_PER_SAVE", "false")
+    get_settings.cache_clear()
+    try:
+        _save_turn_by_turn(ours)
+    finally:
+        monkeypatch.delenv("BROKER_MESSAGE_PER_SAVE")
+        get_settings.cache_clear()
+    _save_turn_by_turn(rasas)
+    assert _rows(tmp_path / "ours-broker.db") == _rows(tmp_path / "rasa-broker.db")
 
 
 def test_a_failed_commit_publishes_nothing(stores, monkeypatch) -> None:

@@ -44,16 +44,20 @@ FIRST_PAUSE_S, LONGEST_PAUSE_S = 1.0, 30.0
 CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, AMQPError, ChannelInvalidStateError)
 
 
-def decode(body: bytes) -> Optional[Tuple[str, Dict[str, Any]]]:
-    """(conversation id, event) of a message Rasa published; None if it is not one."""
+def decode(body: bytes) -> List[Tuple[str, Dict[str, Any]]]:
+    """(conversation id, event) pairs of a message: one event as Rasa publishes it, or the events
+    of one save as the project's tracker store publishes them (`{"sender_id", "events": [...]}`);
+    none if it is neither."""
     try:
         message = json.loads(body)
     except ValueError:
-        return None
-    if not isinstance(message, dict) or not isinstance(message.get("sender_id"), str) or "event" not in message:
-        return None
+        return []
+    if not isinstance(message, dict) or not isinstance(message.get("sender_id"), str):
+        return []
     sender_id = message.pop("sender_id")
-    return sender_id, message
+    if isinstance(message.get("events"), list):
+        return [(sender_id, event) for event in message["events"] if isinstance(event, dict) and "event" in event]
+    return [(sender_id, message)] if "event" in message else []
 
 
 class Pause:
@@ -163,9 +167,10 @@ class BrokerConsumer:
 
     async def _fold_and_acknowledge(self, batch: List[AbstractIncomingMessage], stop: asyncio.Event,
                                     pause: Pause) -> None:
-        events = [event for event in (decode(message.body) for message in batch) if event]
-        if len(events) < len(batch):
-            log.warning("%d messages were not Rasa events; dropped", len(batch) - len(events))
+        decoded = [decode(message.body) for message in batch]
+        events = [event for events in decoded for event in events]
+        if not all(decoded):
+            log.warning("%d messages were not Rasa events; dropped", sum(1 for events in decoded if not events))
         try:
             await asyncio.to_thread(self.fold, events)
         except SQLAlchemyError as error:

@@ -55,14 +55,21 @@ def test_a_redelivered_broker_message_is_not_counted_twice(tmp_path):
     body = json.dumps({"sender_id": CONVERSATION, **user_turn}).encode()
     for _ in range(2):  # RabbitMQ delivers the same message again after a lost acknowledgement
         with sessions() as session, session.begin():
-            fold_into(session, [decode(body)])
+            fold_into(session, decode(body))
     with sessions() as session:
         summary = session.execute(select(ConversationSummary)).scalar_one()
     assert summary.conversation_id == CONVERSATION and summary.user_turns == 1 and summary.intents == ["greet"]
 
 
 def test_messages_that_are_not_rasa_events_are_recognised():
-    assert decode(b"not json") is None
-    assert decode(b'["a list"]') is None
-    assert decode(b'{"event": "user"}') is None  # no conversation
-    assert decode(b'{"sender_id": "x", "event": "bot", "text": "ciao"}') == ("x", {"event": "bot", "text": "ciao"})
+    assert decode(b"not json") == []
+    assert decode(b'["a list"]') == []
+    assert decode(b'{"event": "user"}') == []  # no conversation
+    assert decode(b'{"sender_id": "x", "events": "bot"}') == []
+    assert decode(b'{"sender_id": "x", "event": "bot", "text": "ciao"}') == [("x", {"event": "bot", "text": "ciao"})]
+
+
+def test_a_message_of_one_save_holds_its_events_in_order():
+    body = json.dumps({"sender_id": "x", "events": [{"event": "user", "text": "ciao"}, {"event": "bot", "text": "Buongiorno"},
+                                                    {"no": "event"}]}).encode()
+    assert decode(body) == [("x", {"event": "user", "text": "ciao"}), ("x", {"event": "bot", "text": "Buongiorno"})]
