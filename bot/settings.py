@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     rabbitmq_password: str = "guest"
     rabbitmq_queue: str = "assistente_events"
     # true: the tracker store publishes one message per save, {"sender_id", "events": [...]}
-    # (a turn's dozen events in one message: on 2 cores, 43.8 instead of 36.7 messages/s under
-    # `make load`); false: Rasa's own format, one message per event, for consumers that expect it.
+    # (a turn's dozen events in one message; measured under `make load`, README "Load"); false:
+    # Rasa's own format, one message per event, for consumers that expect it.
     # The summary consumer reads both.
     broker_message_per_save: bool = True
 
