@@ -4,13 +4,15 @@
 
 A client that loses the answer to a message (the Rasa replica serving it crashed and nginx
 answered 502, the connection dropped, a timeout) sends it again with the same `message_id`.
-Under the conversation's lock, the channel looks the id up in the conversation:
+Rasa stores a turn in one transaction at its end, so the first attempt left either nothing or
+the whole turn. Under the conversation's lock, the channel looks the id up:
 
-- not there: an ordinary new message;
+- not there: an ordinary new message (one query on the conversation's user events);
 - there, answered (an action ran after it): the replies it got the first time, from the tracker,
   without processing it again — it is stored once and its actions ran once;
-- there, not answered (the replica stored the message and died before predicting): the turn is
-  finished now, as the crashed replica would have finished it.
+- there, with no action after it (appended through Rasa's HTTP API, or received while the
+  conversation was paused for an agent): its turn is run now, as Rasa's `handle_message` would
+  (nothing happens while the conversation is paused).
 
 Without `message_id` it behaves as Rasa's channel. Malformed requests get 400 (Rasa's answers
 500). When the message cannot be processed (the tracker store unreachable, say) the answer is
@@ -115,7 +117,7 @@ class ResendableRestInput(RestInput):
                                                                                     message.message_id):
                 await processor.handle_message(message)  # the usual case: a new message
                 return
-            tracker = await store.retrieve(message.sender_id)
+            tracker = await store.retrieve_full_tracker(message.sender_id)
             earlier = turn_after(tracker, message.message_id)
             if earlier is None:
                 await processor.handle_message(message)
@@ -123,6 +125,9 @@ class ResendableRestInput(RestInput):
                 for reply in earlier["replies"]:
                     await message.output_channel.send_response(message.sender_id, {"text": reply.text, **reply.data})
             else:
-                # stored by a replica that died before acting on it: finish the turn
+                # the rest of Rasa's MessageProcessor.handle_message, after it logged the message
+                tracker = await store.retrieve(message.sender_id)
+                tracker = await processor.run_action_extract_slots(message.output_channel, tracker)
                 await processor._run_prediction_loop(message.output_channel, tracker)
+                await processor.run_anonymization_pipeline(tracker)
                 await processor.save_tracker(tracker)
