@@ -4,8 +4,11 @@ Rasa's `SQLTrackerStore` takes dialect, host, port and database as separate sett
 project chooses every database by a URL in an environment variable (`TRACKER_STORE_URL`),
 so that switching from the embedded SQLite file to PostgreSQL is one variable.
 
-It also saves with one read instead of two (see `save`), and keeps SQLite connections open, in
-write-ahead-log mode (bot/db.py).
+It also saves with one read instead of two and publishes to the event broker only what it has
+committed, one message per save (`save`, `_stream_new_events`); keeps SQLite connections open,
+in write-ahead-log mode (bot/db.py); checks PostgreSQL connections before use; and answers the
+REST channel's "is this message already here?" with one query (`has_user_message`).
+bot/rasa_main.py keeps Rasa from wrapping it in its fail-safe store.
 """
 
 from __future__ import annotations
