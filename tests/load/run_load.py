@@ -1,4 +1,4 @@
-"""`make load`: conversation load with locust (headless, loopback, bounded in time) against three
+"""`make load`: conversation load with locust (headless, loopback, bounded in time) against the
 profiles on this machine, then an integrity check of every run: each message sent is stored
 exactly once, in order, and has a reply.
 
@@ -9,6 +9,10 @@ exactly once, in order, and has a reply.
 - production-kill: the production profile with one Rasa replica SIGKILLed mid-run (--kill-after).
 
     python -m tests.load.run_load [--users 16] [--seconds 40] [--profiles default,embedded,production,production-kill]
+                                  [--capacity-users 48] [--capacity-profiles default,embedded,production]
+
+Two sets of runs: latency (16 customers: answer times) and capacity (48 customers, enough to
+saturate every profile on 2 cores: the most messages each answers per second).
 
 Results: results/load/report.md (and locust's CSV files next to it).
 """
@@ -132,6 +136,7 @@ def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
         try:
             killed = kill_a_replica_later(rasa_port, kill_after) if profile == "production-kill" else None
             sent_log = tmp_path / "sent.jsonl"
+            out.mkdir(parents=True, exist_ok=True)
             prefix = out / profile
             run_locust(f"http://127.0.0.1:{rasa_port}", users, seconds, prefix, sent_log)
             time.sleep(2)
@@ -142,28 +147,51 @@ def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
             stop_tree(process)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--users", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=40)
-    parser.add_argument("--profiles", default="default,embedded,production,production-kill")
-    parser.add_argument("--kill-after", type=float, default=15, help="production-kill: seconds into the run")
-    args = parser.parse_args(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
-    lines = ["| profile | messages answered | answered/s | requests failed (resent) | p50 (ms) | p95 (ms) | p99 (ms) "
-             "| chat turns p95 (ms) | conversations | given up | lost or duplicated | out of order | without reply |",
-             "|" + "---|" * 13]
-    for profile in args.profiles.split(","):
-        figures, checked = run_profile(profile, args.users, args.seconds, args.kill_after)
+HEADER = ["| profile | customers | messages answered | answered/s | × default | requests failed (resent) | p50 (ms) "
+          "| p95 (ms) | p99 (ms) | chat turns p95 (ms) | conversations | given up | lost or duplicated "
+          "| out of order | without reply |", "|" + "---|" * 15]
+
+
+def table(runs: List[Tuple[str, int, Dict[str, Dict[str, str]], Dict[str, int]]], seconds: int) -> List[str]:
+    default = next((checked["messages"] for profile, _, _, checked in runs if profile == "default"), None)
+    lines = list(HEADER)
+    for profile, users, figures, checked in runs:
         total, chat = figures["Aggregated"], figures.get("chat", figures["Aggregated"])
-        lines.append(f"| {profile} | {checked['messages']} | {checked['messages'] / args.seconds:.1f} "
+        ratio = f"{checked['messages'] / default:.2f}" if default else "–"
+        lines.append(f"| {profile} | {users} | {checked['messages']} | {checked['messages'] / seconds:.1f} | {ratio} "
                      f"| {total['Failure Count']} | {total['50%']} | {total['95%']} | {total['99%']} | {chat['95%']} "
                      f"| {checked['conversations']} | {checked['given_up']} | {checked['lost_or_duplicated']} "
                      f"| {checked['out_of_order']} | {checked['without_reply']} |")
-        print(lines[-1], flush=True)
-    report = (f"{args.users} concurrent customers, {args.seconds} s per profile, REST channel, loopback, "
-              f"{os.cpu_count()} cores; production-kill: one Rasa replica SIGKILLed {args.kill_after:.0f} s "
-              "into the run.\n\n" + "\n".join(lines) + "\n")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=16, help="customers of the latency runs")
+    parser.add_argument("--seconds", type=int, default=40)
+    parser.add_argument("--profiles", default="default,embedded,production,production-kill")
+    parser.add_argument("--kill-after", type=float, default=15, help="production-kill: seconds into the run")
+    parser.add_argument("--capacity-users", type=int, default=48,
+                        help="customers of the capacity runs (enough to saturate every profile; 0: none)")
+    parser.add_argument("--capacity-profiles", default="default,embedded,production")
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    sections = []
+    plan = [("latency", args.users, args.profiles)]
+    if args.capacity_users:
+        plan.append(("capacity", args.capacity_users, args.capacity_profiles))
+    for name, users, profiles in plan:
+        runs = []
+        for profile in profiles.split(","):
+            figures, checked = run_profile(profile, users, args.seconds, args.kill_after, out=OUT / name)
+            runs.append((profile, users, figures, checked))
+            print(table(runs, args.seconds)[-1], flush=True)
+        sections.append(f"### {name}: {users} concurrent customers\n\n" + "\n".join(table(runs, args.seconds)))
+    report = (f"{args.seconds} s per run, REST channel, loopback, {os.cpu_count()} cores (shared with locust); "
+              f"production-kill: one Rasa replica SIGKILLed {args.kill_after:.0f} s into the run. Customers send "
+              "the turns of a conversation without pause, 0.5-1.5 s between conversations: the latency runs "
+              "measure answer times at 16 customers, the capacity runs the most each profile answers.\n\n"
+              + "\n\n".join(sections) + "\n")
     (OUT / "report.md").write_text(report)
     print(report)
     return 0
