@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     # Support database (WhatsApp deliveries and contacts; handoff tickets; conversation summaries).
     support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"
 
+    # Production profile (`make run-prod`, bot/ops/run_prod.py): the PostgreSQL server its
+    # databases are created on when the *_DATABASE_URL above are not PostgreSQL URLs; Rasa's
+    # Redis lock store; how long a conversation lock lives (Rasa reads TICKET_LOCK_LIFETIME: longer
+    # than the slowest turn, docs/deployment.md).
+    prod_postgres_url: str = "postgresql://postgres@127.0.0.1:5432"
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_db: int = 1
+    redis_key_prefix: str = "assistente"  # letters and digits only (Rasa refuses others)
+    ticket_lock_lifetime: int = 60
+
     # Who feeds the conversation summaries the console reviews. false (embedded profile): the
     # console folds the tracker store's new events itself before answering. true (production
     # profile): `python -m bot.support.broker_consumer` folds what Rasa publishes on RabbitMQ.

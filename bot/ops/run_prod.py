@@ -15,7 +15,6 @@ the environment (PROD_* variables, see the README's deployment guide).
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import shlex
 import shutil
@@ -133,26 +132,27 @@ http {{
 
 
 def production_environment(settings: Settings) -> Dict[str, str]:
+    """The environment of the profile's services, from the settings (the caller's environment,
+    then .env, then bot/settings.py). A database URL that is not PostgreSQL (the embedded SQLite
+    default) is replaced by a database on PROD_POSTGRES_URL."""
     env = service_environment(settings)
-    base = os.environ.get("PROD_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-    defaults = {
-        "TRACKER_STORE_URL": f"{base}/assistente_tracker",
-        "BILLING_DATABASE_URL": f"{base}/assistente_billing",
-        "SUPPORT_DATABASE_URL": f"{base}/assistente_support",
-        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "1", "REDIS_KEY_PREFIX": "assistente",
-        "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
-        "RABBITMQ_QUEUE": "assistente_events",
+    databases = {"TRACKER_STORE_URL": (settings.tracker_store_url, "assistente_tracker"),
+                 "BILLING_DATABASE_URL": (settings.billing_database_url, "assistente_billing"),
+                 "SUPPORT_DATABASE_URL": (settings.support_database_url, "assistente_support")}
+    for key, (url, name) in databases.items():
+        env[key] = url if url.startswith("postgresql") else f"{settings.prod_postgres_url}/{name}"
+    env.update({
+        "REDIS_HOST": settings.redis_host, "REDIS_PORT": str(settings.redis_port),
+        "REDIS_DB": str(settings.redis_db), "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+        "TICKET_LOCK_LIFETIME": str(settings.ticket_lock_lifetime),
+        "RABBITMQ_HOST": settings.rabbitmq_host, "RABBITMQ_USER": settings.rabbitmq_user,
+        "RABBITMQ_PASSWORD": settings.rabbitmq_password, "RABBITMQ_QUEUE": settings.rabbitmq_queue,
         "BROKER_FEEDS_SUMMARIES": "true",  # the console's summaries come from the broker consumer
         "BILLING_API_TOKEN": settings.billing_api_token or secrets.token_urlsafe(24),
         "BILLING_TOKEN_SECRET": settings.billing_token_secret or secrets.token_urlsafe(32),
         "CUSTOMER_AREA_JWT_SECRET": settings.customer_area_jwt_secret or secrets.token_urlsafe(32),
         "RASA_API_TOKEN": settings.rasa_api_token or secrets.token_urlsafe(24),
-    }
-    for key, value in defaults.items():
-        env[key] = os.environ.get(key, value)
-    # the caller's database URLs win; the code's SQLite defaults do not
-    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
-        env[key] = os.environ.get(key) if os.environ.get(key, "").startswith("postgresql") else defaults[key]
+    })
     return env
 
 
