@@ -218,6 +218,31 @@ def user_messages(prod, sender: str):
     return [json.loads(row)["text"] for row in rows]
 
 
+def widget_says(prod, text: str) -> str:
+    """What the widget shows after sending `text` on Rasa's socket.io channel (as widget.js does:
+    session_request, wait for session_confirm, user_uttered, wait for bot_uttered)."""
+    import asyncio
+
+    import socketio
+
+    async def talk() -> str:
+        client = socketio.AsyncClient()
+        confirmed, answers = asyncio.Event(), asyncio.Queue()
+        client.on("session_confirm", lambda *_: confirmed.set())
+        client.on("bot_uttered", lambda data: answers.put_nowait(data))
+        await client.connect(prod["url"], socketio_path="/socket.io", wait_timeout=10)
+        try:
+            session = f"w-{uuid.uuid4().hex[:8]}"
+            await client.emit("session_request", {"session_id": session})
+            await asyncio.wait_for(confirmed.wait(), 10)
+            await client.emit("user_uttered", {"message": text, "session_id": session})
+            return (await asyncio.wait_for(answers.get(), 30)).get("text", "")
+        finally:
+            await client.disconnect()
+
+    return asyncio.run(talk())
+
+
 def _postgres(action: str) -> None:
     import shutil
 
@@ -245,6 +270,8 @@ def test_postgresql_briefly_unavailable(prod):
     try:
         refused = post(prod, who, "100001", "m-2")
         assert refused.status_code == 503 and "non è andato perso" in refused.json()[0]["text"]
+        # a widget customer (socket.io, through nginx) is answered too, not left waiting
+        assert "non è andato perso" in widget_says(prod, "vorrei sapere le mie bollette")
     finally:
         _postgres("start")
     resent = post(prod, who, "100001", "m-2")
