@@ -30,6 +30,9 @@ from bot.db import make_engine
 from bot.settings import get_settings
 
 
+RESEND_WINDOW = 50  # user messages of a conversation looked at for a resent message id
+
+
 class UrlSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` whose connection comes from a SQLAlchemy URL."""
 
@@ -92,14 +95,16 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
-    def has_user_message(self, sender_id: str, message_id: str) -> bool:
-        """Whether the conversation holds a user message with this id: one query on the user
-        events instead of rebuilding the whole conversation (the REST channel asks it for every
-        message it receives)."""
+    def has_user_message(self, sender_id: str, message_id: str, among_last: int = RESEND_WINDOW) -> bool:
+        """Whether one of the conversation's last `among_last` user messages has this id: one
+        query instead of rebuilding the whole conversation (the REST channel asks it for every
+        message it receives; a client resends within seconds, so a long conversation's older
+        messages need not be read)."""
         with self.session_scope() as session:
             rows = session.execute(
-                select(self.SQLEvent.data).where(self.SQLEvent.sender_id == sender_id,
-                                                 self.SQLEvent.type_name == "user")
+                select(self.SQLEvent.data)
+                .where(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == "user")
+                .order_by(self.SQLEvent.id.desc()).limit(among_last)
             ).scalars()
             return any(json.loads(data).get("message_id") == message_id for data in rows)
 

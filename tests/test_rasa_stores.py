@@ -132,3 +132,7 @@ def test_knows_which_user_messages_it_holds(stores) -> None:
     assert ours.has_user_message("conv-2", "m-1")
     assert not ours.has_user_message("conv-2", "m-2")
     assert not ours.has_user_message("conv-1", "m-1")
+    tracker.update(UserUttered("grazie", {"name": "thank", "confidence": 0.9}, message_id="m-2"))
+    asyncio.run(ours.save(tracker))
+    assert ours.has_user_message("conv-2", "m-2", among_last=1)
+    assert not ours.has_user_message("conv-2", "m-1", among_last=1)  # older than the window

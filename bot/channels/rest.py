@@ -7,7 +7,8 @@ answered 502, the connection dropped, a timeout) sends it again with the same `m
 Rasa stores a turn in one transaction at its end, so the first attempt left either nothing or
 the whole turn. Under the conversation's lock, the channel looks the id up:
 
-- not there: an ordinary new message (one query on the conversation's user events);
+- not there: an ordinary new message (one query on the conversation's last 50 user messages:
+  a client resends within seconds; a resend older than that would count as new);
 - there, answered (an action ran after it): the replies it got the first time, from the tracker,
   without processing it again — it is stored once and its actions ran once;
 - there, with no action after it (appended through Rasa's HTTP API, or received while the
