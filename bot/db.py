@@ -6,6 +6,7 @@ module is the one place that knows how to open and migrate any of them.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -55,8 +56,19 @@ def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
 
+# Alembic keeps the running migration's context in module globals: two upgrades at once in one
+# process (say, the action server's threads opening the support database for six handoffs at
+# the same moment) break each other (KeyError). One at a time.
+_upgrading = threading.Lock()
+
+
 def upgrade(url: str, migrations: Path) -> None:
     """Bring a database to the latest revision of its migrations (creates it on first use)."""
+    with _upgrading:
+        _upgrade(url, migrations)
+
+
+def _upgrade(url: str, migrations: Path) -> None:
     from alembic import command
     from alembic.config import Config
 

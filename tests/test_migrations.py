@@ -25,3 +25,15 @@ def test_migrations_match_the_models(tmp_path, migrations, base):
     # Alembic's own version table is not in the models
     differences = [d for d in differences if not (d[0] == "remove_table" and d[1].name.endswith("alembic_version"))]
     assert differences == []
+
+
+def test_upgrades_from_several_threads_at_once_all_succeed(tmp_path):
+    """The action server opens the support database from worker threads (six handoffs at once):
+    Alembic's process-wide context must not be shared by two upgrades."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'support.db'}"
+    db.upgrade(url, support_db.MIGRATIONS)
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: db.upgrade(url, support_db.MIGRATIONS), range(12)))
+    assert results == [None] * 12

@@ -12,6 +12,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 import requests
@@ -304,13 +305,13 @@ def test_billing_backend_hanging_while_customers_need_it(prod):
     master = service_pid(prod, [b"bot.billing.api:create_app"], prod["billing_port"])
     hung = [master] + sorted(descendants(master))
 
-    def identify(i: int) -> str:
+    def identify(i: int) -> Tuple[str, str]:
         who = f"bh-{i}-{uuid.uuid4().hex[:6]}"
         post(prod, who, "vorrei pagare a rate", f"{who}-1").raise_for_status()
         post(prod, who, "100001", f"{who}-2").raise_for_status()
         answer = post(prod, who, "RSSMRA80A01H501U", f"{who}-3")
         answer.raise_for_status()
-        return " ".join(m.get("text", "") for m in answer.json())
+        return who, " ".join(m.get("text", "") for m in answer.json())
 
     for pid in hung:
         os.kill(pid, signal.SIGSTOP)
@@ -323,8 +324,23 @@ def test_billing_backend_hanging_while_customers_need_it(prod):
     finally:
         for pid in hung:
             os.kill(pid, signal.SIGCONT)
-    for answer in answers:
-        assert "problema tecnico" in answer and "operatore" in answer, answer
+    for _, answer in answers:
+        # queued (within support hours) or told when an agent answers (outside them); never the
+        # "cannot hand you over" apology
+        assert "problema tecnico" in answer and ("in coda" in answer or "Le risponderà" in answer), answer
+        assert "non riesco a passarLa" not in answer, answer
+    # each of them is with an agent: a ticket, and the bot paused
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(prod["database"], future=True)
+    with engine.connect() as connection:
+        for who, _ in answers:
+            tickets = connection.execute(text("SELECT count(*) FROM tickets WHERE conversation_id = :s"),
+                                         {"s": who}).scalar_one()
+            paused = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND "
+                                             "type_name = 'pause'"), {"s": who}).scalar_one()
+            assert (tickets, paused) == (1, 1), who
+    engine.dispose()
     who = f"bh-after-{uuid.uuid4().hex[:6]}"
     say(prod, who, "vorrei pagare a rate")
     say(prod, who, "100001")
