@@ -156,6 +156,33 @@ def launch(module: str, env: Dict[str, str], log_path: Path, ready_marker: str,
     return process
 
 
+def launch_profile(module: str, log_path: Path, ready_marker: str, database: str,
+                   **extra: str) -> Tuple[subprocess.Popen, Tuple[int, int, int, int]]:
+    """Start a profile's launcher (`bot.ops.run` or `bot.ops.run_prod`) on a block of free ports,
+    every database at `database`, the business day fixed, `extra` variables on top; its ports."""
+    ports = profile_ports()
+    env = dict(os.environ, RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
+               WEB_PORT=str(ports[3]), TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database,
+               SUPPORT_DATABASE_URL=database, BUSINESS_DATE="2026-11-26", **extra)
+    for derived in ("ACTION_SERVER_URL", "BILLING_URL"):  # the launcher derives them from the ports
+        env.pop(derived, None)
+    return launch(module, env, log_path, ready_marker), ports
+
+
+def service_pid(root: int, words: List[bytes], port: int) -> int:
+    """The PID of the service below process `root` whose command line has `words` and `port`
+    (the service itself, not its respawn wrapper)."""
+    for pid in descendants(root):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if all(w in cmdline for w in words) and b"--port" in cmdline and str(port).encode() in cmdline \
+                and not any(b"respawn" in part for part in cmdline):
+            return pid
+    raise LookupError(f"no process {words} on port {port}")
+
+
 def stop_tree(process: subprocess.Popen, children: Set[int] = frozenset()) -> None:
     """Ctrl-C to a launcher; whatever it leaves behind is killed."""
     children = set(children) | descendants(process.pid)

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -36,45 +37,35 @@ from typing import Dict, List, Tuple
 from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import launch, profile_ports, stop_tree
+from tests.conftest import launch_profile, service_pid, stop_tree
 from tests.services import temporary_postgres_database
 
 OUT = PROJECT_ROOT / "results" / "load"
 
 
-def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, int, str]:
-    rasa_port, action_port, billing_port, web_port = profile_ports()
-    env = dict(os.environ, RASA_STOCK="true" if profile == "default" else "false", RASA_PORT=str(rasa_port),
-               ACTION_PORT=str(action_port), BILLING_PORT=str(billing_port), WEB_PORT=str(web_port), RASA_API_TOKEN="load", BUSINESS_DATE="2026-11-26",
-               TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database, SUPPORT_DATABASE_URL=database,
-               REDIS_DB="5", REDIS_KEY_PREFIX=f"load{rasa_port}", RABBITMQ_QUEUE=f"load_{rasa_port}")
-    for derived in ("ACTION_SERVER_URL", "BILLING_URL"):
-        env.pop(derived, None)
+def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, int]:
     production = profile.startswith("production")
     module = "bot.ops.run_prod" if production else "bot.ops.run"
     marker = "production profile ready" if production else "assistant is ready"
-    process = launch(module, env, tmp / f"{profile}.log", marker)
-    return process, rasa_port, database
+    run = uuid.uuid4().hex[:8]
+    process, ports = launch_profile(module, tmp / f"{profile}.log", marker, database, RASA_API_TOKEN="load",
+                                    RASA_STOCK="true" if profile == "default" else "false", REDIS_DB="5",
+                                    REDIS_KEY_PREFIX=f"load{run}", RABBITMQ_QUEUE=f"load_{run}")
+    return process, ports[0]
 
 
-def kill_a_replica_later(rasa_port: int, after: float) -> threading.Event:
+def kill_a_replica_later(launcher: subprocess.Popen, rasa_port: int, after: float) -> threading.Event:
     """SIGKILL the Rasa server of the first replica (not its respawn wrapper) after `after` s;
     the event is set once it is killed."""
     killed = threading.Event()
 
     def kill() -> None:
         time.sleep(after)
-        for pid in os.listdir("/proc"):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            except (OSError, ValueError):
-                continue
-            if b"bot.rasa_main" in cmdline and str(rasa_port + 1).encode() in cmdline \
-                    and not any(b"respawn" in part for part in cmdline):
-                os.kill(int(pid), signal.SIGKILL)
-                killed.set()
-                print(f"killed Rasa replica pid {pid} (port {rasa_port + 1}) after {after:.0f} s", flush=True)
-                return
+        pid = service_pid(launcher.pid, [b"bot.rasa_main"], rasa_port + 1)
+        os.kill(pid, signal.SIGKILL)
+        killed.set()
+        print(f"killed Rasa replica pid {pid} (port {rasa_port + 1}) after {after:.0f} s", flush=True)
+
     threading.Thread(target=kill, daemon=True).start()
     return killed
 
@@ -132,9 +123,9 @@ def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
         tmp_path = Path(tmp)
         database = (stack.enter_context(temporary_postgres_database()) if profile.startswith("production")
                     else f"sqlite:///{tmp_path / 'all.db'}")
-        process, rasa_port, database = start(profile, tmp_path, database)
+        process, rasa_port = start(profile, tmp_path, database)
         try:
-            killed = kill_a_replica_later(rasa_port, kill_after) if profile == "production-kill" else None
+            killed = kill_a_replica_later(process, rasa_port, kill_after) if profile == "production-kill" else None
             sent_log = tmp_path / "sent.jsonl"
             out.mkdir(parents=True, exist_ok=True)
             prefix = out / profile

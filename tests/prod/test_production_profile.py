@@ -11,7 +11,6 @@ import signal
 import subprocess
 import time
 import uuid
-from pathlib import Path
 from typing import Tuple
 
 import pytest
@@ -19,7 +18,7 @@ import requests
 
 from bot.ops.run_prod import check_services, production_environment
 from bot.settings import Settings
-from tests.conftest import descendants, launch, profile_ports, stop_tree
+from tests.conftest import descendants, launch_profile, service_pid, stop_tree
 from tests.services import service_missing, temporary_postgres_database
 
 
@@ -32,15 +31,9 @@ def prod(tmp_path_factory):
         service_missing("; ".join(problems), RuntimeError("production services"))
     queue = f"assistente_test_{uuid.uuid4().hex[:8]}"
     with temporary_postgres_database() as database:
-        rasa_port, action_port, billing_port, web_port = profile_ports()
-        env = dict(os.environ, RASA_PORT=str(rasa_port), ACTION_PORT=str(action_port),
-                   BILLING_PORT=str(billing_port), WEB_PORT=str(web_port),
-                   TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database, SUPPORT_DATABASE_URL=database,
-                   REDIS_DB="4", REDIS_KEY_PREFIX=queue.replace("_", ""), RABBITMQ_QUEUE=queue, RASA_API_TOKEN="prod-token",
-                   BUSINESS_DATE="2026-11-26")
-        for derived in ("ACTION_SERVER_URL", "BILLING_URL"):
-            env.pop(derived, None)
-        process = launch("bot.ops.run_prod", env, tmp / "prod.log", "production profile ready")
+        process, (rasa_port, action_port, billing_port, _) = launch_profile(
+            "bot.ops.run_prod", tmp / "prod.log", "production profile ready", database,
+            REDIS_DB="4", REDIS_KEY_PREFIX=queue.replace("_", ""), RABBITMQ_QUEUE=queue, RASA_API_TOKEN="prod-token")
         try:
             yield {"url": f"http://127.0.0.1:{rasa_port}", "rasa_port": rasa_port, "action_port": action_port,
                    "billing_port": billing_port, "process": process, "database": database, "queue": queue}
@@ -84,21 +77,8 @@ def say(prod, sender, message, retry_on_502: bool = False):
     return " ".join(m.get("text", "") for m in answer.json())
 
 
-def service_pid(prod, words, port: int) -> int:
-    """The PID of the service process (not its respawn wrapper) listening on `port`."""
-    for pid in descendants(prod["process"].pid):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if all(w in cmdline for w in words) and b"--port" in cmdline and str(port).encode() in cmdline \
-                and not any(b"respawn" in part for part in cmdline):
-            return pid
-    raise LookupError(f"no process {words} on port {port}")
-
-
 def replica_pid(prod, port: int) -> int:
-    return service_pid(prod, [b"run"], port)
+    return service_pid(prod["process"].pid, [b"run"], port)
 
 
 def test_a_conversation_across_replicas_and_a_replica_killed_mid_way(prod):
@@ -152,7 +132,7 @@ def test_the_killed_replica_comes_back(prod):
 
 
 def test_an_action_server_killed_is_replaced_by_the_other(prod):
-    os.kill(service_pid(prod, [b"actions"], prod["action_port"] + 1), signal.SIGKILL)
+    os.kill(service_pid(prod["process"].pid, [b"actions"], prod["action_port"] + 1), signal.SIGKILL)
     # the first turn may reach the dying server (connection reset): nginx sends the action call
     # to the other one (actions are idempotent, see bot/ops/run_prod.py)
     who = f"a-{uuid.uuid4().hex[:8]}"
@@ -302,7 +282,7 @@ def test_billing_backend_hanging_while_customers_need_it(prod):
     again the next customer is served normally."""
     from concurrent.futures import ThreadPoolExecutor
 
-    master = service_pid(prod, [b"bot.billing.api:create_app"], prod["billing_port"])
+    master = service_pid(prod["process"].pid, [b"bot.billing.api:create_app"], prod["billing_port"])
     hung = [master] + sorted(descendants(master))
 
     def identify(i: int) -> Tuple[str, str]:
