@@ -5,7 +5,7 @@ project chooses every database by a URL in an environment variable (`TRACKER_STO
 so that switching from the embedded SQLite file to PostgreSQL is one variable.
 
 It also saves with one read instead of two and publishes to the event broker only what it has
-committed, one message per save (`save`, `_stream_new_events`); keeps SQLite connections open,
+committed, one message per save (`save`); keeps SQLite connections open,
 in write-ahead-log mode (bot/db.py); checks PostgreSQL connections before use; and answers the
 REST channel's "is this message already here?" with one query (`has_user_message`).
 bot/rasa_main.py keeps Rasa from wrapping it in its fail-safe store.
@@ -81,8 +81,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         """
         with self.session_scope() as session:
             new_events: List[Event] = list(self._additional_events(session, tracker))
-            for event in new_events:
-                data = event.as_dict()
+            stored = [event.as_dict() for event in new_events]
+            for event, data in zip(new_events, stored):
                 session.add(self.SQLEvent(
                     sender_id=tracker.sender_id,
                     type_name=event.type_name,
@@ -92,7 +92,13 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                     data=json.dumps(data),
                 ))
             session.commit()
-        if self.event_broker is not None and new_events:
+        if self.event_broker is None or not new_events:
+            return
+        if get_settings().broker_message_per_save:
+            # one message per save (BROKER_MESSAGE_PER_SAVE): a turn's dozen events cost RabbitMQ
+            # and the consumer one message instead of a dozen
+            self.event_broker.publish({"sender_id": tracker.sender_id, "events": stored})
+        else:  # Rasa's format: one message per event
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     def has_user_message(self, sender_id: str, message_id: str, among_last: int = RESEND_WINDOW) -> bool:
@@ -107,12 +113,3 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                 .order_by(self.SQLEvent.id.desc()).limit(among_last)
             ).scalars()
             return any(json.loads(data).get("message_id") == message_id for data in rows)
-
-    async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: str) -> None:
-        """One broker message per save, `{"sender_id": ..., "events": [...]}`, instead of Rasa's
-        one message per event (BROKER_MESSAGE_PER_SAVE): a turn's dozen events cost RabbitMQ
-        and the consumer one message."""
-        if not get_settings().broker_message_per_save:
-            await super()._stream_new_events(event_broker, new_events, sender_id)
-            return
-        event_broker.publish({"sender_id": sender_id, "events": [event.as_dict() for event in new_events]})
