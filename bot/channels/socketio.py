@@ -13,7 +13,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from bot.channels import UNAVAILABLE_REPLY
+from bot.channels import apologise
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +24,7 @@ def answering_failures(on_new_message: Callable[[UserMessage], Awaitable[Any]]) 
             await on_new_message(message)
         except Exception as error:  # noqa: BLE001 - the customer must not wait for nothing
             logger.error("socket.io message not processed: %s", type(error).__name__)
-            try:
-                await message.output_channel.send_text_message(message.sender_id, UNAVAILABLE_REPLY)
-            except Exception as reply_error:  # noqa: BLE001
-                logger.error("socket.io apology not sent: %s", type(reply_error).__name__)
+            await apologise(message.output_channel, message.sender_id, logger)
 
     return handle
 

@@ -27,10 +27,9 @@ import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels import UNAVAILABLE_REPLY
+from bot.channels import apologise
 from bot.settings import Settings, get_settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.models import WhatsAppContact, WhatsAppDelivery
@@ -370,14 +369,6 @@ class WhatsAppInput(InputChannel):
         async with self._processing:
             await self._process_batch(messages, on_new_message)
 
-    @staticmethod
-    async def _apologise(output: Any, wa_id: str) -> None:
-        """Meta has its 200 already and will not redeliver: ask the customer to resend."""
-        try:
-            await output.send_text_message(wa_id, UNAVAILABLE_REPLY)
-        except Exception as error:  # noqa: BLE001
-            logger.error("WhatsApp apology not sent: %s", type(error).__name__)
-
     async def _process_batch(self, messages: List[Inbound],
                              on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         output = self.get_output_channel()
@@ -395,4 +386,5 @@ class WhatsAppInput(InputChannel):
             except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
                 # no message text, no phone number: only what kind of failure
                 logger.error("WhatsApp message of type %s not processed: %s", message.kind, type(error).__name__)
-                await self._apologise(output, message.wa_id)
+                # Meta has had its 200 and will not redeliver: ask the customer to resend
+                await apologise(output, message.wa_id, logger)
