@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 from typing import Dict
 
-from pydantic import BaseSettings, Field
+from pydantic import BaseSettings
 from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

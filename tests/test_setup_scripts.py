@@ -6,8 +6,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from bot.settings import PROJECT_ROOT, Settings
 
 FIND_PYTHON = PROJECT_ROOT / "scripts" / "find-python.sh"

@@ -11,7 +11,6 @@ import json
 import logging
 import subprocess
 import sys
-from pathlib import Path
 from typing import Dict
 
 from bot.ops.nlu_files import HOLDOUT

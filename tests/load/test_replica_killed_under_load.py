@@ -4,8 +4,6 @@ message has its reply. Fails under CI=true when PostgreSQL, Redis or RabbitMQ is
 
 from __future__ import annotations
 
-import pytest
-
 from bot.ops.run_prod import check_services, production_environment
 from bot.settings import Settings
 from tests.load.run_load import run_profile
