@@ -9,7 +9,8 @@
 REST requests are balanced round-robin (any replica can serve any turn: the conversation is in
 PostgreSQL and the Redis lock serialises its turns); socket.io is sticky by client address
 (ip_hash), as its sessions live in one replica's memory. Every connection setting comes from
-the environment (PROD_* variables, see the README's deployment guide).
+bot/settings.py (environment, then .env: PROD_POSTGRES_URL, REDIS_*, RABBITMQ_*, see the README's
+Configuration and docs/deployment.md).
 """
 
 from __future__ import annotations
