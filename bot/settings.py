@@ -54,6 +54,26 @@ class Settings(BaseSettings):
     verify_max_failures: int = 5
     verify_window_minutes: int = 15
 
+    # Trust boundary (docs/security.md). Empty secrets: `make run` generates them for the run
+    # (bot/ops launchers); `make run-prod` refuses to start without them.
+    # REST channel: a server-to-server channel; every request needs `Authorization: Bearer` this.
+    rest_channel_token: str = ""
+    # Rasa -> action server: the action server answers only requests carrying this token.
+    action_server_token: str = ""
+    # Key of the opaque, channel-specific conversation ids (HMAC of a WhatsApp number, signed
+    # socket.io session ids).
+    conversation_id_secret: str = ""
+    # A customer message longer than this (characters) gets a polite request to shorten it and
+    # is not stored; a request body over max_request_bytes gets 413 (Rasa and nginx).
+    max_message_chars: int = 2000
+    max_request_bytes: int = 65536
+    # Demo mode: the demo site's `/?login=NNNNNN` signs customer-area logins for any code. Off by
+    # default; `make run-prod` refuses to start with it.
+    demo_mode: bool = False
+    # Origins allowed to call the Rasa server from a browser (comma-separated; empty: the web
+    # service's own origin only).
+    cors_origins: str = ""
+
     # Website: the widget trusts a customer-area login through a signed token (HS256 JWT,
     # claim `sub` = customer code), checked by the billing backend with this secret.
     customer_area_jwt_secret: str = ""
