@@ -9,6 +9,10 @@ from typing import Any
 # What a customer reads when the message could not be processed (a store unreachable).
 UNAVAILABLE_REPLY = ("Mi scusi, in questo momento non riesco a rispondere per un problema tecnico. Il Suo "
                      "messaggio non è andato perso: lo rimandi tra qualche istante.")
+# What a customer reads when the message is longer than MAX_MESSAGE_CHARS (bot/channels/limits.py):
+# it is neither processed nor stored, so the customer must know to send it again, shorter.
+TOO_LONG_REPLY = ("Mi scusi, il Suo messaggio è troppo lungo e non sono riuscito a leggerlo. Può scriverlo "
+                  "in modo più breve, magari in più messaggi?")
 
 
 async def apologise(output: Any, recipient_id: str, logger: logging.Logger) -> None:
