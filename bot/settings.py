@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
+from urllib.parse import urlsplit
 
 from pydantic import BaseSettings
 from sqlalchemy.engine import make_url
@@ -77,6 +78,12 @@ class Settings(BaseSettings):
     # Website: the widget trusts a customer-area login through a signed token (HS256 JWT,
     # claim `sub` = customer code), checked by the billing backend with this secret.
     customer_area_jwt_secret: str = ""
+    # Claims every customer-area token must carry (bot/customer_area.py): the utility's customer
+    # area signs with this issuer and audience, and a token issued (`iat`) longer ago than the
+    # maximum age is refused even when its `exp` is later.
+    customer_area_jwt_issuer: str = "area-clienti"
+    customer_area_jwt_audience: str = "assistente"
+    customer_area_jwt_max_age_hours: int = 12
     # Where browsers reach the Rasa server's socket.io channel (empty: http://127.0.0.1:RASA_PORT).
     public_rasa_url: str = ""
 
@@ -159,6 +166,17 @@ class Settings(BaseSettings):
     @property
     def rasa_public_url(self) -> str:
         return self.public_rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def allowed_origins(self) -> List[str]:
+        """Browser origins allowed to reach the Rasa server (CORS_ORIGINS, or by default the web
+        service's own origins and the public Rasa URL's, where nginx serves both)."""
+        configured = [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+        if configured:
+            return configured
+        public = urlsplit(self.rasa_public_url)
+        return list(dict.fromkeys([f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}",
+                                   f"{public.scheme}://{public.netloc}"]))
 
     @property
     def action_server_url(self) -> str:
