@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import clock
+from bot import clock, customer_area
 from bot.billing import schemas
 from bot.billing.db import make_engine, session_factory, upgrade_schema
 from bot.billing.models import (
@@ -276,16 +276,16 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @app.post("/v1/identity/customer-area", response_model=schemas.VerifyResponse, dependencies=auth,
               responses=ERROR_RESPONSES, tags=["identity"])
     def verify_customer_area(payload: schemas.CustomerAreaRequest, session: Session = Depends(db)) -> Any:
-        """A customer logged in to the website's customer area: the site's signed token (HS256,
-        CUSTOMER_AREA_JWT_SECRET, claim `sub` = customer code) stands for the identity check."""
+        """A customer logged in to the website's customer area: the site's signed token
+        (bot/customer_area.py: HS256, sub, exp, iat, iss, aud all required, bounded age) stands
+        for the identity check."""
         if not settings.customer_area_jwt_secret:
             raise ApiError(403, "customer_area_disabled", "Customer-area tokens are not configured.")
         try:
-            claims = jwt.decode(payload.token, settings.customer_area_jwt_secret, algorithms=["HS256"],
-                                options={"require": ["exp", "sub"]})
-        except jwt.PyJWTError:
+            claims = customer_area.decode(payload.token, settings)
+        except customer_area.InvalidCustomerAreaToken:
             raise ApiError(401, "customer_area_token_invalid", "The customer-area token is not valid.")
-        customer = session.get(Customer, str(claims["sub"]))
+        customer = session.get(Customer, claims["sub"])
         if customer is None:
             raise ApiError(401, "customer_area_token_invalid", "The customer-area token is not valid.")
         return customer_token_for(customer)

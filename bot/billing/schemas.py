@@ -28,7 +28,8 @@ class VerifyRequest(BaseModel):
 
 
 class CustomerAreaRequest(BaseModel):
-    token: constr(min_length=1, max_length=4096)
+    # a JWT's alphabet only (base64url and dots): anything else is a 422 before any decoding
+    token: constr(min_length=1, max_length=4096, regex=r"^[A-Za-z0-9_.-]+$")
 
 
 class VerifyResponse(BaseModel):
