@@ -45,6 +45,7 @@ def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> Iter
     env.update(BILLING_URL=backend.url, ACTION_SERVER_URL=settings.action_server_url,
                TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
                SUPPORT_DATABASE_URL=f"sqlite:///{tmp / 'support.db'}", **(extra_env or {}))
+    env.setdefault("ACTION_SERVER_TOKEN", "action-server-token-for-tests")  # Rasa sends it, the action server requires it
     actions = start_logged(action_server_command(settings), env, tmp / "actions.log")
     rasa = start_logged(rasa_server_command(settings, ensure_model(), "token"), env, tmp / "rasa.log")
     try:

@@ -43,7 +43,10 @@ def web_server_command(settings: Settings) -> List[str]:
 
 
 def action_server_command(settings: Settings, port: Optional[int] = None) -> List[str]:
-    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port or settings.action_port)]
+    # Not `rasa run actions`: it listens on 0.0.0.0 without authentication. bot.action_server
+    # runs the same rasa-sdk app on loopback and requires ACTION_SERVER_TOKEN (from the
+    # environment, so that `ps` does not show it).
+    return [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port or settings.action_port)]
 
 
 def rasa_server_command(settings: Settings, model: Path, api_token: str, port: Optional[int] = None,
