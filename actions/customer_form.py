@@ -48,6 +48,23 @@ SERVICE_NAMES = {
     "interest": "calcolare gli interessi di mora",
 }
 
+# The backend answers with codes (its messages are English, for developers): the customer
+# reads these. A code not listed gets the general sentence.
+BACKEND_ERROR_TEXTS: Dict[str, str] = {
+    "date_out_of_range": "Posso calcolare gli interessi solo per una data di pagamento entro dieci anni "
+                         "dalla scadenza della bolletta.",
+    "not_eligible": "Questa richiesta non è più possibile per la bolletta scelta.",
+    "count_not_offered": "Il numero di rate scelto non è previsto per questa bolletta.",
+    "bill_not_found": "Non trovo questa bolletta tra quelle intestate a Lei.",
+    "forbidden": "Non trovo questa bolletta tra quelle intestate a Lei.",
+    "conflict": "Sulla stessa bolletta è in corso un'altra richiesta.",
+}
+
+
+def backend_error_text(error: BillingError) -> str:
+    """The Italian sentence for a backend refusal; never the backend's own message."""
+    return BACKEND_ERROR_TEXTS.get(error.code, "Non sono riuscito a completare la richiesta.")
+
 
 class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsValidation, InterestValidation,
                            FormValidationAction):
@@ -64,11 +81,15 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        # Assigned before anything can fail: an unreachable backend in the prefill or in a
+        # validate_* method must still end the request as backend_down (and hand over).
+        events: List[Dict[Text, Any]] = []
         try:
             prefill = await self._identity_from_customer_area(dispatcher, tracker) \
                 or await self._prefill_from_whatsapp(dispatcher, tracker)
             tracker.add_slots(prefill)
-            events = prefill + await super().run(dispatcher, tracker, domain)
+            events = list(prefill)
+            events += await super().run(dispatcher, tracker, domain)
             # super().run has applied its slots to `tracker`: check the bill with them.
             changed = any(e.get("event") == "slot" and e.get("name") == "bill_id" for e in events)
             extra = await self._check_bill(dispatcher, tracker, changed)
@@ -235,7 +256,7 @@ class ActionSubmitCustomerForm(Action):
                 dispatcher.utter_message(text="Per sicurezza la verifica della Sua identità è scaduta: "
                                               "mi riscriva la richiesta e La verifico di nuovo.")
                 return reset(IDENTITY_SLOTS)
-            return offer_human(dispatcher, error.message or "Non sono riuscito a completare la richiesta.")
+            return offer_human(dispatcher, backend_error_text(error))
         return []
 
 
