@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -19,14 +19,18 @@ class WhatsAppDelivery(Base):
 
 
 class WhatsAppContact(Base):
-    """Per WhatsApp user: when they last wrote (the 24-hour customer-service window) and the
-    options last offered as a numbered text list (so that a reply "2" picks the second)."""
+    """Per WhatsApp user: when they last wrote (the 24-hour customer-service window), the
+    options last offered as a numbered text list (so that a reply "2" picks the second), and
+    the opaque conversation id their messages go to ("wa:" + an HMAC of the number): the only
+    way back from a conversation to the number its replies are sent to."""
 
     __tablename__ = "whatsapp_contacts"
+    __table_args__ = (UniqueConstraint("conversation_id", name="uq_whatsapp_contacts_conversation_id"),)
 
     wa_id = Column(String(32), primary_key=True)
     last_inbound_at = Column(DateTime, nullable=True)
     numbered_options = Column(JSON, nullable=True)
+    conversation_id = Column(String(80), nullable=True)
 
 
 class StaffUser(Base):
