@@ -96,6 +96,21 @@ class Settings(BaseSettings):
     console_secure_cookies: bool = False
     # Where the console reaches Rasa's HTTP API (empty: http://127.0.0.1:RASA_PORT).
     rasa_url: str = ""
+    # Console login throttling (bot/console/throttle.py), kept in the support database so that
+    # every worker shares it. After the free failures of an account (or of a client address),
+    # each further failure closes the door for a delay that starts at the backoff and doubles up
+    # to the maximum; an account is locked after console_lockout_failures consecutive failures,
+    # until a supervisor unlocks it. A client's count is forgotten after a window without failures.
+    console_login_free_failures: int = 3
+    console_client_free_failures: int = 10
+    console_login_backoff_seconds: int = 2
+    console_login_backoff_max_seconds: int = 900
+    console_lockout_failures: int = 10
+    console_client_window_minutes: int = 60
+    # Addresses of reverse proxies whose X-Forwarded-For the web service believes (comma-separated).
+    # Empty: none; the client address is the connection's, so a client cannot pick its own
+    # address to escape the per-client login throttle.
+    web_forwarded_allow_ips: str = ""
 
     # Conversations older than this are purged by `python -m bot.console.retention purge`.
     retention_days: int = 365
