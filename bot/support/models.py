@@ -164,3 +164,31 @@ class SummaryFeed(Base):
 
     source = Column(String(40), primary_key=True)
     last_event_id = Column(Integer, nullable=False)
+
+
+# ---------------------------------------------------------------------- console security
+class ConsoleLoginThrottle(Base):
+    """Failed console logins of one account (kind "user", key the lower-cased name typed, whether
+    the account exists or not) or of one client (kind "client", key its address): the count,
+    when the next attempt is allowed, and for accounts when they were locked. In the database,
+    not in a process, so that every worker of the web service sees and updates the same count."""
+
+    __tablename__ = "console_login_throttle"
+
+    kind = Column(String(10), primary_key=True)
+    key = Column(String(80), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    last_failure_at = Column(DateTime, nullable=True)
+    blocked_until = Column(DateTime, nullable=True)
+    locked_at = Column(DateTime, nullable=True)
+
+
+class ConversationRef(Base):
+    """An opaque reference for a conversation whose id is personal data (the phone number that
+    WhatsApp conversations had as id before opaque ids): the console shows and links the
+    reference, never the id."""
+
+    __tablename__ = "console_conversation_refs"
+
+    ref = Column(String(40), primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True)
