@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -29,6 +29,7 @@ from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 
 from bot.rasa_stores import UrlSQLTrackerStore
+from bot.settings import get_settings
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,8 +65,21 @@ def install() -> None:
     Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
 
 
+def with_api_token(argv: List[str], token: str) -> List[str]:
+    """`rasa run --enable-api` arguments with the API token added from RASA_API_TOKEN. Only this
+    process's copy of its arguments changes: /proc/PID/cmdline, which `ps` shows to every local
+    user, keeps the command line the token was never on."""
+    if argv[:1] != ["run"] or "--enable-api" not in argv or {"--auth-token", "-t"} & set(argv):
+        return argv
+    if not token:
+        # Rasa would serve its whole HTTP API (every conversation, /model/parse...) to anyone
+        raise SystemExit("bot.rasa_main: --enable-api without RASA_API_TOKEN; set it in the environment")
+    return argv + ["--auth-token", token]
+
+
 def main() -> None:
     install()
+    sys.argv[1:] = with_api_token(sys.argv[1:], get_settings().rasa_api_token)
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

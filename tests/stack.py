@@ -47,7 +47,9 @@ def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> Iter
                SUPPORT_DATABASE_URL=f"sqlite:///{tmp / 'support.db'}", **(extra_env or {}))
     env.setdefault("ACTION_SERVER_TOKEN", "action-server-token-for-tests")  # Rasa sends it, the action server requires it
     actions = start_logged(action_server_command(settings), env, tmp / "actions.log")
-    rasa = start_logged(rasa_server_command(settings, ensure_model(), "token"), env, tmp / "rasa.log")
+    # bot.rasa_main reads the API token from the environment (never from the command line)
+    env["RASA_API_TOKEN"] = (extra_env or {}).get("RASA_API_TOKEN", "token")
+    rasa = start_logged(rasa_server_command(settings, ensure_model()), env, tmp / "rasa.log")
     try:
         wait_for(f"http://127.0.0.1:{settings.action_port}/health", actions, tmp / "actions.log")
         wait_for(f"http://127.0.0.1:{settings.rasa_port}/", rasa, tmp / "rasa.log")

@@ -36,16 +36,42 @@ def test_invalid_responses_are_rejected_with_rasas_message(action: RemoteAction,
 
 
 def test_the_rasa_server_starts_with_the_fix(tmp_path) -> None:
-    command = rasa_server_command(get_settings(), tmp_path / "model.tar.gz", "token")
+    command = rasa_server_command(get_settings(), tmp_path / "model.tar.gz")
     assert command[1:4] == ["-m", "bot.rasa_main", "run"]
+    assert "--auth-token" not in command  # bot.rasa_main takes it from RASA_API_TOKEN
+
+
+def test_the_api_token_comes_from_the_environment_not_the_command_line() -> None:
+    argv = ["run", "--enable-api", "--port", "5005"]
+    assert rasa_main.with_api_token(argv, "s3cret-from-env") == argv + ["--auth-token", "s3cret-from-env"]
+    assert rasa_main.with_api_token(["run", "--enable-api", "--auth-token", "x"], "y")[-1] == "x"
+    assert rasa_main.with_api_token(["shell"], "") == ["shell"]
+
+
+def test_the_api_is_never_enabled_without_a_token() -> None:
+    # an empty RASA_API_TOKEN would serve every conversation to anyone: refuse to start
+    with pytest.raises(SystemExit, match="RASA_API_TOKEN"):
+        rasa_main.with_api_token(["run", "--enable-api"], "")
+
+
+def test_cors_allows_only_the_configured_origins(tmp_path) -> None:
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, cors_origins="https://www.example.it, https://area.example.it/")
+    command = rasa_server_command(settings, tmp_path / "model.tar.gz")
+    origins = command[command.index("--cors") + 1:]
+    assert origins == ["https://www.example.it", "https://area.example.it"] and "*" not in command
+    default = rasa_server_command(Settings(_env_file=None, web_port=8081), tmp_path / "model.tar.gz")
+    assert "http://127.0.0.1:8081" in default[default.index("--cors") + 1:] and "*" not in default
 
 
 def test_the_load_baseline_runs_rasa_as_shipped(tmp_path) -> None:
     from bot.settings import Settings
 
     settings = Settings(_env_file=None, rasa_stock=True, tracker_store_url=f"sqlite:///{tmp_path / 'tracker.db'}")
-    command = rasa_server_command(settings, tmp_path / "model.tar.gz", "token")
+    command = rasa_server_command(settings, tmp_path / "model.tar.gz", stock_api_token="token")
     assert command[0].endswith("/rasa") and command[1] == "run"
+    assert command[command.index("--auth-token") + 1] == "token"  # Rasa as shipped: only there
     assert command[command.index("--endpoints") + 1].endswith("eval/endpoints-stock.yml")
     assert settings.process_environment()["STOCK_TRACKER_DB"] == str(tmp_path / "tracker.db")
 

@@ -199,7 +199,7 @@ def main() -> int:
         manager.add_process(f"actions{i}", shlex.join(
             respawn + action_server_command(settings, settings.action_port + i)), env=env, cwd=cwd)
         manager.add_process(f"rasa{i}", shlex.join(respawn + rasa_server_command(
-            settings, model, env["RASA_API_TOKEN"], settings.rasa_port + i, "endpoints-prod.yml")), env=env, cwd=cwd)
+            settings, model, settings.rasa_port + i, "endpoints-prod.yml", "127.0.0.1")), env=env, cwd=cwd)
     manager.add_process("summaries", shlex.join(respawn + [sys.executable, "-m", "bot.support.broker_consumer"]),
                         env=env, cwd=cwd)
     broker = Settings(_env_file=None, rabbitmq_host=env["RABBITMQ_HOST"], rabbitmq_user=env["RABBITMQ_USER"],

@@ -49,8 +49,12 @@ def action_server_command(settings: Settings, port: Optional[int] = None) -> Lis
     return [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port or settings.action_port)]
 
 
-def rasa_server_command(settings: Settings, model: Path, api_token: str, port: Optional[int] = None,
-                        endpoints: str = "endpoints.yml") -> List[str]:
+def rasa_server_command(settings: Settings, model: Path, port: Optional[int] = None,
+                        endpoints: str = "endpoints.yml", interface: Optional[str] = None,
+                        *, stock_api_token: str = "") -> List[str]:
+    """Rasa's command line. The API token is not on it (`ps` and /proc/PID/cmdline show a
+    command line to every local user): bot.rasa_main reads RASA_API_TOKEN from the environment.
+    Only the load benchmark's baseline (RASA_STOCK, Rasa as shipped) takes it as --auth-token."""
     # bot.rasa_main is Rasa's command line with the project's fixes to Rasa installed first
     rasa = [str(BIN / "rasa")] if settings.rasa_stock else [sys.executable, "-m", "bot.rasa_main"]
     if settings.rasa_stock:
@@ -58,11 +62,12 @@ def rasa_server_command(settings: Settings, model: Path, api_token: str, port: O
     return rasa + [
         "run",
         "--enable-api",
-        "--auth-token", api_token,
-        "--interface", settings.bind_host,
+        *(["--auth-token", stock_api_token] if settings.rasa_stock else []),
+        "--interface", interface or settings.bind_host,
         "--port", str(port or settings.rasa_port),
         "--model", str(model),
         "--credentials", str(PROJECT_ROOT / "credentials.yml"),
         "--endpoints", str(PROJECT_ROOT / endpoints),
-        "--cors", "*",
+        # browsers may call the server only from the configured origins (CORS_ORIGINS)
+        "--cors", *settings.allowed_origins,
     ]

@@ -7,11 +7,11 @@ shell` on the current model; leaving the shell stops both.
 from __future__ import annotations
 
 import logging
-import secrets
 import subprocess
 import sys
 
 from bot.billing.seed import seed
+from bot.ops.secrets import embedded_secrets
 from bot.ops.services import BIN, action_server_command, billing_server_command, service_environment
 from bot.ops.train import ensure_model
 from bot.settings import PROJECT_ROOT, get_settings
@@ -22,8 +22,7 @@ def main() -> int:
     settings = get_settings()
     model = ensure_model()
     env = service_environment(settings)
-    env.setdefault("BILLING_API_TOKEN", settings.billing_api_token or secrets.token_urlsafe(24))
-    env.setdefault("BILLING_TOKEN_SECRET", settings.billing_token_secret or secrets.token_urlsafe(32))
+    env.update(embedded_secrets(settings))  # the same as `make run`'s (var/secrets.env)
     logging.info(seed())
     billing = subprocess.Popen(billing_server_command(settings), cwd=PROJECT_ROOT, env=env)
     actions = subprocess.Popen(action_server_command(settings), cwd=PROJECT_ROOT, env=env)
