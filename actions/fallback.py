@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import guarded
 from bot.intents import INTENT_LABELS, NOT_SUGGESTED
 
 MAX_SUGGESTIONS = 3
@@ -34,6 +35,7 @@ class ActionAskAffirmation(Action):
     def name(self) -> Text:
         return "action_default_ask_affirmation"
 
+    @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
@@ -55,6 +57,7 @@ class ActionAskRephrase(Action):
     def name(self) -> Text:
         return "action_default_ask_rephrase"
 
+    @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
@@ -74,6 +77,7 @@ class ActionDefaultFallback(Action):
     def name(self) -> Text:
         return "action_default_fallback"
 
+    @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:

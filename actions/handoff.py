@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import logger
+from actions.common import guarded, logger
 from bot.settings import get_settings
 from bot.support.handoff import TicketDesk, conversation_summary
 
@@ -32,6 +32,7 @@ class ActionRequestHuman(Action):
     def name(self) -> Text:
         return "action_request_human"
 
+    @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
@@ -59,6 +60,7 @@ class ActionDeclineHandoff(Action):
     def name(self) -> Text:
         return "action_decline_handoff"
 
+    @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import guarded
 from bot import clock
 from bot.billing.client import run_blocking
 from bot.rules.engine import hardship_measures
@@ -16,6 +17,7 @@ class ActionHardshipSupport(Action):
     def name(self) -> Text:
         return "action_hardship_support"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         # the first call reads the policy file: not on the event loop
         measures = await run_blocking(hardship_measures, clock.today())

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import guarded
 from bot.settings import get_settings
 
 # Words that make a report a possible gas leak, whatever the NLU extracted.
@@ -28,6 +29,7 @@ class ActionReportOutage(Action):
     def name(self) -> Text:
         return "action_report_outage"
 
+    @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:

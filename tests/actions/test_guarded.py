@@ -1,0 +1,88 @@
+"""Every action of the action server is `@guarded`: whatever fails inside it, Rasa gets an
+apology to show, never an exception (rasa-sdk would answer 500 and echo the whole request,
+slots included, into the Rasa server's log, and the customer would be left in silence)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+
+import actions.common
+import actions.handoff
+from bot.settings import get_settings
+from tests.conftest import free_port
+
+
+APOLOGY = "problema tecnico"
+
+
+def registered_actions() -> Dict[str, Any]:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    return executor.actions
+
+
+class FailingOnce(CollectingDispatcher):
+    """A dispatcher whose first message of the action's own fails, as anything inside an action
+    may; the apology `@guarded` sends goes through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def utter_message(self, *args: Any, **kwargs: Any) -> None:
+        if not self.failed and APOLOGY not in (kwargs.get("text") or ""):
+            self.failed = True
+            raise RuntimeError("fault inside the action")
+        super().utter_message(*args, **kwargs)
+
+
+@pytest.fixture
+def isolated(monkeypatch):
+    """No backend (a port nothing listens on) and no support database: the actions that need
+    them fail the way they would in production."""
+    monkeypatch.setenv("BILLING_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("BILLING_API_TOKEN", "x")
+    get_settings.cache_clear()
+    actions.common.billing.cache_clear()
+
+    def no_desk() -> Any:
+        raise RuntimeError("support database unavailable")
+
+    monkeypatch.setattr(actions.handoff, "desk", no_desk)
+    yield
+    get_settings.cache_clear()
+    actions.common.billing.cache_clear()
+
+
+def tracker() -> Tracker:
+    latest = {"text": "c'è odore di gas", "intent": {"name": "report_outage", "confidence": 0.4},
+              "intent_ranking": [{"name": "report_outage", "confidence": 0.4}, {"name": "greet", "confidence": 0.3}],
+              "entities": []}
+    slots = {"service": "bills", "customer_code": "100001", "customer_token": "t", "customer_verified": True,
+             "bill_id": "B1", "installment_count": "3", "new_due_date": "2026-12-20", "payment_date": "2026-12-20"}
+    events: List[Dict[str, Any]] = [{"event": "user", "text": latest["text"], "parse_data": latest,
+                                     "input_channel": "rest"}]
+    return Tracker("unit", slots, latest, events, False, None, {}, "action_listen")
+
+
+# actions/identity.py belongs to the trust-boundary work of issue 10 while this is written; its
+# two ask actions lack @guarded. Strict: the marker must go when they get it.
+NOT_YET_GUARDED = {"action_ask_customer_code", "action_ask_fiscal_code"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="identity.py: @guarded pending (issue 10 owner)"))
+    if name in NOT_YET_GUARDED else name
+    for name in sorted(registered_actions())
+])
+def test_an_action_that_fails_inside_answers_with_an_apology(isolated, name):
+    run = registered_actions()[name]
+    dispatcher = FailingOnce()
+    asyncio.run(run(dispatcher, tracker(), {"forms": {}, "responses": {}}))  # must not raise
+    if dispatcher.failed:  # the action reached a message: the customer gets the apology instead
+        assert APOLOGY in " ".join(m.get("text") or "" for m in dispatcher.messages)
