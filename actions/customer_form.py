@@ -105,9 +105,14 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
 
     async def _identity_from_customer_area(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         """On the website, a customer logged in to the customer area is already identified: the
-        page's signed token, checked by the backend, stands for codice cliente and fiscale."""
+        page's signed token, checked by the backend, stands for codice cliente and fiscale.
+        Only the socket.io channel's metadata is read: that channel drops what the client writes
+        and adds the token only from the connection it verified (bot/channels/socketio.py);
+        other channels pass client-written metadata through."""
+        if tracker.get_latest_input_channel() != "socketio" or tracker.get_slot("customer_verified"):
+            return []
         token = (tracker.latest_message.get("metadata") or {}).get("customer_area_token")
-        if not token or tracker.get_slot("customer_verified"):
+        if not token or not isinstance(token, str):
             return []
         try:
             verified = await run_blocking(billing().verify_customer_area, token)
@@ -122,11 +127,17 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
 
     async def _prefill_from_whatsapp(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         """On WhatsApp the sender's number hints at the customer code (never at the identity:
-        the codice fiscale is still asked)."""
+        the codice fiscale is still asked). The number comes only from the metadata the WhatsApp
+        channel writes server-side ({"whatsapp": {"wa_id"}}): the conversation id is an opaque
+        HMAC, and the REST and socket.io channels drop client metadata. Never logged."""
         if (tracker.get_latest_input_channel() != "whatsapp" or tracker.get_slot("customer_verified")
                 or tracker.get_slot("customer_code") or tracker.get_slot("phone_lookup_done")):
             return []
-        code = await run_blocking(billing().customer_by_phone, "+" + tracker.sender_id.lstrip("+"))
+        channel_data = (tracker.latest_message.get("metadata") or {}).get("whatsapp")
+        number = channel_data.get("wa_id") if isinstance(channel_data, dict) else None
+        if not isinstance(number, str) or not number.isdecimal() or not number.isascii() or len(number) > 20:
+            return []  # no number this channel vouches for: ask for the code as usual
+        code = await run_blocking(billing().customer_by_phone, "+" + number)
         if code is None:
             return [SlotSet("phone_lookup_done", True)]
         dispatcher.utter_message(text=f"Vedo che mi scrive dal numero associato al codice cliente {code}.")
