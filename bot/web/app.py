@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, Optional
 
-import jwt
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot import customer_area
 from bot.console.routes import NotLoggedIn, build_router
-
 from bot.settings import Settings, get_settings
 
 STATIC = Path(__file__).with_name("static")
@@ -25,11 +23,11 @@ DEMO_PAGE = Path(__file__).with_name("templates") / "demo.html"
 
 
 def demo_token(settings: Settings, customer_code: str) -> Optional[str]:
-    """What the utility's customer area would put in the page for a logged-in customer."""
-    if not settings.customer_area_jwt_secret:
+    """What the utility's customer area would put in the page for a logged-in customer. Only in
+    demo mode: it signs a login for any code with the real secret, so anyone could be anyone."""
+    if not settings.demo_mode or not settings.customer_area_jwt_secret:
         return None
-    claims = {"sub": customer_code, "exp": datetime.now(timezone.utc) + timedelta(hours=1)}
-    return jwt.encode(claims, settings.customer_area_jwt_secret, algorithm="HS256")
+    return customer_area.sign(customer_code, settings)
 
 
 def create_app(settings: Optional[Settings] = None) -> FastAPI:
@@ -51,13 +49,18 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def demo(login: Optional[str] = Query(None, pattern=r"^\d{6}$",
                                           description="demo of a customer-area login: the customer code")) -> str:
-        config = {"socketUrl": settings.rasa_public_url}
-        if login:
-            config["token"] = demo_token(settings, login)
+        config: Dict[str, Any] = {"socketUrl": settings.rasa_public_url}
+        token = demo_token(settings, login) if login else None
+        if token:
+            config["token"] = token
         page = DEMO_PAGE.read_text(encoding="utf-8")
-        banner = (f"Demo: accesso all'Area Clienti come cliente {html.escape(login)}." if login and config.get("token")
-                  else "Demo: visitatore non autenticato.")
+        if token:
+            banner = f"Demo: accesso all'Area Clienti come cliente {html.escape(login or '')}."
+        else:
+            banner = "Demo: visitatore non autenticato."
+        # the demo-login link only where it works (demo mode)
+        example = (' Provi <a href="/?login=100001">l\'accesso come Mario Rossi</a>.' if settings.demo_mode else "")
         return (page.replace("__CONFIG__", json.dumps(config).replace("</", "<\\/"))
-                    .replace("__BANNER__", banner))
+                    .replace("__BANNER__", banner + example))
 
     return app
