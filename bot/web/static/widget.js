@@ -8,8 +8,17 @@
  *   <script>window.AssistenteConfig = { socketUrl: "https://bot.example.it", token: "<JWT>" };</script>
  *
  * socketUrl: the Rasa server (socket.io channel); default: the origin that served this file.
- * token: a signed token of the customer area; the assistant then trusts the customer's identity.
+ * token: a signed token of the customer area (JWT); sent only when the socket connects
+ *   (socket.io `auth`), where the server checks it; the assistant then knows the customer.
  * title, greeting: texts of the header and of the first message.
+ *
+ * The server issues the conversation's id (signed); the widget keeps it, with the conversation,
+ * in localStorage for at most STORE_HOURS since the last message, and discards it when the
+ * customer-area login changes (another customer, or none). At logout the customer area calls
+ *
+ *   window.Assistente.logout();
+ *
+ * which forgets the conversation in this browser and disconnects.
  *
  * No build step: plain JavaScript; socket.io's client is loaded from the same folder.
  */
@@ -28,28 +37,43 @@
   }, window.AssistenteConfig || {});
 
   var STORE = "assistente:" + config.socketUrl;
+  var STORE_HOURS = 24;
+  var customer = tokenSubject(config.token);
   var state = loadState();
   var socket = null;
+  var confirmed = false;  // the server has bound this socket to the conversation
+  var pending = [];  // messages written before that: sent once it is
   var typingTimer = null;
+
+  // Who the page says is logged in; only to notice a change of login (the server checks the token).
+  function tokenSubject(token) {
+    try {
+      var part = String(token).split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(window.atob(part + "====".slice(0, (4 - part.length % 4) % 4))).sub || null;
+    } catch (e) { return null; }
+  }
+
+  function freshState() {
+    return { sessionId: null, customer: customer, savedAt: Date.now(), history: [], open: false };
+  }
 
   function loadState() {
     try {
       var saved = JSON.parse(window.localStorage.getItem(STORE) || "null");
-      if (saved && saved.sessionId) return saved;
+      var young = saved && Date.now() - saved.savedAt < STORE_HOURS * 3600 * 1000;
+      // another login (or a logout) never sees the previous customer's conversation
+      if (young && (saved.customer || null) === customer && Array.isArray(saved.history)) return saved;
+      window.localStorage.removeItem(STORE);
     } catch (e) { /* storage unavailable or corrupt: start again */ }
-    return { sessionId: newId(), history: [], open: false };
+    return freshState();
   }
 
   function saveState() {
     try {
       state.history = state.history.slice(-200);
+      state.savedAt = Date.now();
       window.localStorage.setItem(STORE, JSON.stringify(state));
     } catch (e) { /* private mode: the conversation lasts as long as the page */ }
-  }
-
-  function newId() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID().replace(/-/g, "");
-    return String(Date.now()) + Math.random().toString(16).slice(2);
   }
 
   // ------------------------------------------------------------------ the interface
@@ -161,16 +185,42 @@
   // ------------------------------------------------------------------ the connection
   function connect() {
     if (socket) return;
-    socket = window.io(config.socketUrl, { transports: ["websocket"], reconnection: true });
+    socket = window.io(config.socketUrl, {
+      transports: ["websocket"], reconnection: true, auth: config.token ? { token: config.token } : {}
+    });
     socket.on("connect", function () {
       status.textContent = "";
       socket.emit("session_request", { session_id: state.sessionId });
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (sessionId) {
+      if (state.sessionId && sessionId !== state.sessionId) {
+        // the server did not resume the stored conversation: it started a new one
+        state.history = [];
+        log.textContent = "";
+      }
+      state.sessionId = sessionId;
+      saveState();
+      confirmed = true;
       if (!state.history.length && config.greeting) send(config.greeting, null);
+      pending.splice(0).forEach(emit);
     });
-    socket.on("disconnect", function () { status.textContent = "Connessione persa, riprovo…"; });
-    socket.on("connect_error", function () { status.textContent = "Connessione non disponibile, riprovo…"; });
+    socket.on("disconnect", function () {
+      confirmed = false;
+      status.textContent = "Connessione persa, riprovo…";
+    });
+    socket.on("connect_error", function (error) {
+      if (error && error.message === "customer_area_token_invalid") {
+        // expired or not valid: continue as a visitor (the assistant asks for the codes)
+        config.token = null;
+        customer = null;
+        socket.auth = {};
+        forget();
+        socket.connect();  // socket.io does not retry a connection the server refused
+        return;
+      }
+      status.textContent = "Connessione non disponibile, riprovo…";
+    });
+    socket.on("error", function () { showTyping(false); });
     socket.on("bot_uttered", function (message) {
       showTyping(false);
       // an agent's turn comes as the custom payload itself: {sender: "agent", agent_name, text}
@@ -188,11 +238,37 @@
   function send(payload, shown) {
     if (shown) remember({ from: "user", text: shown });
     showTyping(true);
-    var metadata = {};
-    if (config.token) metadata.customer_area_token = config.token;
-    // socket.io buffers what is emitted while offline and sends it once reconnected
-    socket.emit("user_uttered", { message: payload, session_id: state.sessionId, metadata: metadata });
+    // written while offline: held here, not in socket.io's buffer, which would send it on
+    // reconnection before the conversation is bound again
+    if (confirmed) emit(payload); else pending.push(payload);
   }
+
+  function emit(payload) {
+    // the server uses the conversation bound to this socket; session_id is Rasa's protocol
+    socket.emit("user_uttered", { message: payload, session_id: state.sessionId });
+  }
+
+  // Forget the conversation in this browser (logout from the customer area, or a refused login).
+  function forget() {
+    try { window.localStorage.removeItem(STORE); } catch (e) { /* nothing stored */ }
+    var wasOpen = state.open;
+    state = freshState();
+    state.open = wasOpen;
+    pending = [];
+    log.textContent = "";
+  }
+
+  window.Assistente = {
+    logout: function () {
+      config.token = null;
+      customer = null;
+      if (socket) { socket.disconnect(); socket = null; }
+      confirmed = false;
+      forget();
+      close();
+      try { window.localStorage.removeItem(STORE); } catch (e) { /* nothing stored */ }
+    }
+  };
 
   function start() {
     state.history.forEach(render);
