@@ -3,6 +3,12 @@
 One place for it: the actions, the console and the log filter use these functions. Masked:
 codice fiscale, IBAN, phone numbers, e-mail addresses, POD and PDR. What remains lets a
 person recognise the value (first and last characters), never reconstruct it.
+
+Masking runs on customer text, so it must stay linear in the text's length (issue 10, finding 4:
+the old e-mail pattern backtracked quadratically, 25 s for 100 000 characters). Every pattern
+has bounded repetitions and no nested or overlapping quantifiers; a pattern runs only when the
+text holds a character it needs (an "@", a digit); and a text longer than MAX_MASKED_CHARS is
+cut before masking, with TRUNCATION_MARKER in place of the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ FISCAL_CODE = re.compile(
 )
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])", re.I)
 POD = re.compile(r"(?<![A-Za-z0-9])IT\d{3}E[0-9A-Z]{8,9}(?![A-Za-z0-9])", re.I)
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Local part at most 64 characters, labels at most 63 and no dots inside a label, so a failed
+# attempt backtracks over at most ~130 characters (RFC 5321's limits bound the lengths).
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
 # Italian mobile and landline numbers, with or without +39/0039, with spaces, dots or dashes;
 # also PDR codes (14 digits) and any other long digit run.
 PHONE_OR_LONG_NUMBER = re.compile(r"(?<![\w])(?:\+|00)?\d(?:[ .\-/]?\d){8,15}(?![\w])")
@@ -45,21 +53,45 @@ def _mask_digits(value: str) -> str:
     return "*" * (len(digits) - 2) + digits[-2:]
 
 
-_RULES: Tuple[Tuple[Pattern[str], Callable[[str], str]], ...] = (
-    (EMAIL, lambda v: v[0] + "***@" + v.split("@", 1)[1]),
-    (FISCAL_CODE, mask_fiscal_code),
-    (POD, lambda v: _keep_ends(v.upper(), 2, 2)),
-    (IBAN, lambda v: _keep_ends(re.sub(r"\s", "", v.upper()), 2, 2)),
-    (PHONE_OR_LONG_NUMBER, _mask_digits),
+# Several times the longest customer message the channels accept (MAX_MESSAGE_CHARS); only
+# texts stored before that cap, or a long bot answer, are ever cut.
+MAX_MASKED_CHARS = 10_000
+TRUNCATION_MARKER = " [… testo troncato]"
+# Longer than any value masked here (an e-mail is at most 64 + 1 + 9 * 64 = 641 characters): the run
+# of such characters at the cut is dropped, so no value is shown cut in half and unmasked.
+_VALUE_TAIL = 700
+_VALUE_PUNCTUATION = frozenset("@.%+-/_ ")
+_DIGIT = re.compile(r"\d")
+
+# (pattern, mask, what the text must contain for the pattern to possibly match)
+_RULES: Tuple[Tuple[Pattern[str], Callable[[str], str], Callable[[str], bool]], ...] = (
+    (EMAIL, lambda v: v[0] + "***@" + v.split("@", 1)[1], lambda t: "@" in t),
+    (FISCAL_CODE, mask_fiscal_code, lambda t: True),  # omocodia may replace every digit
+    (POD, lambda v: _keep_ends(v.upper(), 2, 2), lambda t: _DIGIT.search(t) is not None),
+    (IBAN, lambda v: _keep_ends(re.sub(r"\s", "", v.upper()), 2, 2), lambda t: _DIGIT.search(t) is not None),
+    (PHONE_OR_LONG_NUMBER, _mask_digits, lambda t: _DIGIT.search(t) is not None),
 )
 
 
+def _capped(text: str) -> str:
+    """The text cut at MAX_MASKED_CHARS, without the partial value the cut may have made."""
+    if len(text) <= MAX_MASKED_CHARS:
+        return text
+    end = MAX_MASKED_CHARS
+    floor = end - _VALUE_TAIL
+    while end > floor and (text[end - 1].isalnum() or text[end - 1] in _VALUE_PUNCTUATION):
+        end -= 1
+    return text[:end] + TRUNCATION_MARKER
+
+
 def mask_text(text: str) -> str:
-    """Every piece of personal data in a free text, masked."""
+    """Every piece of personal data in a free text, masked; texts over MAX_MASKED_CHARS cut."""
     if not text:
         return text
-    for pattern, mask in _RULES:
-        text = pattern.sub(lambda m: mask(m.group(0)), text)
+    text = _capped(text)
+    for pattern, mask, may_match in _RULES:
+        if may_match(text):
+            text = pattern.sub(lambda m: mask(m.group(0)), text)
     return text
 
 

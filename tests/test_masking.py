@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import string
+import timeit
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.it import codicefiscale
 
-from bot.masking import mask_slots, mask_text
+from bot.masking import MAX_MASKED_CHARS, TRUNCATION_MARKER, mask_slots, mask_text
 
 LETTERS = string.ascii_uppercase
 filler = st.text(alphabet=string.ascii_letters + " ,.;:!?àèéìòù'", max_size=40)
@@ -87,3 +88,46 @@ def test_names_from_slots_are_masked_too():
     mask = names_masker(["Mario Rossi"])
     assert mask("Grazie Mario, ho verificato. ROSSI") == "Grazie M***, ho verificato. R***"
     assert names_masker([])("Grazie Mario") == "Grazie Mario"
+
+
+# Characters the patterns care about: a repeated unit of them is the usual backtracking trap
+# (the old e-mail pattern took 25 s on "a" * 100_000).
+ADVERSARIAL = "aZ19@.-+ /"
+GROWTH = 8
+# Linear work grows ~8x for 8x the text; quadratic work 64x. Halfway (in ratio) between them
+# leaves room for a shared, noisy machine and still catches a quadratic pattern.
+MAX_GROWTH_RATIO = 24.0
+
+
+def best_seconds_per_call(text: str, calls: int) -> float:
+    return min(timeit.Timer(lambda: mask_text(text)).repeat(repeat=5, number=calls)) / calls
+
+
+def growth_ratio(unit: str, small: int = MAX_MASKED_CHARS // GROWTH) -> float:
+    short = (unit * (small // len(unit) + 1))[:small]
+    long = (unit * (GROWTH * small // len(unit) + 1))[:GROWTH * small]
+    return best_seconds_per_call(long, 2) / best_seconds_per_call(short, 2 * GROWTH)
+
+
+@settings(deadline=None, max_examples=25)
+@given(unit=st.text(alphabet=ADVERSARIAL, min_size=1, max_size=80))
+def test_masking_time_grows_linearly(unit):
+    assert growth_ratio(unit) < MAX_GROWTH_RATIO
+
+
+def test_masking_time_grows_linearly_on_known_traps():
+    traps = ["a", "a@", "a@a.", "a" * 64 + "@" + "a" * 63, "a" * 64 + "@" + "a." * 40, "IT60X" + "1" * 30 + " ",
+             "00" + "1 " * 20, "RSSMRA80A01H501", "+39 333 "]
+    ratios = {trap[:12]: growth_ratio(trap) for trap in traps}
+    assert all(r < MAX_GROWTH_RATIO for r in ratios.values()), ratios
+
+
+def test_a_long_text_is_cut_before_masking_without_leaking_a_value_cut_in_half():
+    phone = "+39 333 123 4567"
+    filler = "x, " * (MAX_MASKED_CHARS // 3)
+    # the number straddles the cut: its first digits fall before MAX_MASKED_CHARS
+    text = filler[:MAX_MASKED_CHARS - 7] + phone + " fine" + "a" * 1_000_000
+    masked = mask_text(text)
+    assert masked.endswith(TRUNCATION_MARKER) and len(masked) <= MAX_MASKED_CHARS + len(TRUNCATION_MARKER)
+    assert "333" not in masked and "+39" not in masked
+    assert mask_text("a" * 1_000_000).endswith(TRUNCATION_MARKER)
