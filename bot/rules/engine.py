@@ -348,11 +348,41 @@ def bonus_sociale_rules(on: date) -> BonusRules:
     )
 
 
-def bonus_sociale_eligible(rules: BonusRules, isee_eur: Decimal, dependent_children: int = 0) -> bool:
-    """Whether an ISEE value is under the threshold that applies to the household."""
-    large = dependent_children >= rules.large_family_min_children
-    limit = rules.large_family_isee_threshold_eur if large else rules.isee_threshold_eur
-    return isee_eur <= limit
+def cents_of(eur: Any) -> int:
+    """Integer cents of an amount in euros as the policy file or JSON writes it (9530, 8107.5):
+    through its decimal text, so no binary float reaches a comparison."""
+    return int((Decimal(str(eur)) * 100).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class BonusThresholds:
+    """The ISEE limits of the bonus sociale in integer cents: the standard one, and the higher
+    one for households with at least `large_family_min_children` dependent children."""
+
+    isee_cents: int
+    large_family_isee_cents: int
+    large_family_min_children: int
+
+    @classmethod
+    def of(cls, rules: "BonusRules | Dict[str, Any]") -> "BonusThresholds":
+        """From the engine's rules or from the billing API's JSON answer (euros)."""
+        def get(name: str) -> Any:
+            return rules[name] if isinstance(rules, dict) else getattr(rules, name)
+
+        return cls(cents_of(get("isee_threshold_eur")), cents_of(get("large_family_isee_threshold_eur")),
+                   int(get("large_family_min_children")))
+
+    def large_family(self, dependent_children: Optional[int]) -> bool:
+        return dependent_children is not None and dependent_children >= self.large_family_min_children
+
+    def limit_cents(self, dependent_children: Optional[int] = None) -> int:
+        """The limit that applies to the household."""
+        return self.large_family_isee_cents if self.large_family(dependent_children) else self.isee_cents
+
+
+def bonus_sociale_eligible(thresholds: BonusThresholds, isee_cents: int, dependent_children: Optional[int] = None) -> bool:
+    """Whether an ISEE value (cents) is within the limit that applies to the household."""
+    return isee_cents <= thresholds.limit_cents(dependent_children)
 
 
 # --------------------------------------------------------------------------- hardship

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from bot.rules.engine import (
     BillFacts,
+    BonusThresholds,
     add_months,
     bonus_sociale_eligible,
     bonus_sociale_rules,
+    cents_of,
     deferral_options,
     euros,
     hardship_measures,
@@ -158,10 +160,19 @@ def test_bonus_sociale_thresholds_by_year():
 
 
 def test_bonus_sociale_eligibility_by_household():
-    rules = bonus_sociale_rules(TODAY)
-    assert bonus_sociale_eligible(rules, Decimal("9000"))
-    assert not bonus_sociale_eligible(rules, Decimal("15000"), dependent_children=2)
-    assert bonus_sociale_eligible(rules, Decimal("15000"), dependent_children=4)
+    thresholds = BonusThresholds.of(bonus_sociale_rules(TODAY))
+    assert thresholds == BonusThresholds(979_600, 2_000_000, 4)
+    assert bonus_sociale_eligible(thresholds, 900_000)
+    assert bonus_sociale_eligible(thresholds, 979_600) and not bonus_sociale_eligible(thresholds, 979_601)
+    assert not bonus_sociale_eligible(thresholds, 1_500_000, dependent_children=2)
+    assert bonus_sociale_eligible(thresholds, 1_500_000, dependent_children=4)
+
+
+def test_bonus_thresholds_from_the_api_answer_are_exact_cents():
+    # 8107.50 as JSON is a binary float: the cents come from its decimal text
+    assert BonusThresholds.of({"isee_threshold_eur": 8107.5, "large_family_isee_threshold_eur": 20000.0,
+                               "large_family_min_children": 4}).isee_cents == 810_750
+    assert cents_of(0.29) == 29 and cents_of("9530") == 953_000
 
 
 def test_hardship_measures_by_date():

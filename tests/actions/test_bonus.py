@@ -1,0 +1,71 @@
+"""The bonus sociale action against a fake billing client: the verdict and every amount come
+from the rules engine, in integer cents, formatted by its one euro formatter."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.bonus
+import actions.common
+from actions.bonus import ActionBonusSociale
+from bot.rules import engine
+
+RULES = {  # the billing API's answer for a day of 2026 (euros, as JSON numbers)
+    "on": "2026-11-26", "isee_threshold_eur": 9796.0, "large_family_isee_threshold_eur": 20000.0,
+    "large_family_min_children": 4, "automatic": True, "how": "Il bonus è automatico.",
+    "disagio_fisico": "Il bonus per disagio fisico si chiede al Comune.", "deadlines": [],
+}
+
+
+class FakeBilling:
+    def __init__(self, rules: Dict[str, Any]) -> None:
+        self.rules = rules
+
+    def bonus_sociale_rules(self, on: Optional[Any] = None) -> Dict[str, Any]:
+        return self.rules
+
+
+@pytest.fixture
+def backend(monkeypatch):
+    def install(rules: Dict[str, Any]) -> None:
+        actions.common.billing.cache_clear()
+        monkeypatch.setattr(actions.common.BillingClient, "from_settings", classmethod(lambda cls, *a: FakeBilling(rules)))
+
+    yield install
+    actions.common.billing.cache_clear()
+
+
+def answer(text: str) -> str:
+    latest = {"text": text, "intent": {"name": "ask_bonus_sociale", "confidence": 1.0}, "entities": []}
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionBonusSociale().run(dispatcher, Tracker("unit", {}, latest, [], False, None, {}, "action_listen"), {}))
+    return " ".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("il bonus sociale? ISEE di 9.796 euro", "Con un ISEE di 9.796,00 € rientra nella soglia di 9.796,00 €."),
+    ("il bonus sociale? ISEE di 9.796,01 euro", "Con un ISEE di 9.796,01 € non rientra nella soglia di 9.796,00 €."),
+    ("bonus sociale con isee 15.000 e 4 figli",
+     "Con un ISEE di 15.000,00 € rientra nella soglia di 20.000,00 € prevista per le famiglie numerose."),
+    ("bonus sociale con isee 15.000 e due figli", "Con un ISEE di 15.000,00 € non rientra nella soglia di 9.796,00 €."),
+])
+def test_the_verdict_and_amounts_come_from_the_engine(backend, message, expected):
+    backend(RULES)
+    assert expected in answer(message)
+
+
+def test_thresholds_are_read_in_exact_cents(backend):
+    # 8107.50 (the 2017-2019 threshold) is not exact as a binary float
+    backend({**RULES, "isee_threshold_eur": 8107.5})
+    text = answer("bonus sociale, isee 8.107,50")
+    assert "La soglia ISEE in vigore è 8.107,50 €" in text and "rientra nella soglia di 8.107,50 €" in text
+
+
+def test_the_action_keeps_no_copy_of_the_rule():
+    assert not hasattr(actions.bonus, "_euros")
+    assert actions.bonus.bonus_sociale_eligible is engine.bonus_sociale_eligible
