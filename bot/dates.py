@@ -1,8 +1,10 @@
 """Italian date expressions as customers write them, turned into dates.
 
 "entro il 30", "fine mese", "tra due settimane", "il 15 dicembre", "15/12", "lunedì prossimo",
-"domani", "dopo il 10": always relative to a given day (the business day), always in the
-future or today, `None` when the text holds no date.
+"domani", "dopo il 10": relative to a given day (the business day), `None` when the text
+holds no date. A date without a year is the next one from that day on (today included); a
+year the customer writes ("15/12/2020", "2025-12-15") is kept as written, so the result may be
+in the past or years ahead: callers check the range they accept.
 """
 
 from __future__ import annotations

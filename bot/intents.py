@@ -1,7 +1,8 @@
 """What each intent means to a customer, in Italian: button titles and summaries.
 
-The fallback's "Did you mean ...?" buttons use these labels; the console and the handoff
-summary will too. Keys are the intent names fixed by the contract.
+The two-stage fallback's "Did you mean ...?" buttons use these labels (actions/fallback.py).
+Keys are the intents of domain.yml (today exactly the 17 the contract fixes); an intent
+without a label here is never offered as a button.
 """
 
 from __future__ import annotations

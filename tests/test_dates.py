@@ -50,3 +50,13 @@ def test_day_of_month_is_never_in_the_past(today, day):
 @pytest.mark.parametrize("text, number", [("3", 3), ("in tre rate", 3), ("facciamo 6", 6), ("sette", 7), ("boh", None)])
 def test_numbers(text, number):
     assert parse_number(text) == number
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("15/12/2020", date(2020, 12, 15)),
+    ("2025-12-15", date(2025, 12, 15)),
+    ("il 15 dicembre 2040", date(2040, 12, 15)),
+])
+def test_a_year_the_customer_writes_is_kept_even_in_the_past(text, expected):
+    # The module docstring once promised "always in the future": callers must check the range.
+    assert parse_italian_date(text, TODAY) == expected
