@@ -18,6 +18,7 @@ installed first. `make run`, `make run-prod` and the tests start the Rasa server
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import Any, Dict, List, Optional, Text
 
@@ -60,6 +61,14 @@ def _create_tracker_store(store: Optional[TrackerStore], domain: Domain) -> Trac
     return _wrapped_tracker_store(store, domain)
 
 
+def _cap_request_size() -> None:
+    # Sanic reads SANIC_* variables when Rasa creates its app: bodies over MAX_REQUEST_BYTES get
+    # 413 before any handler runs (Sanic's default is 100 MB; issue 10, finding 5).
+    limit = str(get_settings().max_request_bytes)
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = limit
+    os.environ["SANIC_WEBSOCKET_MAX_SIZE"] = limit
+
+
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
@@ -80,6 +89,7 @@ def with_api_token(argv: List[str], token: str) -> List[str]:
 def main() -> None:
     install()
     sys.argv[1:] = with_api_token(sys.argv[1:], get_settings().rasa_api_token)
+    _cap_request_size()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

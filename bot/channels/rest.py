@@ -19,11 +19,22 @@ Without `message_id` it behaves as Rasa's channel. Malformed requests get 400 (R
 500). When the message cannot be processed (the tracker store unreachable, say) the answer is
 503 with an apology — Rasa's channel answers 200 with nothing — so that clients resend it; the
 failure is logged without the message text, which may hold a codice fiscale.
+
+Trust boundary (issue 10, docs/security.md): this is a server-to-server channel. Every request
+needs `Authorization: Bearer $REST_CHANNEL_TOKEN` (401 without it; 503 while the setting is
+empty: the channel refuses everything rather than run open). The client's `metadata` is dropped,
+never passed to Rasa: metadata is what the actions may trust, so only channels write it. The
+`sender` is the conversation id as is, restricted to SENDER_PATTERN: it has no ':', which every
+other channel's ids carry ("wa:...", "web:..."), so REST can never address their conversations.
+A message over MAX_MESSAGE_CHARS gets the request to shorten it and is not stored
+(bot/channels/limits.py).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -35,15 +46,27 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import UNAVAILABLE_REPLY
+from bot.channels.limits import bounded
 from bot.rasa_stores import UrlSQLTrackerStore
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_ID = 100
+# No ':' (other channels' ids have one), no control characters, bounded: fullmatch of one
+# character class, linear in the length.
+SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 
 
 def _bad_request(reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=400)
+
+
+def authorised(header: Optional[str], token: str) -> bool:
+    """`Authorization: Bearer <token>`, compared in constant time (as bytes: any header is safe)."""
+    if not token or not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
 
 
 def turn_after(tracker: Optional[DialogueStateTracker], message_id: str) -> Optional[Dict[str, Any]]:
@@ -70,6 +93,15 @@ class ResendableRestInput(RestInput):
     def name(cls) -> Text:
         return "rest"
 
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ResendableRestInput":
+        return cls(get_settings().rest_channel_token)
+
+    def __init__(self, token: str = "") -> None:
+        self.token = token
+        if not token:
+            logger.warning("REST channel refuses every request: REST_CHANNEL_TOKEN is not set")
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("resendable_rest_webhook", __name__)
 
@@ -79,6 +111,11 @@ class ResendableRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not self.token:
+                return response.json({"error": "REST channel not configured (REST_CHANNEL_TOKEN)"}, status=503)
+            if not authorised(request.headers.get("Authorization"), self.token):
+                return response.json({"error": "missing or invalid Authorization: Bearer token"}, status=401,
+                                     headers={"WWW-Authenticate": "Bearer"})
             try:
                 body = request.json
             except Exception:  # sanic raises its own BadRequest for invalid JSON
@@ -86,22 +123,26 @@ class ResendableRestInput(RestInput):
             if not isinstance(body, dict):
                 return _bad_request("the body must be a JSON object")
             sender, text, message_id = body.get("sender"), body.get("message"), body.get("message_id")
-            if not isinstance(sender, str) or not sender.strip() or len(sender) > 255:
-                return _bad_request("'sender' must be a non-empty string (at most 255 characters)")
-            if not isinstance(text, str):
-                return _bad_request("'message' must be a string")
-            if message_id is not None and (not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID):
+            if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
+                return _bad_request("'sender' must be 1 to 128 characters among letters, digits and _ . @ -")
+            if not isinstance(text, str) or not text.strip():
+                return _bad_request("'message' must be a non-empty string")
+            if "\x00" in text:
+                return _bad_request("'message' must not contain NUL characters")
+            if message_id is not None and (not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID
+                                           or "\x00" in message_id):
                 return _bad_request(f"'message_id' must be a string of 1 to {MAX_MESSAGE_ID} characters")
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
 
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata,
+            # metadata=None: the client's metadata never reaches Rasa (see the module docstring)
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None,
                                   message_id=message_id)
+            agent = request.app.ctx.agent
             try:
                 if message_id is None:
-                    await on_new_message(message)
+                    await bounded(on_new_message)(message)
                 else:
-                    await self._handle_once(request.app.ctx.agent, message)
+                    await bounded(lambda m: self._handle_once(agent, m))(message)
             except Exception as error:  # noqa: BLE001 - a store down (PostgreSQL, Redis): say so, 503
                 logger.error("REST message not processed: %s", type(error).__name__)
                 return response.json([{"recipient_id": sender, "text": UNAVAILABLE_REPLY}], status=503)
