@@ -8,8 +8,16 @@ replicas). Text, reply buttons, list replies and locations reach the assistant; 
 callbacks are ignored; other types get a polite answer.
 
 Outbound: text; up to 3 buttons as reply buttons, up to 10 as a list, more as numbered text;
-retries with backoff on 429 and 5xx; outside the 24-hour customer-service window only the
-approved template (WHATSAPP_TEMPLATE_NAME) is sent.
+retries with backoff on 429 and 5xx, through one HTTP session per process; outside the 24-hour
+customer-service window only the approved template (WHATSAPP_TEMPLATE_NAME) is sent.
+
+Conversation ids (issue 10, finding 2): the phone number is not the conversation id. A user's
+conversation is "wa:" + HMAC-SHA256(CONVERSATION_ID_SECRET, number) (128 bits, hex): opaque, not
+guessable from the number, and no other channel produces a "wa:" id (REST senders cannot hold
+':'; socket.io ids are "web:..."). The support database maps the id back to the number for the
+replies, so the output sends only to conversations this channel created. The number reaches the
+actions only in the message metadata this channel writes ({"whatsapp": {"wa_id": ...}}).
+Messages over MAX_MESSAGE_CHARS are answered with a request to shorten them and not processed.
 """
 
 from __future__ import annotations
@@ -21,15 +29,17 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels import apologise
+from bot.channels.limits import bounded
 from bot.settings import Settings, get_settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.models import WhatsAppContact, WhatsAppDelivery
@@ -58,6 +68,18 @@ _REQUIRED = {
 }
 
 
+CONVERSATION_PREFIX = "wa:"
+CONVERSATION_HASH_CHARS = 32  # 128 bits of HMAC-SHA256, hex
+
+
+def conversation_id(secret: str, wa_id: str) -> str:
+    """The opaque conversation id of a WhatsApp number (digits, as WhatsApp gives them)."""
+    if not secret:
+        raise WhatsAppConfigError("CONVERSATION_ID_SECRET is not set")
+    digest = hmac.new(secret.encode(), wa_id.lstrip("+").encode(), hashlib.sha256).hexdigest()
+    return CONVERSATION_PREFIX + digest[:CONVERSATION_HASH_CHARS]
+
+
 class WhatsAppConfigError(RuntimeError):
     """The channel is configured in part: say what is missing at start-up."""
 
@@ -71,6 +93,7 @@ class WhatsAppConfig:
     api_url: str
     template_name: str = ""
     template_language: str = "it"
+    conversation_id_secret: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Optional["WhatsAppConfig"]:
@@ -84,6 +107,9 @@ class WhatsAppConfig:
                 "WhatsApp channel: missing " + ", ".join(missing) + " (set all of "
                 + ", ".join(_REQUIRED) + ", or none to disable the channel)"
             )
+        if not settings.conversation_id_secret:
+            raise WhatsAppConfigError("WhatsApp channel: CONVERSATION_ID_SECRET is not set (the key of the "
+                                      "conversation ids; `make run` generates it)")
         if not settings.whatsapp_api_url.startswith(("http://", "https://")):
             raise WhatsAppConfigError(f"WhatsApp channel: WHATSAPP_API_URL is not a URL: {settings.whatsapp_api_url!r}")
         return cls(
@@ -94,6 +120,7 @@ class WhatsAppConfig:
             api_url=settings.whatsapp_api_url.rstrip("/"),
             template_name=settings.whatsapp_template_name,
             template_language=settings.whatsapp_template_language,
+            conversation_id_secret=settings.conversation_id_secret,
         )
 
 
@@ -131,6 +158,11 @@ def _text_of(message: Dict[str, Any]) -> Optional[str]:
     return None
 
 
+def _is_number(value: Any) -> bool:
+    """A WhatsApp id as Meta sends it: the number's digits, country code first."""
+    return isinstance(value, str) and value.isdecimal() and value.isascii() and 0 < len(value) <= 20
+
+
 def parse_webhook(payload: Any) -> List[Inbound]:
     """The user messages of a webhook call, in order; statuses and malformed parts ignored."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
@@ -140,7 +172,7 @@ def parse_webhook(payload: Any) -> List[Inbound]:
         for change in (entry or {}).get("changes") or []:
             value = (change or {}).get("value") or {}
             for message in value.get("messages") or []:
-                if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
+                if not isinstance(message, dict) or not message.get("id") or not _is_number(message.get("from")):
                     continue
                 metadata: Dict[str, Any] = {"whatsapp_message_id": message["id"]}
                 if message.get("type") == "location":
@@ -167,31 +199,37 @@ class DeliveryStore:
                 return False
         return True
 
-    def touch(self, wa_id: str) -> None:
+    def touch(self, wa_id: str, conversation: str) -> None:
+        """`wa_id` wrote now, to the conversation `conversation`."""
         with self._sessions() as session, session.begin():
             contact = session.get(WhatsAppContact, wa_id) or WhatsAppContact(wa_id=wa_id)
             contact.last_inbound_at = _utcnow()
+            contact.conversation_id = conversation
             session.add(contact)
 
-    def last_inbound(self, wa_id: str) -> Optional[datetime]:
+    def recipient(self, conversation: str) -> Optional[Tuple[str, Optional[datetime]]]:
+        """The number of a conversation this channel created, and when it last wrote."""
         with self._sessions() as session:
-            contact = session.get(WhatsAppContact, wa_id)
-            return contact.last_inbound_at if contact else None
+            contact = session.execute(select(WhatsAppContact).where(
+                WhatsAppContact.conversation_id == conversation)).scalar_one_or_none()
+            return (contact.wa_id, contact.last_inbound_at) if contact else None
 
-    def remember_options(self, wa_id: str, payloads: Optional[List[str]]) -> None:
+    def remember_options(self, conversation: str, payloads: Optional[List[str]]) -> None:
         with self._sessions() as session, session.begin():
-            contact = session.get(WhatsAppContact, wa_id) or WhatsAppContact(wa_id=wa_id)
-            contact.numbered_options = payloads
-            session.add(contact)
+            contact = session.execute(select(WhatsAppContact).where(
+                WhatsAppContact.conversation_id == conversation)).scalar_one_or_none()
+            if contact is not None:
+                contact.numbered_options = payloads
 
     def numbered_choice(self, wa_id: str, text: str) -> Optional[str]:
         """The payload behind "2" when the last message offered numbered options."""
-        if not text.strip().isdigit():
+        choice = text.strip()
+        if not (choice.isdecimal() and len(choice) <= 2):  # isdigit() admits "²", which int() refuses
             return None
         with self._sessions() as session:
             contact = session.get(WhatsAppContact, wa_id)
             options = contact.numbered_options if contact else None
-        index = int(text.strip()) - 1
+        index = int(choice) - 1
         return options[index] if options and 0 <= index < len(options) else None
 
 
@@ -205,27 +243,44 @@ class GraphError(RuntimeError):
 
 
 class GraphClient:
-    """POST /{phone-number-id}/messages, with retries on 429, 5xx and network errors."""
+    """POST /{phone-number-id}/messages, with retries on 429, 5xx and network errors.
+
+    One aiohttp session for every message (aiohttp's advice: a session per message opens a
+    connection pool, and a TLS handshake with Meta, for each reply), created on the event loop
+    that first sends and closed with the server (`close`)."""
 
     def __init__(self, config: WhatsAppConfig, attempts: int = 4, backoff: float = 0.5) -> None:
         self.config, self.attempts, self.backoff = config, attempts, backoff
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._session_loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _current_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        # a session belongs to its event loop: a new loop (a test's asyncio.run) needs its own
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15, connect=5))
+            self._session_loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
 
     async def send(self, message: Dict[str, Any]) -> Dict[str, Any]:
         url = f"{self.config.api_url}/{self.config.phone_number_id}/messages"
         headers = {"Authorization": f"Bearer {self.config.access_token}"}
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", **message}
-        timeout = aiohttp.ClientTimeout(total=15, connect=5)
         for attempt in range(1, self.attempts + 1):
             retry_after: Optional[float] = None
             try:
-                async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.post(url, json=body, headers=headers) as reply:
-                        if reply.status < 300:
-                            return await reply.json(content_type=None)
-                        if reply.status != 429 and reply.status < 500:
-                            raise GraphError(f"Graph API refused the message: HTTP {reply.status}")
-                        retry_after = _seconds(reply.headers.get("Retry-After"))
-                        failure = f"HTTP {reply.status}"
+                async with self._current_session().post(url, json=body, headers=headers) as reply:
+                    if reply.status < 300:
+                        return await reply.json(content_type=None)
+                    if reply.status != 429 and reply.status < 500:
+                        raise GraphError(f"Graph API refused the message: HTTP {reply.status}")
+                    retry_after = _seconds(reply.headers.get("Retry-After"))
+                    failure = f"HTTP {reply.status}"
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 failure = type(error).__name__
             if attempt < self.attempts:
@@ -254,12 +309,16 @@ class WhatsAppOutput(OutputChannel):
     def __init__(self, config: WhatsAppConfig, graph: GraphClient, store: DeliveryStore) -> None:
         self.config, self.graph, self.store = config, graph, store
 
-    async def _window_open(self, wa_id: str) -> bool:
-        last = await asyncio.to_thread(self.store.last_inbound, wa_id)
-        return last is not None and _utcnow() - last < SERVICE_WINDOW
-
-    async def _send(self, wa_id: str, message: Dict[str, Any]) -> None:
-        if not await self._window_open(wa_id):
+    async def _send(self, conversation: str, message: Dict[str, Any]) -> None:
+        """`conversation` is Rasa's sender id: a "wa:" id this channel created, or nobody."""
+        found = await asyncio.to_thread(self.store.recipient, conversation) \
+            if conversation.startswith(CONVERSATION_PREFIX) else None
+        if found is None:
+            # another channel's conversation (or an erased one): never guess a number
+            logger.warning("WhatsApp: no WhatsApp user for this conversation; message not sent")
+            return
+        wa_id, last = found
+        if last is None or _utcnow() - last >= SERVICE_WINDOW:
             # Outside the 24-hour window WhatsApp accepts only approved templates.
             if not self.config.template_name:
                 logger.warning("WhatsApp: window closed and no WHATSAPP_TEMPLATE_NAME; message not sent")
@@ -342,7 +401,9 @@ class WhatsAppInput(InputChannel):
             if self.config is None:
                 return response.json({"error": "WhatsApp channel not configured"}, status=503)
             token = request.args.get("hub.verify_token", "")
-            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(token, self.config.verify_token):
+            # bytes: compare_digest refuses non-ASCII str (a TypeError, then a 500)
+            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
+                    token.encode(), self.config.verify_token.encode()):
                 return response.text(request.args.get("hub.challenge", ""))
             return response.json({"error": "verification failed"}, status=403)
 
@@ -361,6 +422,11 @@ class WhatsAppInput(InputChannel):
                 request.app.add_task(self._process(messages, on_new_message))
             return response.json({"status": "received"})
 
+        @hook.listener("after_server_stop")
+        async def close_graph_session(*_: Any) -> None:
+            if self.config is not None:
+                await self.graph.close()
+
         return hook
 
     async def _process(self, messages: List[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
@@ -372,19 +438,22 @@ class WhatsAppInput(InputChannel):
     async def _process_batch(self, messages: List[Inbound],
                              on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         output = self.get_output_channel()
+        handle = bounded(on_new_message)
         for message in messages:
+            conversation = conversation_id(self.config.conversation_id_secret, message.wa_id)
             try:
                 if not await asyncio.to_thread(self.store.first_delivery, message.message_id):
                     continue  # a redelivery: processed already
-                await asyncio.to_thread(self.store.touch, message.wa_id)
+                await asyncio.to_thread(self.store.touch, message.wa_id, conversation)
                 if message.text is None:
-                    await output.send_text_message(message.wa_id, UNSUPPORTED_REPLY)
+                    await output.send_text_message(conversation, UNSUPPORTED_REPLY)
                     continue
                 text = await asyncio.to_thread(self.store.numbered_choice, message.wa_id, message.text) or message.text
-                await on_new_message(UserMessage(text, output, message.wa_id, input_channel=self.name(),
-                                                 metadata=message.metadata))
+                # the number only here, written by this channel: what the actions may trust
+                metadata = {**message.metadata, "whatsapp": {"wa_id": message.wa_id}}
+                await handle(UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata))
             except Exception as error:  # noqa: BLE001 - one bad message must not stop the batch
                 # no message text, no phone number: only what kind of failure
                 logger.error("WhatsApp message of type %s not processed: %s", message.kind, type(error).__name__)
                 # Meta has had its 200 and will not redeliver: ask the customer to resend
-                await apologise(output, message.wa_id, logger)
+                await apologise(output, conversation, logger)
