@@ -18,6 +18,15 @@ import requests
 from bot.settings import PROJECT_ROOT
 
 STARTUP_TIMEOUT_S = 420
+# Secrets every started service gets explicitly (the launchers would generate others).
+REST_TOKEN = "test-rest-channel-token"
+CONVERSATION_ID_SECRET = "test-conversation-id-secret"
+TEST_SECRETS = {"REST_CHANNEL_TOKEN": REST_TOKEN, "CONVERSATION_ID_SECRET": CONVERSATION_ID_SECRET}
+
+
+def rest_headers(token: str = REST_TOKEN) -> Dict[str, str]:
+    """What a REST channel client sends (a server-to-server channel, bot/channels/rest.py)."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def free_port() -> int:
@@ -89,6 +98,7 @@ class RunningAssistant:
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers=rest_headers(self.env.get("REST_CHANNEL_TOKEN", REST_TOKEN)),
             timeout=60,
         )
         response.raise_for_status()
@@ -161,7 +171,8 @@ def launch_profile(module: str, log_path: Path, ready_marker: str, database: str
     """Start a profile's launcher (`bot.ops.run` or `bot.ops.run_prod`) on a block of free ports,
     every database at `database`, the business day fixed, `extra` variables on top; its ports."""
     ports = profile_ports()
-    env = dict(os.environ, RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
+    env = dict(os.environ, **TEST_SECRETS)
+    env.update(RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
                WEB_PORT=str(ports[3]), TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database,
                SUPPORT_DATABASE_URL=database, BUSINESS_DATE="2026-11-26", **extra)
     for derived in ("ACTION_SERVER_URL", "BILLING_URL"):  # the launcher derives them from the ports
@@ -219,6 +230,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         EMERGENCY_NUMBER_GAS="800 555 010",
         EMERGENCY_NUMBER_ELECTRICITY="800 555 011",
         CALL_CENTRE_NUMBER="800 555 020",
+        **TEST_SECRETS,
     )
     for derived in ("ACTION_SERVER_URL", "BILLING_URL", "BILLING_API_TOKEN", "BILLING_TOKEN_SECRET"):
         env.pop(derived, None)

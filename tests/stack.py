@@ -14,7 +14,7 @@ from bot.ops.services import action_server_command, rasa_server_command, service
 from bot.ops.train import ensure_model
 from bot.settings import Settings
 from tests.billing.conftest import Backend, start_backend
-from tests.conftest import free_port, start_logged, stop, wait_for
+from tests.conftest import TEST_SECRETS, free_port, rest_headers, start_logged, stop, wait_for
 
 
 @dataclass
@@ -25,8 +25,8 @@ class Stack:
     tmp: Path
 
     def say(self, sender: str, message: str) -> List[dict]:
-        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": message}, timeout=60)
+        response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
+                                 headers=rest_headers(self.env["REST_CHANNEL_TOKEN"]), timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -44,7 +44,8 @@ def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None) -> Iter
     env: Dict[str, str] = service_environment(settings, backend.env)
     env.update(BILLING_URL=backend.url, ACTION_SERVER_URL=settings.action_server_url,
                TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
-               SUPPORT_DATABASE_URL=f"sqlite:///{tmp / 'support.db'}", **(extra_env or {}))
+               SUPPORT_DATABASE_URL=f"sqlite:///{tmp / 'support.db'}", **TEST_SECRETS)
+    env.update(extra_env or {})
     env.setdefault("ACTION_SERVER_TOKEN", "action-server-token-for-tests")  # Rasa sends it, the action server requires it
     actions = start_logged(action_server_command(settings), env, tmp / "actions.log")
     # bot.rasa_main reads the API token from the environment (never from the command line)

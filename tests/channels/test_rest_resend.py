@@ -9,6 +9,7 @@ from typing import List
 import pytest
 import requests
 
+from tests.conftest import rest_headers
 from tests.stack import Stack, running_stack
 
 
@@ -19,7 +20,7 @@ def stack(tmp_path_factory) -> Stack:
 
 
 def post(stack: Stack, body) -> requests.Response:
-    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, headers=rest_headers(), timeout=60)
 
 
 def say(stack: Stack, sender: str, message: str, message_id: str) -> List[dict]:
@@ -70,7 +71,8 @@ def test_without_message_id_every_post_is_a_new_message(stack):
 @pytest.mark.parametrize("body", [
     None, [], "ciao", {"message": "ciao"}, {"sender": "", "message": "ciao"}, {"sender": "x", "message": 3},
     {"sender": "x", "message": "ciao", "message_id": ""}, {"sender": "x", "message": "ciao", "message_id": "m" * 101},
-    {"sender": "x" * 256, "message": "ciao"},
+    {"sender": "x" * 129, "message": "ciao"}, {"sender": "x", "message": ""}, {"sender": "x", "message": " \n\t"},
+    {"sender": "x\u0000y", "message": "ciao"}, {"sender": "a b", "message": "ciao"}, {"sender": "x", "message": "a\u0000"},
 ])
 def test_malformed_requests_get_400(stack, body):
     response = post(stack, body)
@@ -79,7 +81,7 @@ def test_malformed_requests_get_400(stack, body):
 
 def test_invalid_json_gets_400(stack):
     response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=b"{not json",
-                             headers={"Content-Type": "application/json"}, timeout=30)
+                             headers={"Content-Type": "application/json", **rest_headers()}, timeout=30)
     assert response.status_code == 400
 
 

@@ -19,8 +19,10 @@ from bot.channels.whatsapp import (
     WhatsAppConfig,
     WhatsAppConfigError,
     WhatsAppOutput,
+    conversation_id,
 )
 from bot.settings import Settings
+from tests.conftest import CONVERSATION_ID_SECRET
 from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
 from tests.stack import running_stack
 
@@ -75,6 +77,15 @@ def test_verification_handshake(stack):
     wrong = requests.get(webhook(stack), params={"hub.mode": "subscribe", "hub.verify_token": "nope",
                                                  "hub.challenge": "1"}, timeout=10)
     assert wrong.status_code == 403
+
+
+def test_the_conversation_id_is_an_opaque_hmac_of_the_number():
+    mario = conversation_id(CONVERSATION_ID_SECRET, "393331234567")
+    assert mario.startswith("wa:") and len(mario) == 3 + 32 and "3331234567" not in mario
+    assert mario == conversation_id(CONVERSATION_ID_SECRET, "+393331234567")
+    assert mario != conversation_id("another-secret", "393331234567")
+    with pytest.raises(WhatsAppConfigError):
+        conversation_id("", "393331234567")
 
 
 def test_forged_or_missing_signature_is_refused_and_not_processed(stack, graph):
@@ -173,17 +184,17 @@ def test_malformed_payload_with_a_valid_signature_is_a_400(stack):
 
 def test_outside_the_24_hour_window_only_the_template_is_sent(tmp_path, graph):
     config = WhatsAppConfig(VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN, PHONE_NUMBER_ID, graph.url,
-                            template_name="ripresa_conversazione")
+                            template_name="ripresa_conversazione", conversation_id_secret=CONVERSATION_ID_SECRET)
     store = DeliveryStore(f"sqlite:///{tmp_path / 'support.db'}")
     output = WhatsAppOutput(config, GraphClient(config, backoff=0.01), store)
     recent, old = new_user(), new_user()
-    store.touch(recent)
-    store.touch(old)
+    store.touch(recent, conversation_id(CONVERSATION_ID_SECRET, recent))
+    store.touch(old, conversation_id(CONVERSATION_ID_SECRET, old))
     with store._sessions() as session, session.begin():
         from bot.support.models import WhatsAppContact
         session.get(WhatsAppContact, old).last_inbound_at = datetime.utcnow() - timedelta(hours=25)
-    asyncio.run(output.send_text_message(recent, "Un operatore Le ha risposto."))
-    asyncio.run(output.send_text_message(old, "Un operatore Le ha risposto."))
+    asyncio.run(output.send_text_message(conversation_id(CONVERSATION_ID_SECRET, recent), "Un operatore Le ha risposto."))
+    asyncio.run(output.send_text_message(conversation_id(CONVERSATION_ID_SECRET, old), "Un operatore Le ha risposto."))
     assert graph.messages_to(recent)[0]["type"] == "text"
     late = graph.messages_to(old)[0]
     assert late["type"] == "template" and late["template"]["name"] == "ripresa_conversazione"
@@ -194,6 +205,54 @@ def test_configuration_all_or_nothing():
     with pytest.raises(WhatsAppConfigError) as error:
         WhatsAppConfig.from_settings(Settings(_env_file=None, whatsapp_verify_token="x", whatsapp_app_secret="y"))
     assert "WHATSAPP_ACCESS_TOKEN" in str(error.value) and "WHATSAPP_PHONE_NUMBER_ID" in str(error.value)
+    complete = dict(whatsapp_verify_token="v", whatsapp_app_secret="s", whatsapp_access_token="a",
+                    whatsapp_phone_number_id="1")
+    with pytest.raises(WhatsAppConfigError, match="CONVERSATION_ID_SECRET"):
+        WhatsAppConfig.from_settings(Settings(_env_file=None, **complete))
+    assert WhatsAppConfig.from_settings(Settings(_env_file=None, conversation_id_secret="k", **complete))
+
+
+def test_output_sends_only_to_conversations_the_channel_created(tmp_path, graph):
+    """A REST or web conversation id (or a bare number) never becomes a WhatsApp recipient."""
+    config = WhatsAppConfig(VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN, PHONE_NUMBER_ID, graph.url,
+                            conversation_id_secret=CONVERSATION_ID_SECRET)
+    store = DeliveryStore(f"sqlite:///{tmp_path / 'support.db'}")
+    output = WhatsAppOutput(config, GraphClient(config, backoff=0.01), store)
+    user = new_user()
+    store.touch(user, conversation_id(CONVERSATION_ID_SECRET, user))
+    for recipient in (user, "+" + user, "wa:" + "0" * 32, "web:abc"):
+        asyncio.run(output.send_text_message(recipient, "Buongiorno"))
+    assert graph.messages_to(user) == []
+    asyncio.run(output.send_text_message(conversation_id(CONVERSATION_ID_SECRET, user), "Buongiorno"))
+    assert [m["text"]["body"] for m in graph.messages_to(user)] == ["Buongiorno"]
+
+
+def test_one_http_session_for_every_message(tmp_path, graph, monkeypatch):
+    """Issue 11: a new aiohttp session (a connection pool, a TLS handshake with Meta) per reply."""
+    import aiohttp
+
+    created = []
+
+    class CountedSession(aiohttp.ClientSession):
+        def __init__(self, *args, **kwargs):
+            created.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(aiohttp, "ClientSession", CountedSession)
+    config = WhatsAppConfig(VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN, PHONE_NUMBER_ID, graph.url,
+                            conversation_id_secret=CONVERSATION_ID_SECRET)
+    client = GraphClient(config, backoff=0.01)
+    user = new_user()
+
+    async def five_messages() -> None:
+        graph.failures_to_simulate.append(500)  # a retry reuses the session too
+        for n in range(5):
+            await client.send({"to": user, "type": "text", "text": {"body": f"messaggio {n}"}})
+        await client.close()
+
+    asyncio.run(five_messages())
+    assert len(graph.messages_to(user)) == 5
+    assert len(created) == 1
 
 
 def test_an_agent_reply_reaches_whatsapp_as_text(stack, graph):
@@ -204,7 +263,8 @@ def test_an_agent_reply_reaches_whatsapp_as_text(stack, graph):
            "interactive": {"type": "button_reply", "button_reply": {"id": "/request_human", "title": "Operatore"}}}
     post_signed(stack, webhook_payload(tap))
     graph.wait_for(user, 1)
-    answer = requests.post(f"{stack.rasa_url}/conversations/{user}/tracker/events",
+    conversation = conversation_id(CONVERSATION_ID_SECRET, user)  # what the console sees
+    answer = requests.post(f"{stack.rasa_url}/conversations/{conversation}/tracker/events",
                            params={"token": "token", "output_channel": "latest", "execute_side_effects": "true"},
                            json=[{"event": "bot", "text": None, "data": {"custom": agent_turn("Giulia", "Eccomi, La aiuto io.")}}],
                            timeout=10)
@@ -218,7 +278,8 @@ def test_a_message_that_cannot_be_processed_gets_an_apology(tmp_path, graph):
     from bot.channels import UNAVAILABLE_REPLY
     from bot.channels.whatsapp import Inbound, WhatsAppInput
 
-    config = WhatsAppConfig(VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN, PHONE_NUMBER_ID, graph.url)
+    config = WhatsAppConfig(VERIFY_TOKEN, APP_SECRET, ACCESS_TOKEN, PHONE_NUMBER_ID, graph.url,
+                            conversation_id_secret=CONVERSATION_ID_SECRET)
     channel = WhatsAppInput(None)
     channel.config, channel.graph = config, GraphClient(config, backoff=0.01)
     channel.store = DeliveryStore(f"sqlite:///{tmp_path / 'support.db'}")
