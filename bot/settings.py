@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     customer_token_minutes: int = 60  # as long as a conversation session (domain.yml)
     verify_max_failures: int = 5
     verify_window_minutes: int = 15
+    # Identity checks per client (the action's X-Client-Id: one conversation) in the same window,
+    # across customer codes: fewer than verify_max_failures, so one conversation can neither
+    # lock a customer out alone nor walk through customer codes. Idempotency-Key answers are
+    # kept this long, then purged by age.
+    verify_client_max_failures: int = 3
+    idempotency_retention_hours: int = 48
 
     # Trust boundary (docs/security.md). Empty secrets: `make run` generates them for the run
     # (bot/ops launchers); `make run-prod` refuses to start without them.
