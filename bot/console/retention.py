@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, List, Optional
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 
 from bot.console.conversations import ConversationStore
 from bot.db import session_factory
@@ -44,7 +44,9 @@ class Retention:
             for model in (Ticket, ConversationTag, ConversationNote, NluCorrection, ConversationSummary):
                 session.execute(delete(model).where(model.conversation_id.in_(ids))
                                 .execution_options(synchronize_session=False))
-            session.execute(delete(WhatsAppContact).where(WhatsAppContact.wa_id.in_(ids))
+            # conversation ids are "wa:" HMACs since issue 10; older ones were the number itself
+            session.execute(delete(WhatsAppContact).where(or_(WhatsAppContact.conversation_id.in_(ids),
+                                                              WhatsAppContact.wa_id.in_(ids)))
                             .execution_options(synchronize_session=False))
             session.add(AuditEntry(at=utcnow(), actor=actor, action=action, conversation_id=None,
                                    detail=f"{detail}: {len(ids)} conversations, {events} events"))
