@@ -20,6 +20,8 @@ from locust import HttpUser, between, task
 from locust.exception import RescheduleTask
 
 LOG = os.environ.get("LOAD_LOG", "load-sent.jsonl")
+# The REST channel is server-to-server: every request carries its token (run_load.py passes it).
+HEADERS = {"Authorization": f"Bearer {os.environ['REST_CHANNEL_TOKEN']}"}
 _lock = threading.Lock()
 
 CUSTOMERS = [("100001", "RSSMRA80A01H501U"), ("100003", "VRDGPP70C15G702S"), ("100007", "RCCLCU82B10L219I")]
@@ -37,7 +39,8 @@ class Customer(HttpUser):
         body = {"sender": sender, "message": text, "message_id": uuid.uuid4().hex}
         answered = False
         for _ in range(RESENDS):
-            with self.client.post("/webhooks/rest/webhook", json=body, name=name, catch_response=True) as response:
+            with self.client.post("/webhooks/rest/webhook", json=body, headers=HEADERS, name=name,
+                                  catch_response=True) as response:
                 answered = response.status_code == 200 and bool(response.json())
                 if not answered:
                     response.failure(f"no answer ({response.status_code}), sent again")

@@ -37,7 +37,7 @@ from typing import Dict, List, Tuple
 from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import launch_profile, service_pid, stop_tree
+from tests.conftest import REST_TOKEN, launch_profile, service_pid, stop_tree
 from tests.services import temporary_postgres_database
 
 OUT = PROJECT_ROOT / "results" / "load"
@@ -71,7 +71,7 @@ def kill_a_replica_later(launcher: subprocess.Popen, rasa_port: int, after: floa
 
 
 def run_locust(url: str, users: int, seconds: int, prefix: Path, sent_log: Path) -> None:
-    env = dict(os.environ, LOAD_LOG=str(sent_log))
+    env = dict(os.environ, LOAD_LOG=str(sent_log), REST_CHANNEL_TOKEN=REST_TOKEN)  # launch_profile set it
     subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
                     "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url,
                     "--csv", str(prefix), "--only-summary", "--stop-timeout", "90"],
