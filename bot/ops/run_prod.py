@@ -6,6 +6,12 @@
     nginx :ACTION_PORT ── action servers :ACTION_PORT+1, :ACTION_PORT+2
     billing backend :BILLING_PORT (uvicorn, 2 workers, PostgreSQL) · web/console :WEB_PORT
 
+nginx exposes the channels only (/webhooks/, /socket.io/), with bodies up to MAX_REQUEST_BYTES;
+Rasa's HTTP API stays on the replicas' loopback ports, where the console reaches it with
+RASA_API_TOKEN. The profile refuses to start with a default that is only fit for a laptop
+(`insecure_settings`: RabbitMQ's guest, PostgreSQL without a password, missing or known secrets,
+cookies without Secure, DEMO_MODE), and it never seeds the demo customers.
+
 REST requests are balanced round-robin (any replica can serve any turn: the conversation is in
 PostgreSQL and the Redis lock serialises its turns); socket.io is sticky by client address
 (ip_hash), as its sessions live in one replica's memory. Every connection setting comes from
@@ -16,7 +22,6 @@ Configuration and docs/deployment.md).
 from __future__ import annotations
 
 import logging
-import secrets
 import shlex
 import shutil
 import socket
@@ -31,8 +36,8 @@ from honcho.manager import Manager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.billing.seed import seed
 from bot.ops.run import _wait_until_up
+from bot.ops.secrets import GENERATE_HINT, configured_secrets, weak_secrets
 from bot.ops.services import (
     action_server_command,
     billing_server_command,
@@ -88,8 +93,10 @@ http {{
     access_log off;
     # Keep bodies in memory: nginx's workers run as an unprivileged user that may not reach
     # temporary files under the project folder (a clone in a private /tmp directory, say).
-    client_body_buffer_size 8m;
-    client_max_body_size 8m;
+    # A larger body is refused with 413 before it reaches a replica (MAX_REQUEST_BYTES).
+    client_body_buffer_size {settings.max_request_bytes};
+    client_max_body_size {settings.max_request_bytes};
+    server_tokens off;
     proxy_buffers 16 64k;
     proxy_max_temp_file_size 0;
     client_body_temp_path {var}/body; proxy_temp_path {var}/proxy; fastcgi_temp_path {var}/fastcgi;
@@ -110,13 +117,23 @@ http {{
         proxy_next_upstream error timeout http_502 http_503;
         proxy_read_timeout 120s;
         location /socket.io/ {{
+            # the raw URI too: nginx matches the normalised one but forwards the raw one, and
+            # "/socket.io/..%2F.." must not reach another route of Rasa's
+            if ($request_uri !~ "^/socket[.]io/") {{ return 404; }}
             proxy_pass http://rasa_sticky;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $host;
         }}
-        location / {{ proxy_pass http://rasa; proxy_set_header Host $host; }}
+        # The channels only. Rasa's HTTP API (/model, /conversations, /status, ...) stays on the
+        # replicas' loopback ports, for the console.
+        location /webhooks/ {{
+            if ($request_uri !~ "^/webhooks/") {{ return 404; }}
+            proxy_pass http://rasa;
+            proxy_set_header Host $host;
+        }}
+        location / {{ return 404; }}
     }}
     server {{
         listen 127.0.0.1:{settings.action_port};
@@ -149,12 +166,51 @@ def production_environment(settings: Settings) -> Dict[str, str]:
         "RABBITMQ_HOST": settings.rabbitmq_host, "RABBITMQ_USER": settings.rabbitmq_user,
         "RABBITMQ_PASSWORD": settings.rabbitmq_password, "RABBITMQ_QUEUE": settings.rabbitmq_queue,
         "BROKER_FEEDS_SUMMARIES": "true",  # the console's summaries come from the broker consumer
-        "BILLING_API_TOKEN": settings.billing_api_token or secrets.token_urlsafe(24),
-        "BILLING_TOKEN_SECRET": settings.billing_token_secret or secrets.token_urlsafe(32),
-        "CUSTOMER_AREA_JWT_SECRET": settings.customer_area_jwt_secret or secrets.token_urlsafe(32),
-        "RASA_API_TOKEN": settings.rasa_api_token or secrets.token_urlsafe(24),
+        # the console reaches Rasa's HTTP API on a replica directly (loopback, RASA_API_TOKEN):
+        # nginx does not expose it
+        "RASA_URL": settings.rasa_url or f"http://127.0.0.1:{settings.rasa_port + 1}",
     })
+    # the configured secrets only: this profile generates none and refuses to start without them
+    env.update({name: value for name, value in configured_secrets(settings).items() if value})
     return env
+
+
+def _database_variable(settings: Settings, key: str) -> str:
+    own = {"TRACKER_STORE_URL": settings.tracker_store_url, "BILLING_DATABASE_URL": settings.billing_database_url,
+           "SUPPORT_DATABASE_URL": settings.support_database_url}[key]
+    return key if own.startswith("postgresql") else "PROD_POSTGRES_URL"
+
+
+def _without_password(url: str) -> bool:
+    parsed = make_url(url)
+    socket_dir = parsed.host is None or str(parsed.query.get("host", "")).startswith("/")
+    # a Unix-socket connection may rely on the server's peer authentication instead
+    return not parsed.password and not socket_dir
+
+
+def insecure_settings(settings: Settings, env: Dict[str, str]) -> List[str]:
+    """Why this configuration must not serve customers, one line per problem (empty: none).
+    Each is a default that is fine on a laptop and an open door on a server."""
+    problems = []
+    if settings.rabbitmq_user == "guest" or settings.rabbitmq_password in ("", "guest"):
+        problems.append("RabbitMQ uses the guest account or its password (RABBITMQ_USER / RABBITMQ_PASSWORD): "
+                        "create a user with its own password (rabbitmqctl add_user)")
+    amqp = urlsplit(settings.rabbitmq_host) if "://" in settings.rabbitmq_host else None
+    if amqp is not None and (amqp.username == "guest" or amqp.password == "guest"):
+        problems.append("RABBITMQ_HOST carries the guest account")
+    reported = set()
+    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
+        variable = _database_variable(settings, key)
+        if _without_password(env[key]) and variable not in reported:
+            reported.add(variable)
+            problems.append(f"{variable} has no password: PostgreSQL must require one")
+    problems += weak_secrets(configured_secrets(settings))
+    if not settings.console_secure_cookies:
+        problems.append("CONSOLE_SECURE_COOKIES is false: the console's session cookie would travel "
+                        "without HTTPS (serve the console over HTTPS and set it to true)")
+    if settings.demo_mode:
+        problems.append("DEMO_MODE is true: the demo site would sign a customer-area login for any code")
+    return problems
 
 
 def check_services(env: Dict[str, str]) -> List[str]:
@@ -170,18 +226,38 @@ def check_services(env: Dict[str, str]) -> List[str]:
     return problems
 
 
+def prepare_databases(env: Dict[str, str]) -> None:
+    """Create the databases and their schemas once, before any service starts: two Rasa replicas
+    creating the tracker tables at once on a fresh database race (one fails on a PostgreSQL
+    UniqueViolation), and so would the billing backend's two workers. No data is written: the
+    production profile never seeds the demo customers (`make run` does, `make seed` on demand)."""
+    from bot.billing.db import upgrade_schema as upgrade_billing
+    from bot.support.db import upgrade_schema as upgrade_support
+
+    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
+        ensure_database(env[key])
+    upgrade_billing(env["BILLING_DATABASE_URL"])
+    upgrade_support(env["SUPPORT_DATABASE_URL"])
+    from bot.rasa_stores import UrlSQLTrackerStore
+
+    UrlSQLTrackerStore(url=env["TRACKER_STORE_URL"]).engine.dispose()  # creates Rasa's tables
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = get_settings()
     env = production_environment(settings)
+    insecure = insecure_settings(settings, env)
+    if insecure:
+        print("Refusing to start the production profile with insecure settings:\n  - " + "\n  - ".join(insecure)
+              + f"\nSet them in the environment or in .env (a random secret: {GENERATE_HINT}).", file=sys.stderr)
+        return 2
     problems = check_services(env)
     if problems:
         print("Cannot start the production profile:\n  - " + "\n  - ".join(problems), file=sys.stderr)
         return 1
-    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
-        ensure_database(env[key])
     model = ensure_model()
-    logging.info(seed(env["BILLING_DATABASE_URL"]))
+    prepare_databases(env)
     var = PROJECT_ROOT / "var" / f"nginx-{settings.rasa_port}"
     var.mkdir(parents=True, exist_ok=True)
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{settings.action_port}/webhook"

@@ -7,6 +7,7 @@ stuck. Fails under CI=true when a service is missing, skips with the reason othe
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -19,6 +20,7 @@ import requests
 from bot.ops.run_prod import check_services, production_environment
 from bot.settings import Settings
 from tests.conftest import descendants, launch_profile, service_pid, stop_tree
+from tests.prod.profile import production_settings, rabbitmqctl, seed_demo_customers
 from tests.services import service_missing, temporary_postgres_database
 
 
@@ -29,14 +31,19 @@ def prod(tmp_path_factory):
     problems = check_services(probe)
     if problems:
         service_missing("; ".join(problems), RuntimeError("production services"))
+    if shutil.which(rabbitmqctl()) is None:
+        service_missing("rabbitmqctl (a RabbitMQ account for the test)", RuntimeError("rabbitmqctl"))
     queue = f"assistente_test_{uuid.uuid4().hex[:8]}"
-    with temporary_postgres_database() as database:
+    with temporary_postgres_database() as fresh:
+        database, env = production_settings(fresh, REDIS_DB="4", REDIS_KEY_PREFIX=queue.replace("_", ""),
+                                            RABBITMQ_QUEUE=queue)
+        seed_demo_customers(database)  # on purpose, as `make seed`: the profile never seeds
         process, (rasa_port, action_port, billing_port, _) = launch_profile(
-            "bot.ops.run_prod", tmp / "prod.log", "production profile ready", database,
-            REDIS_DB="4", REDIS_KEY_PREFIX=queue.replace("_", ""), RABBITMQ_QUEUE=queue, RASA_API_TOKEN="prod-token")
+            "bot.ops.run_prod", tmp / "prod.log", "production profile ready", database, **env)
         try:
             yield {"url": f"http://127.0.0.1:{rasa_port}", "rasa_port": rasa_port, "action_port": action_port,
-                   "billing_port": billing_port, "process": process, "database": database, "queue": queue}
+                   "billing_port": billing_port, "process": process, "database": database, "queue": queue,
+                   "log": tmp / "prod.log", "rest_token": env["REST_CHANNEL_TOKEN"]}
         finally:
             stop_tree(process)
             _delete_queue(queue)
@@ -67,9 +74,13 @@ def _queued(queue: str) -> int:
     return asyncio.run(_rabbit(queue, delete=False))
 
 
+def rest_headers(prod) -> dict:
+    return {"Authorization": f"Bearer {prod['rest_token']}"}  # REST is a server-to-server channel
+
+
 def say(prod, sender, message, retry_on_502: bool = False):
     for attempt in range(2 if retry_on_502 else 1):
-        answer = requests.post(prod["url"] + "/webhooks/rest/webhook",
+        answer = requests.post(prod["url"] + "/webhooks/rest/webhook", headers=rest_headers(prod),
                                json={"sender": sender, "message": message}, timeout=60)
         if answer.status_code != 502:
             break
@@ -119,16 +130,38 @@ def test_a_conversation_across_replicas_and_a_replica_killed_mid_way(prod):
     assert _queued(prod["queue"]) == 0  # nothing left behind in the queue
 
 
-def test_the_killed_replica_comes_back(prod):
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{prod['rasa_port'] + 1}/", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(1)
-    pytest.fail("the replica was not started again")
+def _answers(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
+
+def test_a_killed_replica_is_started_again(prod):
+    """The test kills the replica itself (it does not rely on an earlier test having killed one),
+    and passes only when a new process serves the port."""
+    port = prod["rasa_port"] + 2
+    deadline = time.monotonic() + 300
+    while not _answers(port) and time.monotonic() < deadline:  # up first (it may be restarting)
+        time.sleep(1)
+    killed = replica_pid(prod, port)
+    os.kill(killed, signal.SIGKILL)
+    while time.monotonic() < deadline + 300:
+        try:
+            current = replica_pid(prod, port)
+        except LookupError:
+            current = None  # the respawn wrapper has not started it yet
+        if current not in (None, killed) and _answers(port):
+            return
+        time.sleep(1)
+    pytest.fail("the killed replica was not started again")
+
+
+def test_the_replicas_start_on_a_fresh_database_without_racing(prod):
+    """The launcher creates the tracker tables before the two replicas start: on a fresh
+    database they no longer race to create them (one used to fail on a UniqueViolation)."""
+    log = prod["log"].read_text(errors="replace")
+    assert "UniqueViolation" not in log and "duplicate key" not in log
 
 
 def test_an_action_server_killed_is_replaced_by_the_other(prod):
@@ -182,7 +215,7 @@ def test_conversations_continue_after_redis_restarts(prod):
 
 
 def post(prod, sender: str, message: str, message_id: str) -> requests.Response:
-    return requests.post(prod["url"] + "/webhooks/rest/webhook",
+    return requests.post(prod["url"] + "/webhooks/rest/webhook", headers=rest_headers(prod),
                          json={"sender": sender, "message": message, "message_id": message_id}, timeout=60)
 
 
