@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
 from tests.conftest import REST_TOKEN, launch_profile, service_pid, stop_tree
+from tests.prod.profile import production_settings, seed_demo_customers
 from tests.services import temporary_postgres_database
 
 OUT = PROJECT_ROOT / "results" / "load"
@@ -48,9 +49,13 @@ def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, int
     module = "bot.ops.run_prod" if production else "bot.ops.run"
     marker = "production profile ready" if production else "assistant is ready"
     run = uuid.uuid4().hex[:8]
-    process, ports = launch_profile(module, tmp / f"{profile}.log", marker, database, RASA_API_TOKEN="load",
-                                    RASA_STOCK="true" if profile == "default" else "false", REDIS_DB="5",
-                                    REDIS_KEY_PREFIX=f"load{run}", RABBITMQ_QUEUE=f"load_{run}")
+    extra = dict(RASA_API_TOKEN="load-rasa-api-token", RASA_STOCK="true" if profile == "default" else "false",
+                 REDIS_DB="5", REDIS_KEY_PREFIX=f"load{run}", RABBITMQ_QUEUE=f"load_{run}")
+    if production:  # it refuses default credentials and never seeds (tests/prod/profile.py)
+        database, secure = production_settings(database, REST_CHANNEL_TOKEN=REST_TOKEN)
+        extra.update(secure)
+        seed_demo_customers(database)
+    process, ports = launch_profile(module, tmp / f"{profile}.log", marker, database, **extra)
     return process, ports[0]
 
 
