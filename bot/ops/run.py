@@ -62,11 +62,12 @@ def _announce_when_ready(settings: Settings, secrets_file: Path) -> None:
         "action server": f"http://127.0.0.1:{settings.action_port}/health",
         "Rasa server": f"http://127.0.0.1:{settings.rasa_port}/",
     }
+    states = []
     for name, url in checks.items():
         if not _wait_until_up(url, deadline):
             print(f"!! {name} did not answer at {url} within {READY_TIMEOUT_S} s", flush=True)
             return
-        print(f"   {name:<15} up ({url.rsplit('/', 1)[0]})", flush=True)
+        states.append(f"{name} up")
     shown = _shown(secrets_file)
     if settings.rest_channel_token:  # the caller's own, from the environment or .env
         token = "$REST_CHANNEL_TOKEN"
@@ -84,6 +85,7 @@ def _announce_when_ready(settings: Settings, secrets_file: Path) -> None:
         "\n"
         "==================================================================\n"
         " The assistant is ready.\n"
+        f"  services     : {', '.join(states)}\n"
         f"  website      : http://{host}:{settings.web_port}/  (chat widget; {demo})\n"
         f"  console      : http://{host}:{settings.web_port}/console/  (accounts: python -m bot.console.users add NAME --role supervisor)\n"
         f"  REST channel : {rasa_url}/webhooks/rest/webhook  (server-to-server: Authorization: Bearer REST_CHANNEL_TOKEN)\n"
