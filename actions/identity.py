@@ -1,7 +1,8 @@
 """Identity: codice cliente and codice fiscale, checked with python-stdnum before the backend.
 
 A mistyped codice fiscale gets a specific hint; a wrong pair costs one of three attempts;
-after three, a person takes over. The codice fiscale never appears in clear in a message.
+after three, a person takes over. The backend counts the checks per conversation too
+(X-Client-Id), across customer codes, and answers 429 beyond its limits. The codice fiscale never appears in clear in a message.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.it import codicefiscale
 
 from actions.common import billing
-from bot.billing.client import BillingError, BillingUnavailable, run_blocking
+from bot.billing.client import BillingError, BillingUnavailable, client_id_for, run_blocking
 from bot.masking import mask_fiscal_code
 
 MAX_ATTEMPTS = 3
@@ -78,7 +79,8 @@ class IdentityValidation:
         customer_code = tracker.get_slot("customer_code")
         attempts = int(tracker.get_slot("identity_attempts") or 0)
         try:
-            verified = await run_blocking(billing().verify, customer_code, fiscal_code)
+            verified = await run_blocking(billing().verify, customer_code, fiscal_code,
+                                          client_id_for(tracker.sender_id))
         except BillingUnavailable:
             return {"fiscal_code": None, "flow_outcome": "backend_down"}
         except BillingError as error:

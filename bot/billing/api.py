@@ -21,7 +21,8 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,7 +38,7 @@ from bot.billing.models import (
     InstallmentPlan,
     PlanInstallment,
     Store,
-    VerificationFailure,
+    VerificationCounter,
 )
 from bot.rules import engine as rules
 from bot.settings import Settings, get_settings
@@ -123,6 +124,25 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
+def _reserve_slot(connection: Connection, key: str, limit: int, now: datetime, window_start: datetime) -> bool:
+    """Count one attempt on `key` unless `limit` attempts were counted since `window_start`:
+    one upsert, atomic on SQLite (writers serialised) and PostgreSQL (row lock on conflict).
+    A counter whose window has passed starts again at 1."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = VerificationCounter.__table__
+    expired = table.c.window_start < window_start
+    statement = insert(table).values(key=key, attempts=1, window_start=now).on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"attempts": case((expired, 1), else_=table.c.attempts + 1),
+              "window_start": case((expired, now), else_=table.c.window_start)},
+        where=or_(expired, table.c.attempts < limit),
+    )
+    return connection.execute(statement).rowcount == 1
+
+
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form of a place name ("L'Aquila" = "laquila")."""
     import unicodedata
@@ -179,12 +199,16 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         if not x_customer_token:
             raise ApiError(401, "customer_token_required", "The customer must be verified first.")
         try:
-            claims = jwt.decode(x_customer_token, settings.billing_token_secret, algorithms=["HS256"])
+            # A token without an expiry or a subject is not one this service issued.
+            claims = jwt.decode(x_customer_token, settings.billing_token_secret, algorithms=["HS256"],
+                                options={"require": ["exp", "sub"]})
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "customer_token_expired", "The customer's verification has expired.")
         except jwt.PyJWTError:
             raise ApiError(401, "customer_token_invalid", "The customer token is not valid.")
-        return str(claims["sub"])
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
+            raise ApiError(401, "customer_token_invalid", "The customer token is not valid.")
+        return claims["sub"]
 
     def owned_customer(customer_code: str, verified: str) -> None:
         if customer_code != verified:
@@ -206,6 +230,12 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 100 characters.")
         scope = f"{request.method} {request.url.path}"
         digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if key is not None:
+            # Answers are kept for the retention only: an expired key is a new request.
+            session.execute(delete(IdempotencyRecord).where(
+                IdempotencyRecord.created_at < now - timedelta(hours=settings.idempotency_retention_hours)))
+            session.commit()
 
         def replay() -> Optional[JSONResponse]:
             record = session.execute(
@@ -225,7 +255,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             content = jsonable_encoder(create())
             if key is not None:
                 session.add(IdempotencyRecord(key=key, scope=scope, request_hash=digest, status_code=status,
-                                              body=content, created_at=datetime.now(timezone.utc)))
+                                              body=content, created_at=now))
             session.commit()
         except (ApiError, IntegrityError) as error:
             # A concurrent request with the same key may have completed meanwhile (and made this
@@ -248,22 +278,45 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
 
     @app.post("/v1/identity/verify", response_model=schemas.VerifyResponse, dependencies=auth,
               responses=ERROR_RESPONSES, tags=["identity"])
-    def verify(payload: schemas.VerifyRequest, session: Session = Depends(db)) -> Any:
+    def verify(
+        payload: schemas.VerifyRequest,
+        x_client_id: Optional[str] = Header(
+            None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$",
+            description="Opaque id of the client the check is made for (the assistant sends a hash of the "
+                        "conversation id): its checks are limited across customer codes too."),
+        session: Session = Depends(db),
+    ) -> Any:
+        """Customer code and codice fiscale. A check is evaluated only after it was counted: at most
+        VERIFY_MAX_FAILURES per customer code and VERIFY_CLIENT_MAX_FAILURES per client in
+        VERIFY_WINDOW_MINUTES, however many arrive at once; the others get 429."""
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         window_start = now - timedelta(minutes=settings.verify_window_minutes)
-        failures = session.execute(
-            select(func.count()).select_from(VerificationFailure).where(
-                VerificationFailure.customer_code == payload.customer_code, VerificationFailure.at >= window_start
-            )
-        ).scalar_one()
-        if failures >= settings.verify_max_failures:
-            raise ApiError(429, "too_many_attempts", "Too many failed attempts; try again later.")
+        customer_key = f"customer:{payload.customer_code}"
+        client_key = f"client:{x_client_id}" if x_client_id else None
+        counters = ([(client_key, settings.verify_client_max_failures)] if client_key else []) + [
+            (customer_key, settings.verify_max_failures)]
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            # All counters or none: a client refused on one customer does not spend the others.
+            if not all(_reserve_slot(connection, key, limit, now, window_start) for key, limit in counters):
+                transaction.rollback()
+                raise ApiError(429, "too_many_attempts", "Too many failed attempts; try again later.")
+            transaction.commit()
         customer = session.get(Customer, payload.customer_code)
-        if customer is None or not hmac.compare_digest(customer.fiscal_code, payload.fiscal_code.upper()):
-            session.add(VerificationFailure(customer_code=payload.customer_code, at=now))
+        if customer is None or not hmac.compare_digest(customer.fiscal_code.encode(),
+                                                       payload.fiscal_code.upper().encode()):
+            # the counted attempt stays counted; old windows go
+            session.execute(delete(VerificationCounter).where(VerificationCounter.window_start < window_start))
             session.commit()
             raise ApiError(401, "identity_mismatch", "Customer code and fiscal code do not match.")
-        session.execute(delete(VerificationFailure).where(VerificationFailure.customer_code == customer.code))
+        # The customer proved who they are: their counter starts again. The client's does not
+        # (a client that knows one pair must not refill its guesses on others); this success
+        # just gives back the slot it took.
+        session.execute(delete(VerificationCounter).where(VerificationCounter.key == customer_key))
+        if client_key:
+            session.execute(update(VerificationCounter)
+                            .where(VerificationCounter.key == client_key, VerificationCounter.attempts > 0)
+                            .values(attempts=VerificationCounter.attempts - 1))
         session.commit()
         return customer_token_for(customer)
 

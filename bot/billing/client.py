@@ -59,8 +59,11 @@ class BillingClient:
     def _request(
         self, method: str, path: str, *, customer_token: Optional[str] = None, params: Optional[Dict[str, Any]] = None,
         json: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None,
+        client_id: Optional[str] = None,
     ) -> Dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"}
+        if client_id:
+            headers["X-Client-Id"] = client_id
         if customer_token:
             headers["X-Customer-Token"] = customer_token
         if idempotency_key:
@@ -98,9 +101,10 @@ class BillingClient:
         return BillingError(code, error.get("message", ""), response.status_code)
 
     # ------------------------------------------------------------------ API
-    def verify(self, customer_code: str, fiscal_code: str) -> Dict[str, Any]:
-        # Not retried: a failed attempt counts towards the backend's limit.
-        return self._request("POST", "/v1/identity/verify",
+    def verify(self, customer_code: str, fiscal_code: str, client_id: Optional[str] = None) -> Dict[str, Any]:
+        """`client_id` (see `client_id_for`) lets the backend limit one conversation's checks
+        across customer codes. Not retried: a failed attempt counts towards the limits."""
+        return self._request("POST", "/v1/identity/verify", client_id=client_id,
                              json={"customer_code": customer_code, "fiscal_code": fiscal_code})
 
     def verify_customer_area(self, token: str) -> Dict[str, Any]:
@@ -132,10 +136,6 @@ class BillingClient:
         return self._request("POST", f"/v1/bills/{bill_id}/installment-plans", customer_token=customer_token,
                              json={"installments": installments}, idempotency_key=idempotency_key)
 
-    def plans(self, customer_code: str, customer_token: str) -> list:
-        return self._request("GET", f"/v1/customers/{customer_code}/installment-plans",
-                             customer_token=customer_token)["plans"]
-
     def late_interest(self, bill_id: str, customer_token: str, paid_on: date) -> Dict[str, Any]:
         return self._request("GET", f"/v1/bills/{bill_id}/late-interest", customer_token=customer_token,
                              params={"paid_on": paid_on.isoformat()})
@@ -148,6 +148,12 @@ class BillingClient:
         params = {k: v for k, v in {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit}.items()
                   if v is not None}
         return self._request("GET", "/v1/stores", params=params)["stores"]
+
+
+def client_id_for(conversation_id: str) -> str:
+    """The X-Client-Id of a conversation: stable for it, and telling the backend nothing about
+    the conversation id itself."""
+    return hashlib.sha256(f"conversation|{conversation_id}".encode()).hexdigest()[:40]
 
 
 def new_idempotency_key(*parts: str) -> str:

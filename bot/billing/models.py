@@ -115,17 +115,20 @@ class IdempotencyRecord(Base):
     request_hash = Column(String(64), nullable=False)
     status_code = Column(Integer, nullable=False)
     body = Column(JSON, nullable=False)
-    created_at = Column(DateTime, nullable=False)
+    # UTC; records older than IDEMPOTENCY_RETENTION_HOURS are purged (never all at once).
+    created_at = Column(DateTime, nullable=False, index=True)
 
 
-class VerificationFailure(Base):
-    """Failed identity checks, counted per customer code to refuse guessing (429)."""
+class VerificationCounter(Base):
+    """Identity checks in the current window, per customer code ("customer:<code>") and per
+    client ("client:<X-Client-Id>"). A check first reserves a slot with one atomic upsert
+    (`attempts < limit`), so parallel guesses cannot all be evaluated before any is counted."""
 
-    __tablename__ = "verification_failures"
+    __tablename__ = "verification_counters"
 
-    id = Column(Integer, primary_key=True)
-    customer_code = Column(String(16), nullable=False, index=True)
-    at = Column(DateTime, nullable=False)
+    key = Column(String(160), primary_key=True)
+    attempts = Column(Integer, nullable=False)
+    window_start = Column(DateTime, nullable=False, index=True)  # UTC
 
 
 class Store(Base):

@@ -23,8 +23,10 @@ class Reason(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    customer_code: constr(strip_whitespace=True, min_length=1, max_length=16)
-    fiscal_code: constr(strip_whitespace=True, min_length=1, max_length=32)
+    # ASCII letters and digits only: both are compared byte for byte (a non-ASCII codice
+    # fiscale used to reach hmac.compare_digest and answer 500).
+    customer_code: constr(strip_whitespace=True, min_length=1, max_length=16, regex=r"^[A-Za-z0-9]+$")
+    fiscal_code: constr(strip_whitespace=True, min_length=1, max_length=32, regex=r"^[A-Za-z0-9]+$")
 
 
 class CustomerAreaRequest(BaseModel):

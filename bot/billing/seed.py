@@ -3,7 +3,9 @@
 The contract's three demo customers (and a few more for the other cases) get bills dated
 from today: Mario Rossi's bill is always due in 5 days, Laura Bianchi's always 12 days
 overdue. When the business day changes, the demo customers are seeded again (their demo
-deferrals and plans go with them); other data is left alone.
+deferrals and plans go with them, and the Idempotency-Key answers about their bills); other
+data, other customers' idempotency records included, is left alone. Only the embedded demo
+profile seeds.
 
 The store list is SAMPLE DATA (which towns host a store is not verified); replace it with
 the operator's list: `python -m bot.billing.seed --stores stores.csv` (format: stores.csv
@@ -36,7 +38,7 @@ from bot.billing.models import (
     SeedRun,
     Store,
     Supply,
-    VerificationFailure,
+    VerificationCounter,
 )
 
 SAMPLE_STORES = Path(__file__).with_name("stores.csv")
@@ -103,6 +105,9 @@ DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
 def _seed_customers(session: Session, today: date) -> None:
     codes = [c.code for c in DEMO_CUSTOMERS]
     bill_ids = select(Bill.id).where(Bill.customer_code.in_(codes))
+    # the POST routes an idempotency record's scope names (api.idempotent)
+    replayable = [f"POST /v1/bills/{bill_id}/{what}" for bill_id in session.execute(bill_ids).scalars()
+                  for what in ("deferrals", "installment-plans")]
     plan_ids = select(InstallmentPlan.id).where(InstallmentPlan.bill_id.in_(bill_ids))
     statements = [
         delete(PlanInstallment).where(PlanInstallment.plan_id.in_(plan_ids)),
@@ -110,10 +115,10 @@ def _seed_customers(session: Session, today: date) -> None:
         delete(Deferral).where(Deferral.bill_id.in_(bill_ids)),
         delete(Bill).where(Bill.customer_code.in_(codes)),
         delete(Supply).where(Supply.customer_code.in_(codes)),
-        delete(VerificationFailure).where(VerificationFailure.customer_code.in_(codes)),
+        delete(VerificationCounter).where(VerificationCounter.key.in_([f"customer:{code}" for code in codes])),
         delete(Customer).where(Customer.code.in_(codes)),
-        # demo retries must not replay answers about bills that no longer exist
-        delete(IdempotencyRecord),
+        # demo retries must not replay answers about demo bills that no longer exist
+        delete(IdempotencyRecord).where(IdempotencyRecord.scope.in_(replayable)),
     ]
     for statement in statements:
         session.execute(statement.execution_options(synchronize_session=False))
