@@ -2,7 +2,9 @@
 
 Passwords: scrypt (hashlib) with a random salt. Sessions: a random token in an HttpOnly,
 SameSite=Strict cookie; the database keeps only its SHA-256. Every state-changing request
-carries the session's CSRF token (header X-CSRF-Token or form field csrf_token).
+carries the session's CSRF token (header X-CSRF-Token); the login form a pre-session token
+(double-submit cookie). Tokens are compared in constant time. Logins are throttled per account
+and per client (bot/console/throttle.py) and every failure is audited.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Optional
 from sqlalchemy import delete, select
 
 from bot.support.handoff import utcnow
-from bot.support.models import StaffSession, StaffUser
+from bot.console.throttle import LoginThrottle, Refusal, client_key
+from bot.support.models import AuditEntry, StaffSession, StaffUser
 
 ROLES = ("agent", "supervisor")
 COOKIE = "console_session"
+LOGIN_CSRF_COOKIE = "console_login_csrf"
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 
 
@@ -69,19 +73,58 @@ def create_user(sessions, username: str, password: str, role: str) -> None:
                               created_at=utcnow()))
 
 
-def login(sessions, username: str, password: str, hours: int) -> Optional[str]:
-    """A new session token for valid credentials, else None."""
+@dataclass(frozen=True)
+class LoginResult:
+    token: Optional[str] = None
+    error: Optional[str] = None  # "wrong" | "throttled" | "locked"
+    retry_after: int = 0
+
+
+UNKNOWN_ACTOR = "(unknown account)"
+
+
+def _audit(sessions, actor: str, action: str, detail: str) -> None:
     with sessions() as session, session.begin():
+        session.add(AuditEntry(at=utcnow(), actor=actor, action=action, conversation_id=None, detail=detail))
+
+
+def login(sessions, throttle: LoginThrottle, username: str, password: str, client_host: Optional[str],
+          hours: int) -> LoginResult:
+    """A new session for valid credentials, unless the account or the client is throttled.
+    Every failure is audited; the audit names the account only when it exists (a name typed by
+    mistake may be a password)."""
+    with sessions() as session:
         user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
-        if user is None:
-            hash_password(password)  # same time whether the user exists or not
-            return None
-        if not verify_password(password, user.password_hash):
-            return None
-        token = secrets.token_urlsafe(32)
+    actor = user.username if user else UNKNOWN_ACTOR
+    client = client_key(client_host)
+    attempt = throttle.begin(username, client_host)
+    if isinstance(attempt, Refusal):
+        _audit(sessions, actor, "login_refused", f"{attempt.reason}; client {client}")
+        return LoginResult(error=attempt.reason, retry_after=attempt.retry_after)
+    if user is None:
+        hash_password(password)  # same time whether the user exists or not
+        valid = False
+    else:
+        valid = verify_password(password, user.password_hash)
+    if not valid:
+        _audit(sessions, actor, "login_failed", f"wrong credentials; client {client}")
+        if attempt.locks:
+            _audit(sessions, actor, "account_locked", f"after {throttle.settings.console_lockout_failures} "
+                                                      f"consecutive failures; client {client}")
+        return LoginResult(error="wrong")
+    throttle.succeeded(attempt)
+    token = secrets.token_urlsafe(32)
+    with sessions() as session, session.begin():
         session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
                                  created_at=utcnow(), expires_at=utcnow() + timedelta(hours=hours)))
-        return token
+    return LoginResult(token=token)
+
+
+def tokens_match(given: Optional[str], expected: Optional[str]) -> bool:
+    """Constant-time comparison of two CSRF tokens (bytes: compare_digest refuses non-ASCII str)."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
 
 
 def member_for(sessions, token: Optional[str]) -> Optional[StaffMember]:

@@ -23,6 +23,7 @@ from bot.support.handoff import utcnow
 from bot.support.models import (
     AuditEntry,
     ConversationNote,
+    ConversationRef,
     ConversationSummary,
     ConversationTag,
     NluCorrection,
@@ -47,6 +48,8 @@ class Retention:
             # conversation ids are "wa:" HMACs since issue 10; older ones were the number itself
             session.execute(delete(WhatsAppContact).where(or_(WhatsAppContact.conversation_id.in_(ids),
                                                               WhatsAppContact.wa_id.in_(ids)))
+                            .execution_options(synchronize_session=False))
+            session.execute(delete(ConversationRef).where(ConversationRef.conversation_id.in_(ids))
                             .execution_options(synchronize_session=False))
             session.add(AuditEntry(at=utcnow(), actor=actor, action=action, conversation_id=None,
                                    detail=f"{detail}: {len(ids)} conversations, {events} events"))

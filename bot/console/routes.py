@@ -1,9 +1,15 @@
 """Console routes (mounted under /console by bot.web.app).
 
-Every route but the login form needs a staff session; every POST also its CSRF token. The
-conversation itself lives in Rasa's tracker store: the console reads it, and writes agent
-turns through Rasa's HTTP API (`/conversations/{id}/tracker/events` with the latest input
-channel as output channel, so the customer receives them on the channel they are on).
+Every route but the login form and the static files needs a staff session; every POST also
+its CSRF token (the login form a pre-session one). The conversation itself lives in Rasa's
+tracker store: the console reads it, and writes agent turns through Rasa's HTTP API
+(`/conversations/{id}/tracker/events` with the latest input channel as output channel, so the
+customer receives them on the channel they are on).
+
+Supervisors may act on any ticket, see the "Sicurezza" page and export; agents act only on the
+tickets assigned to them (bot/console/tickets.py). A conversation id that is personal data (an
+old WhatsApp id: the phone number) is shown, linked and exported as an opaque reference
+(bot/console/refs.py).
 """
 
 from __future__ import annotations
@@ -11,19 +17,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
+from datetime import timedelta
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from urllib.parse import quote
 
 import requests
-from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, constr
 
 from bot.console import auth
 from bot.console.conversations import ConversationStore, listed
+from bot.console.headers import install_security_headers  # noqa: F401  (bot.web.app installs it)
+from bot.console.refs import ConversationRefs
+from bot.console.throttle import LoginThrottle
+from bot.console.tickets import TicketRules
 from bot.db import session_factory
 from bot.masking import mask_text, names_masker
 from bot.settings import Settings
@@ -33,7 +46,16 @@ from bot.support.models import AuditEntry, ConversationNote, ConversationSummary
 from sqlalchemy import select
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+STATIC = Path(__file__).with_name("static")
+STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
 OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
+LOGIN_ERRORS = {
+    "wrong": (401, "Nome utente o password non validi."),
+    "throttled": (429, "Troppi tentativi non riusciti: attenda qualche minuto prima di riprovare."),
+    "locked": (429, "Accesso sospeso dopo troppi tentativi non riusciti: chieda a un supervisore di "
+                    "riattivarlo."),
+    "csrf": (403, "Il modulo di accesso è scaduto: ricarichi la pagina e riprovi."),
+}
 
 
 class NotLoggedIn(Exception):
@@ -60,6 +82,14 @@ class CorrectionBody(BaseModel):
 
 class CloseBody(BaseModel):
     outcome: constr(regex="^(" + "|".join(OUTCOMES) + ")$")
+
+
+class TransferBody(BaseModel):
+    to: constr(strip_whitespace=True, min_length=1, max_length=80)
+
+
+class UnlockBody(BaseModel):
+    username: constr(strip_whitespace=True, min_length=1, max_length=80)
 
 
 def agent_turn(agent: str, text: str) -> Dict[str, Any]:
@@ -107,6 +137,9 @@ def build_router(settings: Settings) -> APIRouter:
     upgrade_schema(settings.support_database_url)
     sessions = session_factory(make_engine(settings.support_database_url))
     desk = TicketDesk(settings.support_database_url, settings)
+    rules = TicketRules(sessions)
+    throttle = LoginThrottle(sessions, settings)
+    refs = ConversationRefs(sessions)
     rasa = settings.rasa_api_url.rstrip("/")
     router = APIRouter(prefix="/console")
 
@@ -128,21 +161,57 @@ def build_router(settings: Settings) -> APIRouter:
 
     def member_with_csrf(request: Request, x_csrf_token: Optional[str] = Header(None),
                          staff: auth.StaffMember = Depends(member)) -> auth.StaffMember:
-        if not x_csrf_token or x_csrf_token != staff.csrf_token:
+        if not auth.tokens_match(x_csrf_token, staff.csrf_token):
             raise HTTPException(403, "token CSRF mancante o non valido")
         return staff
 
+    def supervisor(staff: auth.StaffMember = Depends(member)) -> auth.StaffMember:
+        if not staff.is_supervisor:
+            raise HTTPException(403, "Funzione riservata ai supervisori.")
+        return staff
+
+    def supervisor_with_csrf(staff: auth.StaffMember = Depends(member_with_csrf)) -> auth.StaffMember:
+        return supervisor(staff)
+
+    # ------------------------------------------------------------------ static files
+    @router.get("/static/{name}")
+    def static(name: str) -> Any:
+        if name not in STATIC_FILES:
+            raise HTTPException(404, "file inesistente")
+        return FileResponse(STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+
     # ------------------------------------------------------------------ login
+    def login_page(request: Request, error: Optional[str] = None) -> Any:
+        """The form with a pre-session CSRF token, also set as a cookie (double submit): a page
+        of another site can post a form here but can neither read nor set the cookie."""
+        given = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or ""
+        token = given if 32 <= len(given) <= 64 and given.isascii() else secrets.token_urlsafe(32)
+        status, message = LOGIN_ERRORS[error] if error else (200, None)
+        response = TEMPLATES.TemplateResponse("login.html", {"request": request, "error": message, "csrf_token": token},
+                                              status_code=status)
+        response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/console",
+                            secure=settings.console_secure_cookies, max_age=3600)
+        return response
+
     @router.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, error: Optional[str] = None) -> Any:
-        return TEMPLATES.TemplateResponse("login.html", {"request": request, "error": error})
+    def login_form(request: Request) -> Any:
+        return login_page(request)
 
     @router.post("/login")
-    def login(username: str = Form(..., max_length=80), password: str = Form(..., max_length=200)) -> Any:
-        token = auth.login(sessions, username, password, settings.console_session_hours)
-        if token is None:
-            return RedirectResponse("/console/login?error=1", status_code=303)
+    def login(request: Request, username: str = Form(..., max_length=80), password: str = Form(..., max_length=200),
+              csrf_token: Optional[str] = Form(None, max_length=100)) -> Any:
+        if not auth.tokens_match(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
+            return login_page(request, "csrf")
+        host = request.client.host if request.client else None
+        result = auth.login(sessions, throttle, username, password, host, settings.console_session_hours)
+        if result.token is None:
+            response = login_page(request, result.error)
+            if result.retry_after:
+                response.headers["Retry-After"] = str(result.retry_after)
+            return response
+        token = result.token
         response = RedirectResponse("/console/", status_code=303)
+        response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/console")
         response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/console",
                             secure=settings.console_secure_cookies, max_age=settings.console_session_hours * 3600)
         return response
@@ -159,34 +228,46 @@ def build_router(settings: Settings) -> APIRouter:
     def queue_page(request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
         return TEMPLATES.TemplateResponse("queue.html", {"request": request, "staff": staff})
 
-    @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
-    def conversation_page(conversation_id: str, request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
+    @router.get("/conversations/{shown_id}", response_class=HTMLResponse)
+    def conversation_page(shown_id: str, request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
+        shown = refs.shown(refs.resolve(shown_id))
+        if shown != shown_id:  # a phone number typed in the address bar: off the URL at once
+            return RedirectResponse(f"/console/conversations/{quote(shown, safe='')}", status_code=303)
         return TEMPLATES.TemplateResponse("conversation.html", {
-            "request": request, "staff": staff, "conversation_id": conversation_id, "outcomes": OUTCOMES})
+            "request": request, "staff": staff, "conversation_id": shown, "outcomes": OUTCOMES})
 
     # ------------------------------------------------------------------ API
     @router.get("/api/queue")
     def queue(staff: auth.StaffMember = Depends(member)) -> Any:
         now = utcnow()
         return {"tickets": [{
-            "id": t.id, "conversation_id": t.conversation_id, "channel": t.channel, "status": t.status,
+            "id": t.id, "conversation_id": refs.shown(t.conversation_id), "channel": t.channel, "status": t.status,
             "reason": t.summary.get("reason"), "taken_by": t.taken_by, "summary": t.summary,
             "waiting_seconds": int(((t.taken_at or now) - t.created_at).total_seconds()),
         } for t in desk.waiting_and_active()]}
 
     @router.post("/api/tickets/{ticket_id}/take")
     def take(ticket_id: int, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        if desk.get(ticket_id) is None:
-            raise HTTPException(404, "ticket inesistente")
-        ticket = desk.take(ticket_id, staff.username)
+        ticket = rules.take(ticket_id, staff)
         return {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
-                "conversation_id": ticket.conversation_id}
+                "conversation_id": refs.shown(ticket.conversation_id)}
 
-    @router.get("/api/conversations/{conversation_id}")
-    def conversation(conversation_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
-        tracker = rasa_call("GET", f"/conversations/{conversation_id}/tracker", params={"include_events": "ALL"})
+    @router.post("/api/tickets/{ticket_id}/transfer")
+    def transfer(ticket_id: int, body: TransferBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        ticket = rules.transfer(ticket_id, staff, body.to)
+        return {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
+                "conversation_id": refs.shown(ticket.conversation_id)}
+
+    def tracker_path(conversation_id: str) -> str:
+        # quoted: an id is the customer's or a channel's choice, and must stay one path segment
+        return f"/conversations/{quote(conversation_id, safe='')}/tracker"
+
+    @router.get("/api/conversations/{shown_id}")
+    def conversation(shown_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
+        conversation_id = refs.resolve(shown_id)
+        tracker = rasa_call("GET", tracker_path(conversation_id), params={"include_events": "ALL"})
         ticket = desk.open_for(conversation_id)
-        return {"conversation_id": conversation_id, "paused": tracker.get("paused"),
+        return {"conversation_id": refs.shown(conversation_id), "paused": tracker.get("paused"),
                 "channel": tracker.get("latest_input_channel"),
                 "ticket": {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
                            "summary": ticket.summary} if ticket else None,
@@ -199,14 +280,13 @@ def build_router(settings: Settings) -> APIRouter:
         return ticket
 
     def send(conversation_id: str, events: List[Dict[str, Any]]) -> None:
-        rasa_call("POST", f"/conversations/{conversation_id}/tracker/events", json=events,
+        rasa_call("POST", tracker_path(conversation_id) + "/events", json=events,
                   params={"output_channel": "latest", "execute_side_effects": "true"})
 
-    @router.post("/api/conversations/{conversation_id}/reply")
-    def reply(conversation_id: str, body: ReplyBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        ticket = open_ticket_of(conversation_id)
-        if ticket.status == "waiting":
-            desk.take(ticket.id, staff.username)
+    @router.post("/api/conversations/{shown_id}/reply")
+    def reply(shown_id: str, body: ReplyBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        conversation_id = refs.resolve(shown_id)
+        ticket = rules.claim(open_ticket_of(conversation_id), staff)
         agent = staff.username
         send(conversation_id, [{"event": "bot", "text": None, "metadata": {"sender": "agent", "agent_name": agent},
                                 "data": {"custom": agent_turn(agent, body.text)},
@@ -220,17 +300,17 @@ def build_router(settings: Settings) -> APIRouter:
         send(conversation_id, [{"event": "resume"}, {"event": "bot", "text": message},
                                {"event": "action", "name": "action_listen"}])
 
-    @router.post("/api/conversations/{conversation_id}/handback")
-    def hand_back(conversation_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        ticket = open_ticket_of(conversation_id)
-        desk.close(ticket.id, "restituito_al_bot")
+    @router.post("/api/conversations/{shown_id}/handback")
+    def hand_back(shown_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        conversation_id = refs.resolve(shown_id)
+        rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, "restituito_al_bot")
         give_back(conversation_id, "Sono di nuovo l'assistente virtuale. Posso aiutarLa in altro?")
         return {"status": "resumed"}
 
-    @router.post("/api/conversations/{conversation_id}/close")
-    def close(conversation_id: str, body: CloseBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        ticket = open_ticket_of(conversation_id)
-        desk.close(ticket.id, body.outcome)
+    @router.post("/api/conversations/{shown_id}/close")
+    def close(shown_id: str, body: CloseBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        conversation_id = refs.resolve(shown_id)
+        rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, body.outcome)
         give_back(conversation_id, "La conversazione con l'operatore si è conclusa. Se ha bisogno, sono qui.")
         return {"status": "closed", "outcome": body.outcome}
 
@@ -252,6 +332,7 @@ def build_router(settings: Settings) -> APIRouter:
             if not matches(c, filters, outcome, tags_of_c):
                 continue
             row = listed(c)
+            row["id"] = refs.shown(c.conversation_id)
             row.update(outcome=outcome, tags=sorted(tags_of_c), preview=names_masker(c.names)(c.preview or "")[:120])
             rows.append(row)
         return rows
@@ -280,48 +361,66 @@ def build_router(settings: Settings) -> APIRouter:
     def review(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(member)) -> Any:
         return {"conversations": review_rows(filters)}
 
+    def audit_export(staff: auth.StaffMember, kind: str, filters: Dict[str, Any], rows: int) -> None:
+        used = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
+        # the free-text filter may be a customer's words: masked like everything else kept
+        if "q" in used:
+            used["q"] = mask_text(used["q"])
+        with sessions() as session, session.begin():
+            session.add(AuditEntry(at=utcnow(), actor=staff.username, action=f"export_{kind}", conversation_id=None,
+                                   detail=json.dumps({"filters": used, "rows": rows}, ensure_ascii=False)))
+
     @router.get("/api/export.jsonl", response_class=PlainTextResponse)
-    def export_jsonl(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(member)) -> Any:
-        lines = [json.dumps({**row, "turns": transcript(conversations.events(row["id"]))}, ensure_ascii=False)
-                 for row in review_rows(filters)]
+    def export_jsonl(filters: Dict[str, Any] = Depends(review_filters),
+                     staff: auth.StaffMember = Depends(supervisor)) -> Any:
+        rows = review_rows(filters)
+        lines = [json.dumps({**row, "turns": transcript(conversations.events(refs.resolve(row["id"])))},
+                            ensure_ascii=False) for row in rows]
+        audit_export(staff, "jsonl", filters, len(rows))
         return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")
 
     @router.get("/api/export.csv", response_class=PlainTextResponse)
-    def export_csv(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(member)) -> Any:
+    def export_csv(filters: Dict[str, Any] = Depends(review_filters), staff: auth.StaffMember = Depends(supervisor)) -> Any:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["conversation", "at", "from", "text", "intent", "confidence"])
-        for row in review_rows(filters):
-            for turn in transcript(conversations.events(row["id"])):
+        rows = review_rows(filters)
+        for row in rows:
+            for turn in transcript(conversations.events(refs.resolve(row["id"]))):
                 if turn["from"] in ("cliente", "assistente", "operatore"):
                     writer.writerow([row["id"], turn.get("at"), turn["from"], turn.get("text"),
                                      turn.get("intent", ""), turn.get("confidence", "")])
+        audit_export(staff, "csv", filters, len(rows))
         return PlainTextResponse(out.getvalue(), media_type="text/csv")
 
-    @router.get("/api/conversations/{conversation_id}/annotations")
-    def annotations(conversation_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
+    @router.get("/api/conversations/{shown_id}/annotations")
+    def annotations(shown_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
+        conversation_id = refs.resolve(shown_id)
         with sessions() as session:
             tags = session.execute(select(ConversationTag).where(ConversationTag.conversation_id == conversation_id)).scalars()
             notes = session.execute(select(ConversationNote).where(ConversationNote.conversation_id == conversation_id)).scalars()
             return {"tags": sorted({t.tag for t in tags}),
                     "notes": [{"text": n.text, "author": n.author, "at": n.at.isoformat()} for n in notes]}
 
-    @router.post("/api/conversations/{conversation_id}/tags")
-    def add_tag(conversation_id: str, body: TagBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+    @router.post("/api/conversations/{shown_id}/tags")
+    def add_tag(shown_id: str, body: TagBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        conversation_id = refs.resolve(shown_id)
         with sessions() as session, session.begin():
             session.add(ConversationTag(conversation_id=conversation_id, tag=body.tag, author=staff.username, at=utcnow()))
         return {"status": "tagged"}
 
-    @router.post("/api/conversations/{conversation_id}/notes")
-    def add_note(conversation_id: str, body: NoteBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+    @router.post("/api/conversations/{shown_id}/notes")
+    def add_note(shown_id: str, body: NoteBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        conversation_id = refs.resolve(shown_id)
         with sessions() as session, session.begin():
             session.add(ConversationNote(conversation_id=conversation_id, text=mask_text(body.text),
                                          author=staff.username, at=utcnow()))
         return {"status": "noted"}
 
-    @router.post("/api/conversations/{conversation_id}/reveal")
-    def reveal(conversation_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+    @router.post("/api/conversations/{shown_id}/reveal")
+    def reveal(shown_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
         """The transcript in clear: supervisors only, and every reveal is written to the audit log."""
+        conversation_id = refs.resolve(shown_id)
         if not staff.is_supervisor:
             raise HTTPException(403, "solo un supervisore può vedere i dati in chiaro")
         with sessions() as session, session.begin():
@@ -330,7 +429,9 @@ def build_router(settings: Settings) -> APIRouter:
         return {"turns": transcript(conversations.events(conversation_id), masked=False)}
 
     @router.post("/api/corrections")
-    def correct(body: CorrectionBody, conversation_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+    def correct(body: CorrectionBody, conversation_id: str = Query(..., max_length=255),
+                staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
+        conversation_id = refs.resolve(conversation_id)
         with sessions() as session, session.begin():
             session.add(NluCorrection(conversation_id=conversation_id, text=mask_text(body.text), intent=body.intent,
                                       author=staff.username, at=utcnow()))
@@ -377,5 +478,28 @@ def build_router(settings: Settings) -> APIRouter:
     @router.get("/metrics", response_class=HTMLResponse)
     def metrics_page(request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
         return TEMPLATES.TemplateResponse("metrics.html", {"request": request, "staff": staff})
+
+    # ------------------------------------------------------------------ security (supervisors)
+    @router.get("/security", response_class=HTMLResponse)
+    def security_page(request: Request, staff: auth.StaffMember = Depends(supervisor)) -> Any:
+        return TEMPLATES.TemplateResponse("security.html", {"request": request, "staff": staff,
+                                                            "lockout": settings.console_lockout_failures})
+
+    @router.get("/api/security")
+    def security(staff: auth.StaffMember = Depends(supervisor)) -> Any:
+        now = utcnow()
+        failures = throttle.recent_failures(now - timedelta(days=7))
+        day_ago = (now - timedelta(days=1)).isoformat(timespec="seconds")
+        return {"locked": throttle.locked_accounts(), "recent_failures": failures,
+                "failures_last_day": len([f for f in failures if f["at"] >= day_ago])}
+
+    @router.post("/api/security/unlock")
+    def unlock(body: UnlockBody, staff: auth.StaffMember = Depends(supervisor_with_csrf)) -> Any:
+        if not throttle.unlock(body.username):
+            raise HTTPException(404, "nessun account bloccato con questo nome")
+        with sessions() as session, session.begin():
+            session.add(AuditEntry(at=utcnow(), actor=staff.username, action="unlock", conversation_id=None,
+                                   detail=f"account {body.username} unlocked"))
+        return {"status": "unlocked"}
 
     return router

@@ -1,0 +1,30 @@
+(() => {
+  const colors = {rest: "#0b5cad", socketio: "#2e9e5b", whatsapp: "#25d366", "?": "#999"};
+  function bar(svg, x, y, w, h, color, label) {
+    const r = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+    Object.entries({x, y, width: w, height: h, fill: color}).forEach(([k, v]) => r.setAttribute(k, v));
+    const t = document.createElementNS("http://www.w3.org/2000/svg", "title"); t.textContent = label; r.appendChild(t);
+    svg.appendChild(r);
+  }
+  function text(svg, x, y, value) {
+    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    t.setAttribute("x", x); t.setAttribute("y", y); t.setAttribute("font-size", "11"); t.textContent = value; svg.appendChild(t);
+  }
+  (async () => {
+    const m = await (await fetch("/console/api/metrics")).json();
+    const pct = v => (v * 100).toFixed(1) + " %";
+    document.getElementById("numbers").textContent =
+      `Conversazioni: ${m.conversations} · Risolte senza operatore (contenimento): ${pct(m.containment)} · ` +
+      `Passate a operatore: ${pct(m.handoff_rate)} · Con messaggi non capiti: ${pct(m.fallback_rate)} · ` +
+      `Prima risposta dell'operatore: ${m.first_agent_reply_seconds === null ? "—" : m.first_agent_reply_seconds + " s in media"}`;
+    const days = Object.entries(m.per_day), svg = document.getElementById("days");
+    const max = Math.max(1, ...days.map(([, c]) => Object.values(c).reduce((a, b) => a + b, 0)));
+    days.forEach(([day, counts], i) => {
+      let top = 190; const x = 10 + i * 40;
+      Object.entries(counts).forEach(([channel, n]) => { const h = 170 * n / max; top -= h; bar(svg, x, top, 28, h, colors[channel] || "#999", `${day} ${channel}: ${n}`); });
+      text(svg, x, 210, day.slice(5));
+    });
+    const intents = document.getElementById("intents"), top = Math.max(1, ...m.top_intents.map(([, n]) => n));
+    m.top_intents.forEach(([name, n], i) => { bar(intents, 170, 8 + i * 24, 600 * n / top, 18, "#0b5cad", `${name}: ${n}`); text(intents, 4, 21 + i * 24, `${name} (${n})`); });
+  })();
+})();
