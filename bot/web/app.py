@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import customer_area
-from bot.console.routes import NotLoggedIn, build_router
+from bot.console.routes import NotLoggedIn, build_router, install_security_headers
 from bot.settings import Settings, get_settings
 
 STATIC = Path(__file__).with_name("static")
@@ -35,6 +35,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app = FastAPI(title="Assistente clienti: sito dimostrativo", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/widget", StaticFiles(directory=STATIC), name="widget")
     app.include_router(build_router(settings))
+    install_security_headers(app)
 
     @app.exception_handler(NotLoggedIn)
     async def _not_logged_in(_: Request, exc: NotLoggedIn) -> object:
