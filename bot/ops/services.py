@@ -39,7 +39,11 @@ def billing_server_command(settings: Settings, workers: int = 1) -> List[str]:
 
 
 def web_server_command(settings: Settings) -> List[str]:
-    return _uvicorn("bot.web.app:create_app", settings.bind_host, settings.web_port)
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local client could then
+    # pick its own address and escape the console's per-client login throttle.
+    proxies = settings.web_forwarded_allow_ips.strip()
+    trust = ["--forwarded-allow-ips", proxies] if proxies else ["--no-proxy-headers"]
+    return _uvicorn("bot.web.app:create_app", settings.bind_host, settings.web_port) + trust
 
 
 def action_server_command(settings: Settings, port: Optional[int] = None) -> List[str]:
