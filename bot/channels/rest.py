@@ -63,10 +63,11 @@ def _bad_request(reason: str) -> HTTPResponse:
 
 
 def authorised(header: Optional[str], token: str) -> bool:
-    """`Authorization: Bearer <token>`, compared in constant time (as bytes: any header is safe)."""
+    """`Authorization: Bearer <token>`, compared in constant time, as bytes: compare_digest refuses
+    non-ASCII str, and Sanic decodes a header's non-UTF-8 bytes to surrogates."""
     if not token or not header or not header.startswith("Bearer "):
         return False
-    return hmac.compare_digest(header[len("Bearer "):].strip().encode(), token.encode())
+    return hmac.compare_digest(header[len("Bearer "):].strip().encode("utf-8", "surrogateescape"), token.encode())
 
 
 def turn_after(tracker: Optional[DialogueStateTracker], message_id: str) -> Optional[Dict[str, Any]]:

@@ -403,7 +403,7 @@ class WhatsAppInput(InputChannel):
             token = request.args.get("hub.verify_token", "")
             # bytes: compare_digest refuses non-ASCII str (a TypeError, then a 500)
             if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
-                    token.encode(), self.config.verify_token.encode()):
+                    token.encode("utf-8", "surrogateescape"), self.config.verify_token.encode()):
                 return response.text(request.args.get("hub.challenge", ""))
             return response.json({"error": "verification failed"}, status=403)
 
