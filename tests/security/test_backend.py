@@ -226,8 +226,9 @@ def _add_customer_with_an_open_bill(url: str) -> None:
         session.add(supply)
         session.flush()
         due = today + timedelta(days=5)
-        session.add(Bill(id="F200001-01", customer_code="200001", supply_id=supply.id, issue_date=due - timedelta(days=20),
-                         due_date=due, original_due_date=due, amount_cents=18_240, status="open"))
+        session.add(Bill(id="F200001-01", customer_code="200001", supply_id=supply.id,
+                         issue_date=due - timedelta(days=20), due_date=due, original_due_date=due,
+                         amount_cents=18_240, status="open"))
 
 
 def test_idempotency_records_expire_by_age_and_survive_a_reseed(backend):
