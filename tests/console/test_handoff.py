@@ -39,12 +39,19 @@ def setup(tmp_path_factory):
             stop(web)
 
 
-def agent_session(console: str):
+def logged_in(console: str, username: str, password: str):
     session = requests.Session()
-    session.post(console + "/console/login", data={"username": "giulia", "password": PASSWORD}, timeout=10)
+    form = session.get(console + "/console/login", timeout=10).text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    session.post(console + "/console/login", data={"username": username, "password": password, "csrf_token": token},
+                 timeout=10).raise_for_status()
     page = session.get(console + "/console/", timeout=10).text
     session.headers["X-CSRF-Token"] = page.split('name="csrf-token" content="')[1].split('"')[0]
     return session
+
+
+def agent_session(console: str):
+    return logged_in(console, "giulia", PASSWORD)
 
 
 def text(replies):
@@ -127,16 +134,13 @@ def test_review_filters_annotations_exports_reveal_and_metrics(setup):
     training = agent.get(console + "/console/api/corrections.yml", timeout=10).text
     assert "- intent: request_human\n  examples: |\n    - mi passate qualcuno in carne e ossa" in training
 
-    for export in ("/console/api/export.csv", "/console/api/export.jsonl"):
-        body = agent.get(console + export, params={"handed_off": "true"}, timeout=10).text
-        assert "RSS*********501U" in body and FISCAL_CODE not in body
-
     assert agent.post(console + f"/console/api/conversations/{customer}/reveal", timeout=10).status_code == 403
     create_user(session_factory(make_engine(stack.env["SUPPORT_DATABASE_URL"])), "marta", "password-di-marta", "supervisor")
-    supervisor = requests.Session()
-    supervisor.post(console + "/console/login", data={"username": "marta", "password": "password-di-marta"}, timeout=10)
-    supervisor.headers["X-CSRF-Token"] = supervisor.get(console + "/console/", timeout=10).text.split(
-        'name="csrf-token" content="')[1].split('"')[0]
+    supervisor = logged_in(console, "marta", "password-di-marta")
+    for export in ("/console/api/export.csv", "/console/api/export.jsonl"):
+        assert agent.get(console + export, timeout=10).status_code == 403  # supervisors only
+        body = supervisor.get(console + export, params={"handed_off": "true"}, timeout=10).text
+        assert "RSS*********501U" in body and FISCAL_CODE not in body
     revealed = supervisor.post(console + f"/console/api/conversations/{customer}/reveal", timeout=10).json()
     assert FISCAL_CODE in json.dumps(revealed)
     from sqlalchemy import select

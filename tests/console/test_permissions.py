@@ -36,9 +36,9 @@ def web(tmp_path_factory):
 def console_routes():
     app = create_app(Settings(_env_file=None, support_database_url="sqlite:///:memory:"))
     for route in app.routes:
-        if route.path.startswith("/console") and route.path != "/console/login":
+        if route.path.startswith("/console") and route.path not in ("/console/login", "/console/static/{name}"):
             for method in route.methods:
-                yield method, route.path.replace("{conversation_id}", "c1").replace("{ticket_id}", "1")
+                yield method, route.path.replace("{shown_id}", "c1").replace("{ticket_id}", "1")
 
 
 @pytest.mark.parametrize("method, path", list(console_routes()))
@@ -51,24 +51,49 @@ def test_anonymous_requests_are_refused(web, method, path):
     assert html.status_code in (401, 303)
 
 
+def form_token(session, web):
+    page = session.get(web + "/console/login", timeout=10).text
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
 def test_wrong_password_is_refused_and_the_right_one_opens_a_session(web):
     session = requests.Session()
-    wrong = session.post(web + "/console/login", data={"username": "giulia", "password": "sbagliata!!"},
-                         allow_redirects=False, timeout=10)
-    assert wrong.headers["location"].startswith("/console/login")
+    wrong = session.post(web + "/console/login", allow_redirects=False, timeout=10,
+                         data={"username": "giulia", "password": "sbagliata!!", "csrf_token": form_token(session, web)})
+    assert wrong.status_code == 401 and "Nome utente o password non validi" in wrong.text
     assert session.get(web + "/console/api/queue", timeout=10).status_code == 401
-    right = session.post(web + "/console/login", data={"username": "giulia", "password": PASSWORD},
-                         allow_redirects=False, timeout=10)
+    right = session.post(web + "/console/login", allow_redirects=False, timeout=10,
+                         data={"username": "giulia", "password": PASSWORD, "csrf_token": form_token(session, web)})
     assert right.status_code == 303 and "httponly" in right.headers["set-cookie"].lower()
     assert session.get(web + "/console/api/queue", timeout=10).json() == {"tickets": []}
 
 
 def test_posts_need_the_csrf_token(web):
     session = requests.Session()
-    session.post(web + "/console/login", data={"username": "giulia", "password": PASSWORD}, timeout=10)
+    session.post(web + "/console/login", timeout=10,
+                 data={"username": "giulia", "password": PASSWORD, "csrf_token": form_token(session, web)})
     refused = session.post(web + "/console/api/tickets/1/take", timeout=10)
     assert refused.status_code == 403
     page = session.get(web + "/console/", timeout=10).text
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
     missing = session.post(web + "/console/api/tickets/999/take", headers={"X-CSRF-Token": token}, timeout=10)
     assert missing.status_code == 404
+
+
+def test_the_console_never_compares_secrets_with_equality():
+    """Tokens are compared with hmac.compare_digest (constant time), never with == or !=: a
+    timing difference would let a guess be improved byte by byte."""
+    import ast
+    from pathlib import Path
+
+    import bot.console
+
+    for path in Path(bot.console.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq)) for op in node.ops):
+                left = node.left
+                if isinstance(left, ast.Attribute) and isinstance(left.value, ast.Name) and left.value.id[:1].isupper():
+                    continue  # a SQL condition on a model's column (a lookup by the token's hash)
+                names = [n.attr if isinstance(n, ast.Attribute) else getattr(n, "id", "")
+                         for side in [node.left, *node.comparators] for n in ast.walk(side)]
+                assert not any("csrf" in name or "token" in name for name in names), f"{path.name}:{node.lineno}"
