@@ -157,7 +157,7 @@ def fresh_prod(tmp_path_factory):
                                         database, **env)
         try:
             yield {"url": f"http://127.0.0.1:{ports[0]}", "rasa_port": ports[0], "database": database,
-                   "env": env, "log": tmp / "prod.log"}
+                   "env": env, "log": tmp / "prod.log", "process": process}
         finally:
             stop_tree(process)
             _delete_queue(queue)
@@ -226,3 +226,22 @@ def test_the_channels_are_reachable_through_nginx(fresh_prod) -> None:
     replica = f"http://127.0.0.1:{fresh_prod['rasa_port'] + 1}/status"
     assert requests.get(replica, params={"token": fresh_prod["env"]["RASA_API_TOKEN"]}, timeout=30).status_code == 200
     assert requests.get(replica, timeout=30).status_code == 401
+
+
+def test_no_secret_on_a_command_line_of_the_production_profile(fresh_prod) -> None:
+    """nginx, the replicas, the action servers, the backend, the broker consumer and their
+    respawn wrappers: no secret, broker password or database password on any command line."""
+    from sqlalchemy.engine import make_url
+
+    values = [fresh_prod["env"][name] for name in SECRET_NAMES]
+    values += [fresh_prod["env"]["RABBITMQ_PASSWORD"], make_url(fresh_prod["database"]).password]
+    commands = []
+    for pid in descendants(fresh_prod["process"].pid):
+        try:
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    assert sum("bot.rasa_main" in c for c in commands) >= 2 and any("nginx" in c for c in commands)
+    assert not [c[:80] for c in commands if any(v in c for v in values)]
+    printed = fresh_prod["log"].read_text(errors="replace")
+    assert not [name for name, v in zip(SECRET_NAMES, values) if v in printed]
