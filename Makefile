@@ -8,22 +8,10 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run run-prod load shell validate test test-stories system-deps eval compare bench fuzz seed supervisor purge clean
+.PHONY: help install train run run-prod load shell validate check test test-fast test-stories system-deps eval compare bench fuzz seed supervisor purge clean
 
-help:
-	@echo "make run       train if the data changed, start the assistant, print the URLs"
-	@echo "make run-prod  the production topology on PostgreSQL, Redis, RabbitMQ, nginx, 2 replicas"
-	@echo "make test      the whole test suite (pytest, rasa data validate, test stories)"
-	@echo "make train     train only if config, domain or data changed"
-	@echo "make eval      held-out NLU evaluation: accuracy, macro-F1, confusion matrix"
-	@echo "make compare   measure the NLU pipeline candidates (eval/pipelines) on the held-out file"
-	@echo "make bench     make compare, then the WhatsApp webhook's answer time"
-	@echo "make load      locust load on the embedded and the production profile, with an integrity check"
-	@echo "make shell     talk to the assistant in the terminal (starts the action server)"
-	@echo "make fuzz      schemathesis over the billing API's OpenAPI (more examples than make test)"
-	@echo "make seed      (re)seed the demo customers of the embedded billing database"
-	@echo "make supervisor NAME=giulia   create a console supervisor (asks the password)"
-	@echo "make purge     delete conversations older than RETENTION_DAYS (audited)"
+help: ## list the targets (this text)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(INSTALLED): requirements.txt
 	@set -e; \
@@ -37,31 +25,31 @@ $(INSTALLED): requirements.txt
 	$(PY) -m pip check
 	@touch $@
 
-install: $(INSTALLED)
+install: $(INSTALLED) ## create .venv (Python 3.10) and install the pinned requirements
 
-train: $(INSTALLED)
+train: $(INSTALLED) ## train only if config, domain or data changed
 	$(PY) -m bot.ops.train
 
-run: $(INSTALLED)
+run: $(INSTALLED) ## train if the data changed, start the assistant, print the URLs (Ctrl-C stops it)
 	$(PY) -m bot.ops.run
 
-run-prod: $(INSTALLED) system-deps
+run-prod: $(INSTALLED) system-deps ## the production topology on PostgreSQL, Redis, RabbitMQ, nginx, 2 replicas
 	$(PY) -m bot.ops.run_prod
 
-shell: $(INSTALLED)
+shell: $(INSTALLED) ## talk to the assistant in the terminal (starts the action server)
 	$(PY) -m bot.ops.shell
 
-validate: $(INSTALLED)
+validate: $(INSTALLED) ## rasa data validate, warnings are errors
 	$(RASA) data validate --fail-on-warnings
 
-test-stories: train
+test-stories: train ## Rasa test stories (tests/test_stories.yml) against the trained model
 	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_stories.yml \
 	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
 
 # Debian packages the tests need: Chromium (widget and console in a browser), nginx (the
 # production profile's load balancer). Installed when running as root.
 SYSTEM_PACKAGES := chromium nginx-light
-system-deps:
+system-deps: ## Debian packages the tests need (chromium, nginx); installed when root
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
@@ -70,33 +58,46 @@ system-deps:
 	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
 	  else echo "Missing:$$missing (sudo apt-get install$$missing); those tests skip, and fail under CI=true"; fi; fi
 
-test: train validate test-stories system-deps
+test: train validate test-stories system-deps ## the whole test suite: pytest, rasa data validate, test stories
 	$(PY) -m pytest
 
-eval: train
+# The in-process tests only (no service, profile or browser started: tests/harness/markers.py
+# marks those `services`); --forbid-processes fails a test here that starts a process anyway.
+test-fast: $(INSTALLED) ## in-process tests only, no services started (about a minute)
+	$(PY) -m pytest -m "not services" --forbid-processes -q
+
+# ruff and mypy are configured in pyproject.toml; nothing is changed, only reported.
+check: $(INSTALLED) ## lint (ruff), format check (ruff format --check) and types (mypy) on bot/ and actions/
+	@status=0; \
+	$(VENV)/bin/ruff check bot actions || status=1; \
+	$(VENV)/bin/ruff format --check bot actions || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	exit $$status
+
+eval: train ## held-out NLU evaluation: accuracy, macro-F1, confusion matrix
 	$(PY) -m bot.ops.evaluate
 
-compare: $(INSTALLED)
+compare: $(INSTALLED) ## measure the NLU pipeline candidates (eval/pipelines) on the held-out file
 	$(PY) -m bot.ops.compare
 
-bench: train
+bench: train ## make compare, then the WhatsApp webhook's answer time
 	$(PY) -m bot.ops.compare
 	$(PY) -m tests.bench.webhook_latency 100
 
-load: train system-deps
+load: train system-deps ## locust load on the embedded and the production profile, with an integrity check
 	$(PY) -m tests.load.run_load --users 16 --seconds 45
 
-fuzz: $(INSTALLED)
+fuzz: $(INSTALLED) ## schemathesis over the billing API's OpenAPI (more examples than make test)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} $(PY) -m pytest tests/billing/test_fuzz.py
 
-seed: $(INSTALLED)
+seed: $(INSTALLED) ## (re)seed the demo customers of the embedded billing database
 	$(PY) -m bot.billing.seed --force
 
-supervisor: $(INSTALLED)
+supervisor: $(INSTALLED) ## create a console supervisor: make supervisor NAME=giulia (asks the password)
 	$(PY) -m bot.console.users add $(NAME) --role supervisor
 
-purge: $(INSTALLED)
+purge: $(INSTALLED) ## delete conversations older than RETENTION_DAYS (audited)
 	$(PY) -m bot.console.retention purge
 
-clean:
-	rm -rf results .pytest_cache
+clean: ## remove test results and tool caches
+	rm -rf results .pytest_cache .mypy_cache .ruff_cache

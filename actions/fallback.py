@@ -22,7 +22,7 @@ MAX_SUGGESTIONS = 3
 def suggested_intents(intent_ranking: List[Dict[Text, Any]], limit: int = MAX_SUGGESTIONS) -> List[Text]:
     """The most likely intents worth offering as buttons, best first."""
     names = [
-        entry.get("name")
+        str(entry["name"])
         for entry in intent_ranking
         if entry.get("name") in INTENT_LABELS and entry.get("name") not in NOT_SUGGESTED
     ]

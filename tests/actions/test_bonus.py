@@ -4,7 +4,7 @@ from the rules engine, in integer cents, formatted by its one euro formatter."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -16,25 +16,32 @@ from actions.bonus import ActionBonusSociale
 from bot.rules import engine
 
 RULES = {  # the billing API's answer for a day of 2026 (euros, as JSON numbers)
-    "on": "2026-11-26", "isee_threshold_eur": 9796.0, "large_family_isee_threshold_eur": 20000.0,
-    "large_family_min_children": 4, "automatic": True, "how": "Il bonus è automatico.",
-    "disagio_fisico": "Il bonus per disagio fisico si chiede al Comune.", "deadlines": [],
+    "on": "2026-11-26",
+    "isee_threshold_eur": 9796.0,
+    "large_family_isee_threshold_eur": 20000.0,
+    "large_family_min_children": 4,
+    "automatic": True,
+    "how": "Il bonus è automatico.",
+    "disagio_fisico": "Il bonus per disagio fisico si chiede al Comune.",
+    "deadlines": [],
 }
 
 
 class FakeBilling:
-    def __init__(self, rules: Dict[str, Any]) -> None:
+    def __init__(self, rules: dict[str, Any]) -> None:
         self.rules = rules
 
-    def bonus_sociale_rules(self, on: Optional[Any] = None) -> Dict[str, Any]:
+    def bonus_sociale_rules(self, on: Any | None = None) -> dict[str, Any]:
         return self.rules
 
 
 @pytest.fixture
 def backend(monkeypatch):
-    def install(rules: Dict[str, Any]) -> None:
+    def install(rules: dict[str, Any]) -> None:
         actions.common.billing.cache_clear()
-        monkeypatch.setattr(actions.common.BillingClient, "from_settings", classmethod(lambda cls, *a: FakeBilling(rules)))
+        monkeypatch.setattr(
+            actions.common.BillingClient, "from_settings", classmethod(lambda cls, *a: FakeBilling(rules))
+        )
 
     yield install
     actions.common.billing.cache_clear()
@@ -43,17 +50,30 @@ def backend(monkeypatch):
 def answer(text: str) -> str:
     latest = {"text": text, "intent": {"name": "ask_bonus_sociale", "confidence": 1.0}, "entities": []}
     dispatcher = CollectingDispatcher()
-    asyncio.run(ActionBonusSociale().run(dispatcher, Tracker("unit", {}, latest, [], False, None, {}, "action_listen"), {}))
+    asyncio.run(
+        ActionBonusSociale().run(dispatcher, Tracker("unit", {}, latest, [], False, None, {}, "action_listen"), {})
+    )
     return " ".join(m.get("text") or "" for m in dispatcher.messages)
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("il bonus sociale? ISEE di 9.796 euro", "Con un ISEE di 9.796,00 € rientra nella soglia di 9.796,00 €."),
-    ("il bonus sociale? ISEE di 9.796,01 euro", "Con un ISEE di 9.796,01 € non rientra nella soglia di 9.796,00 €."),
-    ("bonus sociale con isee 15.000 e 4 figli",
-     "Con un ISEE di 15.000,00 € rientra nella soglia di 20.000,00 € prevista per le famiglie numerose."),
-    ("bonus sociale con isee 15.000 e due figli", "Con un ISEE di 15.000,00 € non rientra nella soglia di 9.796,00 €."),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("il bonus sociale? ISEE di 9.796 euro", "Con un ISEE di 9.796,00 € rientra nella soglia di 9.796,00 €."),
+        (
+            "il bonus sociale? ISEE di 9.796,01 euro",
+            "Con un ISEE di 9.796,01 € non rientra nella soglia di 9.796,00 €.",
+        ),
+        (
+            "bonus sociale con isee 15.000 e 4 figli",
+            "Con un ISEE di 15.000,00 € rientra nella soglia di 20.000,00 € prevista per le famiglie numerose.",
+        ),
+        (
+            "bonus sociale con isee 15.000 e due figli",
+            "Con un ISEE di 15.000,00 € non rientra nella soglia di 9.796,00 €.",
+        ),
+    ],
+)
 def test_the_verdict_and_amounts_come_from_the_engine(backend, message, expected):
     backend(RULES)
     assert expected in answer(message)

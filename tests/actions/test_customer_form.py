@@ -8,7 +8,7 @@ running backend cannot be made to do on cue.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -18,9 +18,21 @@ import actions.common
 from actions.customer_form import ActionSubmitCustomerForm, ValidateCustomerForm
 from bot.billing.client import BillingError, BillingUnavailable
 
-DOMAIN = {"forms": {"customer_form": {"required_slots": [
-    "customer_code", "fiscal_code", "bill_id", "new_due_date", "installment_count", "payment_date", "confirmed",
-]}}}
+DOMAIN = {
+    "forms": {
+        "customer_form": {
+            "required_slots": [
+                "customer_code",
+                "fiscal_code",
+                "bill_id",
+                "new_due_date",
+                "installment_count",
+                "payment_date",
+                "confirmed",
+            ]
+        }
+    }
+}
 BILLS = [
     {"id": "B1", "supply": "luce", "amount_cents": 18_240, "due_date": "2026-12-01", "status": "open"},
     {"id": "B2", "supply": "gas", "amount_cents": 82_000, "due_date": "2026-11-14", "status": "open"},
@@ -32,7 +44,7 @@ class FakeBilling:
     """Answers like the backend; `down` lists the calls that find it unreachable, `errors`
     the calls that get an error answer."""
 
-    def __init__(self, down: tuple = (), errors: Optional[Dict[str, BillingError]] = None) -> None:
+    def __init__(self, down: tuple = (), errors: dict[str, BillingError] | None = None) -> None:
         self.down, self.errors, self.calls = set(down), errors or {}, []
 
     def _call(self, name: str, result: Any) -> Any:
@@ -46,33 +58,40 @@ class FakeBilling:
     def bills(self, customer_code: str, customer_token: str, status: str = "open") -> list:
         return self._call("bills", BILLS)
 
-    def customer_by_phone(self, e164: str) -> Optional[str]:
+    def customer_by_phone(self, e164: str) -> str | None:
         return self._call("customer_by_phone", "100001")
 
-    def verify_customer_area(self, token: str) -> Dict[str, Any]:
+    def verify_customer_area(self, token: str) -> dict[str, Any]:
         return self._call("verify_customer_area", {})
 
-    def installment_options(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
-        return self._call("installment_options", {"eligible": True, "reason": None, "scheme_label": "Rateizzazione",
-                                                  "options": [{"count": 2, "installments": []},
-                                                              {"count": 3, "installments": []}]})
+    def installment_options(self, bill_id: str, customer_token: str) -> dict[str, Any]:
+        return self._call(
+            "installment_options",
+            {
+                "eligible": True,
+                "reason": None,
+                "scheme_label": "Rateizzazione",
+                "options": [{"count": 2, "installments": []}, {"count": 3, "installments": []}],
+            },
+        )
 
-    def deferral_options(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+    def deferral_options(self, bill_id: str, customer_token: str) -> dict[str, Any]:
         return self._call("deferral_options", {"eligible": True, "reason": None})
 
-    def late_interest(self, bill_id: str, customer_token: str, paid_on: Any) -> Dict[str, Any]:
+    def late_interest(self, bill_id: str, customer_token: str, paid_on: Any) -> dict[str, Any]:
         return self._call("late_interest", {})
 
-    def create_plan(self, *args: Any) -> Dict[str, Any]:
+    def create_plan(self, *args: Any) -> dict[str, Any]:
         return self._call("create_plan", {})
 
-    def create_deferral(self, *args: Any) -> Dict[str, Any]:
+    def create_deferral(self, *args: Any) -> dict[str, Any]:
         return self._call("create_deferral", {})
 
 
 @pytest.fixture
 def backend(monkeypatch):
     """Installs a FakeBilling as the action server's one billing client; returns a setter."""
+
     def install(fake: FakeBilling) -> FakeBilling:
         actions.common.billing.cache_clear()
         monkeypatch.setattr(actions.common.BillingClient, "from_settings", classmethod(lambda cls, *a: fake))
@@ -82,16 +101,24 @@ def backend(monkeypatch):
     actions.common.billing.cache_clear()
 
 
-def tracker(slots: Dict[str, Any], new_slots: Dict[str, Any], text: str = "", intent: str = "inform",
-            channel: str = "rest", sender: str = "unit", metadata: Optional[dict] = None) -> Tracker:
+def tracker(
+    slots: dict[str, Any],
+    new_slots: dict[str, Any],
+    text: str = "",
+    intent: str = "inform",
+    channel: str = "rest",
+    sender: str = "unit",
+    metadata: dict | None = None,
+) -> Tracker:
     """A tracker whose latest user message set `new_slots` (the form validates those)."""
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "metadata": metadata or {}}
-    events: List[Dict[str, Any]] = [
+    events: list[dict[str, Any]] = [
         {"event": "action", "name": "customer_form"},
         {"event": "user", "text": text, "parse_data": latest, "input_channel": channel, "metadata": metadata or {}},
     ] + [{"event": "slot", "name": name, "value": value} for name, value in new_slots.items()]
-    return Tracker(sender, {**slots, **new_slots}, latest, events, False, None,
-                   {"name": "customer_form"}, "action_listen")
+    return Tracker(
+        sender, {**slots, **new_slots}, latest, events, False, None, {"name": "customer_form"}, "action_listen"
+    )
 
 
 def run(action: Any, track: Tracker) -> tuple:
@@ -100,14 +127,17 @@ def run(action: Any, track: Tracker) -> tuple:
     return events, " ".join(m.get("text") or "" for m in dispatcher.messages)
 
 
-def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-@pytest.mark.parametrize("slot, value, service, call", [
-    ("bill_id", "la bolletta del gas", "installments", "bills"),
-    ("installment_count", "3", "installments", "installment_options"),
-])
+@pytest.mark.parametrize(
+    "slot, value, service, call",
+    [
+        ("bill_id", "la bolletta del gas", "installments", "bills"),
+        ("installment_count", "3", "installments", "installment_options"),
+    ],
+)
 def test_backend_down_during_slot_validation_ends_the_request_as_backend_down(backend, slot, value, service, call):
     # Before the fix `run()` raised UnboundLocalError here (`events` never assigned): the
     # customer got a generic apology, flow_outcome stayed empty and nobody was handed over.
@@ -123,9 +153,15 @@ def test_backend_down_during_slot_validation_ends_the_request_as_backend_down(ba
 def test_backend_down_during_the_whatsapp_phone_lookup_ends_the_request_as_backend_down(backend):
     fake = backend(FakeBilling(down=("customer_by_phone",)))
     # the phone is given both ways the channel has carried it (sender id, server-written metadata)
-    track = tracker({"service": "bills"}, {}, text="vorrei vedere le bollette", intent="check_bills",
-                    channel="whatsapp", sender="393331234567",
-                    metadata={"whatsapp": {"wa_id": "393331234567"}})
+    track = tracker(
+        {"service": "bills"},
+        {},
+        text="vorrei vedere le bollette",
+        intent="check_bills",
+        channel="whatsapp",
+        sender="393331234567",
+        metadata={"whatsapp": {"wa_id": "393331234567"}},
+    )
     events, _ = run(ValidateCustomerForm(), track)
     assert fake.calls == ["customer_by_phone"]
     found = slot_events(events)
@@ -140,14 +176,32 @@ def test_submit_after_backend_down_apologises_and_hands_over(backend):
     assert slot_events(events).get("handoff_reason") == "backend_down"
 
 
-@pytest.mark.parametrize("code, message, status, service, slots", [
-    ("date_out_of_range", "paid_on is out of the supported range.", 422, "interest",
-     {"bill_id": "B1", "payment_date": "2040-12-15"}),
-    ("not_eligible", "Bill B1 is not eligible.", 409, "installments",
-     {"bill_id": "B1", "installment_count": "3", "confirmed": True}),
-    ("some_future_code", "Something went wrong in English.", 422, "deferral",
-     {"bill_id": "B1", "new_due_date": "2026-12-20", "confirmed": True}),
-])
+@pytest.mark.parametrize(
+    "code, message, status, service, slots",
+    [
+        (
+            "date_out_of_range",
+            "paid_on is out of the supported range.",
+            422,
+            "interest",
+            {"bill_id": "B1", "payment_date": "2040-12-15"},
+        ),
+        (
+            "not_eligible",
+            "Bill B1 is not eligible.",
+            409,
+            "installments",
+            {"bill_id": "B1", "installment_count": "3", "confirmed": True},
+        ),
+        (
+            "some_future_code",
+            "Something went wrong in English.",
+            422,
+            "deferral",
+            {"bill_id": "B1", "new_due_date": "2026-12-20", "confirmed": True},
+        ),
+    ],
+)
 def test_backend_error_messages_never_reach_the_customer(backend, code, message, status, service, slots):
     # "il 15 dicembre 2040" used to be answered with "paid_on is out of the supported range."
     error = BillingError(code, message, status)
@@ -159,7 +213,13 @@ def test_backend_error_messages_never_reach_the_customer(backend, code, message,
 
 
 def test_date_out_of_range_is_explained_in_italian(backend):
-    backend(FakeBilling(errors={"late_interest": BillingError("date_out_of_range", "paid_on is out of the supported range.", 422)}))
-    _, text = run(ActionSubmitCustomerForm(),
-                  tracker({**VERIFIED, "service": "interest", "bill_id": "B1", "payment_date": "2040-12-15"}, {}))
+    backend(
+        FakeBilling(
+            errors={"late_interest": BillingError("date_out_of_range", "paid_on is out of the supported range.", 422)}
+        )
+    )
+    _, text = run(
+        ActionSubmitCustomerForm(),
+        tracker({**VERIFIED, "service": "interest", "bill_id": "B1", "payment_date": "2040-12-15"}, {}),
+    )
     assert "data" in text.lower() and "range" not in text

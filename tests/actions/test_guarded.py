@@ -5,7 +5,7 @@ slots included, into the Rasa server's log, and the customer would be left in si
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -13,14 +13,12 @@ from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 import actions.common
 import actions.handoff
-from bot.settings import get_settings
-from tests.conftest import free_port
-
+from bot.billing.client import BillingUnavailable
 
 APOLOGY = "problema tecnico"
 
 
-def registered_actions() -> Dict[str, Any]:
+def registered_actions() -> dict[str, Any]:
     executor = ActionExecutor()
     executor.register_package("actions")
     return executor.actions
@@ -41,32 +39,52 @@ class FailingOnce(CollectingDispatcher):
         super().utter_message(*args, **kwargs)
 
 
+class DownBilling:
+    """The billing client when the backend is unreachable: every call fails at once (the real
+    client's retries would only slow the test)."""
+
+    def __getattr__(self, name: str) -> Any:
+        def down(*args: Any, **kwargs: Any) -> Any:
+            raise BillingUnavailable("unavailable", "ConnectionError")
+
+        return down
+
+
 @pytest.fixture
 def isolated(monkeypatch):
-    """No backend (a port nothing listens on) and no support database: the actions that need
-    them fail the way they would in production."""
-    monkeypatch.setenv("BILLING_URL", f"http://127.0.0.1:{free_port()}")
-    monkeypatch.setenv("BILLING_API_TOKEN", "x")
-    get_settings.cache_clear()
+    """No backend and no support database: the actions that need them fail the way they would
+    in production."""
     actions.common.billing.cache_clear()
+    monkeypatch.setattr(actions.common.BillingClient, "from_settings", classmethod(lambda cls, *a: DownBilling()))
 
     def no_desk() -> Any:
         raise RuntimeError("support database unavailable")
 
     monkeypatch.setattr(actions.handoff, "desk", no_desk)
     yield
-    get_settings.cache_clear()
     actions.common.billing.cache_clear()
 
 
 def tracker() -> Tracker:
-    latest = {"text": "c'è odore di gas", "intent": {"name": "report_outage", "confidence": 0.4},
-              "intent_ranking": [{"name": "report_outage", "confidence": 0.4}, {"name": "greet", "confidence": 0.3}],
-              "entities": []}
-    slots = {"service": "bills", "customer_code": "100001", "customer_token": "t", "customer_verified": True,
-             "bill_id": "B1", "installment_count": "3", "new_due_date": "2026-12-20", "payment_date": "2026-12-20"}
-    events: List[Dict[str, Any]] = [{"event": "user", "text": latest["text"], "parse_data": latest,
-                                     "input_channel": "rest"}]
+    latest = {
+        "text": "c'è odore di gas",
+        "intent": {"name": "report_outage", "confidence": 0.4},
+        "intent_ranking": [{"name": "report_outage", "confidence": 0.4}, {"name": "greet", "confidence": 0.3}],
+        "entities": [],
+    }
+    slots = {
+        "service": "bills",
+        "customer_code": "100001",
+        "customer_token": "t",
+        "customer_verified": True,
+        "bill_id": "B1",
+        "installment_count": "3",
+        "new_due_date": "2026-12-20",
+        "payment_date": "2026-12-20",
+    }
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"}
+    ]
     return Tracker("unit", slots, latest, events, False, None, {}, "action_listen")
 
 
@@ -75,11 +93,17 @@ def tracker() -> Tracker:
 NOT_YET_GUARDED = {"action_ask_customer_code", "action_ask_fiscal_code"}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="identity.py: @guarded pending (issue 10 owner)"))
-    if name in NOT_YET_GUARDED else name
-    for name in sorted(registered_actions())
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name, marks=pytest.mark.xfail(strict=True, reason="identity.py: @guarded pending (issue 10 owner)")
+        )
+        if name in NOT_YET_GUARDED
+        else name
+        for name in sorted(registered_actions())
+    ],
+)
 def test_an_action_that_fails_inside_answers_with_an_apology(isolated, name):
     run = registered_actions()[name]
     dispatcher = FailingOnce()
