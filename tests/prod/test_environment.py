@@ -15,7 +15,18 @@ def test_sqlite_defaults_become_databases_on_the_production_server(tmp_path):
     assert env["TRACKER_STORE_URL"] == "postgresql://pg@db.internal:5433/assistente_tracker"
     assert env["BILLING_DATABASE_URL"] == "postgresql://pg@db.internal:5433/assistente_billing"
     assert env["SUPPORT_DATABASE_URL"] == "postgresql://pg@db.internal:5433/assistente_support"
-    assert env["BROKER_FEEDS_SUMMARIES"] == "true" and env["RASA_API_TOKEN"]
+    assert env["BROKER_FEEDS_SUMMARIES"] == "true"
+
+
+def test_secrets_are_passed_on_never_invented(tmp_path, monkeypatch):
+    # a secret the profile generated itself would differ between restarts and hide a missing
+    # configuration: only configured values reach the services (unset ones are refused)
+    monkeypatch.delenv("RASA_API_TOKEN", raising=False)
+    monkeypatch.delenv("REST_CHANNEL_TOKEN", raising=False)
+    env = production_environment(Settings(_env_file=None, rest_channel_token="configured-rest-token-1234"))
+    assert env["REST_CHANNEL_TOKEN"] == "configured-rest-token-1234" and "RASA_API_TOKEN" not in env
+    # the console reaches Rasa's HTTP API on a replica (nginx does not expose it)
+    assert env["RASA_URL"].endswith(f":{Settings(_env_file=None).rasa_port + 1}")
 
 
 def test_the_callers_settings_win(tmp_path):
