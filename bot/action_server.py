@@ -23,7 +23,6 @@ import argparse
 import hmac
 import ipaddress
 import logging
-from typing import Optional
 
 from rasa_sdk import utils as sdk_utils
 from rasa_sdk.endpoint import create_app as create_sdk_app
@@ -56,7 +55,7 @@ def listen_host(bind_host: str) -> str:
     return LOOPBACK
 
 
-def bearer_matches(authorization: Optional[str], token: str) -> bool:
+def bearer_matches(authorization: str | None, token: str) -> bool:
     """True when the header is `Bearer <token>`; constant-time in the token's content."""
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -67,14 +66,16 @@ def bearer_matches(authorization: Optional[str], token: str) -> bool:
 def create_app(token: str, actions_package: str = "actions") -> Sanic:
     """rasa-sdk's app for `actions_package`, guarded by the shared token."""
     if not token:
-        raise RuntimeError("ACTION_SERVER_TOKEN is empty: the action server does not start without it "
-                           "(make run generates one; in production set it in the environment).")
+        raise RuntimeError(
+            "ACTION_SERVER_TOKEN is empty: the action server does not start without it "
+            "(make run generates one; in production set it in the environment)."
+        )
     # No CORS: only the Rasa server calls this service, never a browser.
     app = create_sdk_app(actions_package, cors_origins=None)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
     @app.middleware("request")
-    async def require_token(request: Request) -> Optional[HTTPResponse]:
+    async def require_token(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
         if not bearer_matches(request.headers.get("authorization"), token):
@@ -91,7 +92,7 @@ def create_app(token: str, actions_package: str = "actions") -> Sanic:
     return app
 
 
-def main(argv: Optional[list] = None) -> None:
+def main(argv: list | None = None) -> None:
     parser = argparse.ArgumentParser(description="The project's action server (rasa-sdk, loopback, token).")
     parser.add_argument("--actions", default="actions", help="package of the actions")
     parser.add_argument("--port", type=int, default=None, help="default: ACTION_PORT")
