@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     rabbitmq_password: str = "guest"
     rabbitmq_queue: str = "assistente_events"
     # true: the tracker store publishes one message per save, {"sender_id", "events": [...]}
-    # (a turn's dozen events in one message; measured under `make load`, README "Load"); false:
+    # (a turn's dozen events in one message; measured under `make load`, docs/deployment.md "Load"); false:
     # Rasa's own format, one message per event, for consumers that expect it.
     # The summary consumer reads both.
     broker_message_per_save: bool = True
