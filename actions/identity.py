@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.it import codicefiscale
 
-from actions.common import billing
+from actions.common import billing, guarded
 from bot.billing.client import BillingError, BillingUnavailable, client_id_for, run_blocking
 from bot.masking import mask_fiscal_code
 
@@ -109,6 +109,7 @@ class ActionAskCustomerCode(Action):
     def name(self) -> Text:
         return "action_ask_customer_code"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(
             text="Per prima cosa verifico la Sua identità. Mi scrive il codice cliente? È il numero di 6 cifre "
@@ -121,6 +122,7 @@ class ActionAskFiscalCode(Action):
     def name(self) -> Text:
         return "action_ask_fiscal_code"
 
+    @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(text="Mi scrive il codice fiscale dell'intestatario della fornitura?")
         return []

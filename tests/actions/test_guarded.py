@@ -88,22 +88,7 @@ def tracker() -> Tracker:
     return Tracker("unit", slots, latest, events, False, None, {}, "action_listen")
 
 
-# actions/identity.py belongs to the trust-boundary work of issue 10 while this is written; its
-# two ask actions lack @guarded. Strict: the marker must go when they get it.
-NOT_YET_GUARDED = {"action_ask_customer_code", "action_ask_fiscal_code"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name, marks=pytest.mark.xfail(strict=True, reason="identity.py: @guarded pending (issue 10 owner)")
-        )
-        if name in NOT_YET_GUARDED
-        else name
-        for name in sorted(registered_actions())
-    ],
-)
+@pytest.mark.parametrize("name", sorted(registered_actions()))
 def test_an_action_that_fails_inside_answers_with_an_apology(isolated, name):
     run = registered_actions()[name]
     dispatcher = FailingOnce()
