@@ -259,8 +259,9 @@ def build_router(settings: Settings) -> APIRouter:
                 "conversation_id": refs.shown(ticket.conversation_id)}
 
     def tracker_path(conversation_id: str) -> str:
-        # quoted: an id is the customer's or a channel's choice, and must stay one path segment
-        return f"/conversations/{quote(conversation_id, safe='')}/tracker"
+        # quoted: an id is the customer's or a channel's choice, and must stay one path segment.
+        # ':' stays as it is: Rasa's routes do not unquote, and the channels' ids are 'web:…', 'wa:…'
+        return f"/conversations/{quote(conversation_id, safe=':')}/tracker"
 
     @router.get("/api/conversations/{shown_id}")
     def conversation(shown_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
