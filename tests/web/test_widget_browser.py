@@ -12,6 +12,7 @@ from bot.db import session_factory
 from bot.ops.services import web_server_command
 from bot.support.db import make_engine
 from bot.settings import Settings
+from bot.web.app import STATIC
 from tests.conftest import free_port, start_logged, stop, wait_for
 from tests.services import service_missing
 from tests.stack import running_stack
@@ -32,10 +33,13 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web")
-    with running_stack(tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET, "SUPPORT_HOURS": "mon-sun 00:00-23:59"}) as stack:
-        settings = Settings(_env_file=None, web_port=free_port())
+    settings = Settings(_env_file=None, web_port=free_port())
+    # WEB_PORT: the Rasa server lets the web service's origin connect to socket.io (CORS_ORIGINS' default)
+    with running_stack(tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET, "SUPPORT_HOURS": "mon-sun 00:00-23:59",
+                             "WEB_PORT": str(settings.web_port)}) as stack:
+        # demo mode: /?login=NNNNNN stands for a customer-area login
         env = dict(stack.env, PUBLIC_RASA_URL=stack.rasa_url, CUSTOMER_AREA_JWT_SECRET=JWT_SECRET,
-                   RASA_URL=stack.rasa_url, RASA_API_TOKEN="token")
+                   RASA_URL=stack.rasa_url, DEMO_MODE="true")
         web = start_logged(web_server_command(settings), env, tmp / "web.log")
         try:
             wait_for(f"http://127.0.0.1:{settings.web_port}/health", web, tmp / "web.log")
@@ -122,11 +126,65 @@ def test_keyboard_only_and_phone_width(site, browser):
 
 def test_a_logged_in_customer_is_not_asked_for_codes(site, browser):
     page = browser.new_page()
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
     open_chat(page, site + "/?login=100001")
     say(page, "quali bollette devo ancora pagare?")
     wait_for_answer_containing(page, "182,40")
     answers = " ".join(bot_texts(page))
     assert "Area Clienti" in answers and "codice fiscale" not in answers
+    token = page.evaluate("window.AssistenteConfig.token")
+    # the token travels once, in the socket.io CONNECT packet's auth, never with a message
+    assert [frame[:2] for frame in sent if token in frame] == ["40"]
+    page.close()
+
+
+def test_the_widget_never_makes_up_session_ids():
+    assert "Math.random" not in (STATIC / "widget.js").read_text()
+
+
+def stored_conversation(page):
+    return page.evaluate("JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('assistente:'))) || 'null')")
+
+
+def test_a_stored_conversation_is_discarded_after_a_day(site, browser):
+    page = browser.new_page()
+    open_chat(page, site + "/")
+    say(page, "grazie")
+    page.wait_for_function("document.querySelectorAll('.aw-bot').length >= 2")
+    stored = stored_conversation(page)
+    assert stored["sessionId"].startswith("web:") and stored["history"]
+    page.evaluate("""() => {
+        const key = Object.keys(localStorage).find(k => k.startsWith('assistente:'));
+        const state = JSON.parse(localStorage.getItem(key));
+        state.savedAt = Date.now() - 25 * 3600 * 1000;
+        localStorage.setItem(key, JSON.stringify(state));
+    }""")
+    page.reload()
+    assert page.locator(".aw-msg").count() == 0  # nothing of the old conversation
+    page.get_by_role("button", name="Assistenza").click()
+    page.wait_for_selector(".aw-bot .aw-text")  # a new conversation greets again
+    assert page.locator(".aw-user").count() == 0
+    assert stored_conversation(page)["sessionId"] != stored["sessionId"]
+    page.close()
+
+
+def test_another_login_or_a_logout_never_shows_the_previous_customers_conversation(site, browser):
+    page = browser.new_page()
+    open_chat(page, site + "/?login=100001")
+    say(page, "quali bollette devo ancora pagare?")
+    wait_for_answer_containing(page, "182,40")
+    mario = stored_conversation(page)["sessionId"]
+
+    open_chat(page, site + "/?login=100002")  # another customer logs in on the same browser
+    assert "182,40" not in page.locator(".aw-log").inner_text()
+    assert stored_conversation(page)["sessionId"] != mario
+
+    page.evaluate("window.Assistente.logout()")  # what the customer area calls at logout
+    assert stored_conversation(page) is None
+    assert page.locator(".aw-msg").count() == 0 and not page.get_by_role("dialog").is_visible()
+    open_chat(page, site + "/")
+    assert page.locator(".aw-user").count() == 0
     page.close()
 
 
