@@ -45,8 +45,8 @@ from bot.support.handoff import TicketDesk, utcnow
 from bot.support.models import AuditEntry, ConversationNote, ConversationSummary, ConversationTag, NluCorrection, Ticket
 from sqlalchemy import select
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-STATIC = Path(__file__).with_name("static")
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+STATIC = Path(__file__).parent.parent / "static"
 STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
 OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
 LOGIN_ERRORS = {
