@@ -21,32 +21,28 @@ import secrets
 from datetime import timedelta
 from collections import Counter
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
-import requests
-from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, constr
 
 from bot.console import auth
-from bot.console.conversations import ConversationStore, listed
-from bot.console.headers import install_security_headers  # noqa: F401  (bot.web.app installs it)
-from bot.console.refs import ConversationRefs
-from bot.console.throttle import LoginThrottle
-from bot.console.tickets import TicketRules
-from bot.db import session_factory
+from bot.console.conversations import listed
+from bot.console.headers import install_security_headers
+from bot.console.routes.deps import CONSOLE_DIR, TEMPLATES, Console, NotLoggedIn, tracker_path
+from bot.console.turns import agent_turn, agent_turn_of, transcript
 from bot.masking import mask_text, names_masker
 from bot.settings import Settings
-from bot.support.db import make_engine, upgrade_schema
-from bot.support.handoff import TicketDesk, utcnow
+from bot.support.handoff import utcnow
 from bot.support.models import AuditEntry, ConversationNote, ConversationSummary, ConversationTag, NluCorrection, Ticket
 from sqlalchemy import select
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
-STATIC = Path(__file__).parent.parent / "static"
+# what bot.web.app and the tests import from here
+__all__ = ["NotLoggedIn", "agent_turn", "agent_turn_of", "build_router", "install_security_headers", "transcript"]
+
+STATIC = CONSOLE_DIR / "static"
 STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
 OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
 LOGIN_ERRORS = {
@@ -56,11 +52,6 @@ LOGIN_ERRORS = {
                     "riattivarlo."),
     "csrf": (403, "Il modulo di accesso è scaduto: ricarichi la pagina e riprovi."),
 }
-
-
-class NotLoggedIn(Exception):
-    def __init__(self, wants_html: bool) -> None:
-        self.wants_html = wants_html
 
 
 class ReplyBody(BaseModel):
@@ -92,86 +83,13 @@ class UnlockBody(BaseModel):
     username: constr(strip_whitespace=True, min_length=1, max_length=80)
 
 
-def agent_turn(agent: str, text: str) -> Dict[str, Any]:
-    """The custom payload of an agent's message. Rasa's socket.io channel emits custom payloads
-    as `emit(event, **payload)`, so the message goes under `data` (what the widget receives)."""
-    return {"data": {"sender": "agent", "agent_name": agent, "text": text}}
-
-
-def agent_turn_of(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    payload = (((event.get("data") or {}).get("custom") or {}).get("data") or {})
-    return payload if payload.get("sender") == "agent" else None
-
-
-def transcript(events: List[Dict[str, Any]], masked: bool = True) -> List[Dict[str, Any]]:
-    """Turns of a conversation for the agent: masked texts, intents with confidence, actions."""
-    names = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "customer_name"
-             and isinstance(e.get("value"), str)]
-    mask_text = names_masker(names) if masked else (lambda text: text)
-    turns: List[Dict[str, Any]] = []
-    for event in events:
-        kind, at = event.get("event"), event.get("timestamp")
-        if kind == "user":
-            intent = (event.get("parse_data") or {}).get("intent") or {}
-            turns.append({"from": "cliente", "text": mask_text(event.get("text") or ""), "at": at,
-                          "intent": intent.get("name"), "confidence": round(intent.get("confidence") or 0, 2)})
-        elif kind == "bot":
-            turn = agent_turn_of(event)
-            if turn:
-                turns.append({"from": "operatore", "agent": turn.get("agent_name"),
-                              "text": mask_text(turn.get("text") or ""), "at": at})
-            else:
-                buttons = [b.get("title") for b in (event.get("data") or {}).get("buttons") or []]
-                turns.append({"from": "assistente", "text": mask_text(event.get("text") or ""), "at": at,
-                              "buttons": buttons})
-        elif kind == "action" and event.get("name") not in (None, "action_listen"):
-            turns.append({"from": "azione", "name": event["name"], "at": at})
-        elif kind == "pause":
-            turns.append({"from": "sistema", "text": "conversazione passata a un operatore", "at": at})
-        elif kind == "resume":
-            turns.append({"from": "sistema", "text": "conversazione ripresa dall'assistente", "at": at})
-    return turns
-
-
 def build_router(settings: Settings) -> APIRouter:
-    upgrade_schema(settings.support_database_url)
-    sessions = session_factory(make_engine(settings.support_database_url))
-    desk = TicketDesk(settings.support_database_url, settings)
-    rules = TicketRules(sessions)
-    throttle = LoginThrottle(sessions, settings)
-    refs = ConversationRefs(sessions)
-    rasa = settings.rasa_api_url.rstrip("/")
+    console = Console.build(settings)
+    sessions, desk, rules, throttle, refs = console.sessions, console.desk, console.rules, console.throttle, console.refs
     router = APIRouter(prefix="/console")
-
-    def rasa_call(method: str, path: str, **kwargs: Any) -> Any:
-        params = {"token": settings.rasa_api_token, **kwargs.pop("params", {})}
-        try:
-            answer = requests.request(method, rasa + path, params=params, timeout=(2, 10), **kwargs)
-        except requests.RequestException:
-            raise HTTPException(502, "Rasa non raggiungibile")
-        if answer.status_code >= 400:
-            raise HTTPException(502, f"Rasa ha risposto {answer.status_code}")
-        return answer.json()
-
-    def member(request: Request) -> auth.StaffMember:
-        found = auth.member_for(sessions, request.cookies.get(auth.COOKIE))
-        if found is None:
-            raise NotLoggedIn(wants_html="text/html" in request.headers.get("accept", ""))
-        return found
-
-    def member_with_csrf(request: Request, x_csrf_token: Optional[str] = Header(None),
-                         staff: auth.StaffMember = Depends(member)) -> auth.StaffMember:
-        if not auth.tokens_match(x_csrf_token, staff.csrf_token):
-            raise HTTPException(403, "token CSRF mancante o non valido")
-        return staff
-
-    def supervisor(staff: auth.StaffMember = Depends(member)) -> auth.StaffMember:
-        if not staff.is_supervisor:
-            raise HTTPException(403, "Funzione riservata ai supervisori.")
-        return staff
-
-    def supervisor_with_csrf(staff: auth.StaffMember = Depends(member_with_csrf)) -> auth.StaffMember:
-        return supervisor(staff)
+    rasa_call = console.rasa.call
+    member, member_with_csrf = console.member, console.member_with_csrf
+    supervisor, supervisor_with_csrf = console.supervisor, console.supervisor_with_csrf
 
     # ------------------------------------------------------------------ static files
     @router.get("/static/{name}")
@@ -258,11 +176,6 @@ def build_router(settings: Settings) -> APIRouter:
         return {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
                 "conversation_id": refs.shown(ticket.conversation_id)}
 
-    def tracker_path(conversation_id: str) -> str:
-        # quoted: an id is the customer's or a channel's choice, and must stay one path segment.
-        # ':' stays as it is: Rasa's routes do not unquote, and the channels' ids are 'web:…', 'wa:…'
-        return f"/conversations/{quote(conversation_id, safe=':')}/tracker"
-
     @router.get("/api/conversations/{shown_id}")
     def conversation(shown_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
         conversation_id = refs.resolve(shown_id)
@@ -316,7 +229,7 @@ def build_router(settings: Settings) -> APIRouter:
         return {"status": "closed", "outcome": body.outcome}
 
     # ------------------------------------------------------------------ review
-    conversations = ConversationStore(settings, sessions)
+    conversations = console.conversations
     summary_filters = ("since", "until", "channel", "fallback", "handed_off", "verified")
 
     def review_rows(filters: Dict[str, Any]) -> List[Dict[str, Any]]:
