@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -12,18 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import bill_label, billing, customer_token, euros, guarded
 from bot.billing.client import run_blocking
 from bot.dates import parse_number
+from bot.folding import fold
 
 ORDINALS = {"prima": 1, "primo": 1, "seconda": 2, "secondo": 2, "terza": 3, "terzo": 3, "ultima": -1, "ultimo": -1}
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def match_bill(text: str, bills: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The bill a customer points at: by id, position, supply (luce/gas) or amount."""
-    plain = _plain(text)
+    plain = fold(text)
     for bill in bills:
         if bill["id"].lower() in plain:
             return bill

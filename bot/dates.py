@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from datetime import date, timedelta
 from typing import Optional
+
+from bot.folding import fold
 
 MONTHS = {
     "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
@@ -28,14 +29,9 @@ NUMBERS = {
 }
 
 
-def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def parse_number(text: str) -> Optional[int]:
     """"3", "tre", "in 3 rate" -> 3."""
-    plain = _plain(text)
+    plain = fold(text)
     digits = re.search(r"\b(\d{1,3})\b", plain)
     if digits:
         return int(digits.group(1))
@@ -79,7 +75,7 @@ def _with_month(today: date, day_of_month: int, month: int, year: Optional[int])
 
 def parse_italian_date(text: str, today: date) -> Optional[date]:
     """The date a customer means, relative to `today`; None if there is none."""
-    plain = _plain(text)
+    plain = fold(text)
     if re.search(r"\bdopodomani\b", plain):
         return today + timedelta(days=2)
     if re.search(r"\bdomani\b", plain):

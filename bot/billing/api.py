@@ -40,6 +40,7 @@ from bot.billing.models import (
     Store,
     VerificationCounter,
 )
+from bot.folding import fold_alnum
 from bot.rules import engine as rules
 from bot.settings import Settings, get_settings
 
@@ -141,14 +142,6 @@ def _reserve_slot(connection: Connection, key: str, limit: int, now: datetime, w
         where=or_(expired, table.c.attempts < limit),
     )
     return connection.execute(statement).rowcount == 1
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive form of a place name ("L'Aquila" = "laquila")."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if c.isalnum())
 
 
 # --------------------------------------------------------------------------- the app
@@ -517,11 +510,11 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             raise ApiError(422, "invalid_request", "lat and lon go together.")
         found: List[Store] = list(session.execute(select(Store).order_by(Store.city, Store.name)).scalars())
         if city:
-            wanted = _fold(city)
-            found = [s for s in found if _fold(s.city) == wanted]
+            wanted = fold_alnum(city)
+            found = [s for s in found if fold_alnum(s.city) == wanted]
         if province:
-            wanted = _fold(province)
-            found = [s for s in found if wanted in (_fold(s.province), _fold(s.province_code))]
+            wanted = fold_alnum(province)
+            found = [s for s in found if wanted in (fold_alnum(s.province), fold_alnum(s.province_code))]
         weekday = WEEKDAYS[clock.today().weekday()]
         results = []
         for s in found:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
 import yaml
 
+from bot.folding import fold
 from bot.settings import PROJECT_ROOT as ROOT
 
 TRAINING_DIR = ROOT / "data" / "nlu"
@@ -25,9 +25,7 @@ def plain_text(example: str) -> str:
 
 def normalised(text: str) -> str:
     """Lower case, no accents, no punctuation, single spaces: for duplicate checks."""
-    text = unicodedata.normalize("NFKD", plain_text(text).lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^\w\s]", " ", text)
+    text = re.sub(r"[^\w\s]", " ", fold(plain_text(text)))
     return " ".join(text.split())
 
 
