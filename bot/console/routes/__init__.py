@@ -17,21 +17,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
 from datetime import timedelta
 from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, constr
 
 from bot.console import auth
 from bot.console.conversations import listed
 from bot.console.headers import install_security_headers
-from bot.console.routes.deps import CONSOLE_DIR, TEMPLATES, Console, NotLoggedIn, tracker_path
+from bot.console.routes import access
+from bot.console.routes.deps import TEMPLATES, Console, NotLoggedIn, tracker_path
 from bot.console.turns import agent_turn, agent_turn_of, transcript
 from bot.masking import mask_text, names_masker
 from bot.settings import Settings
@@ -42,16 +42,7 @@ from sqlalchemy import select
 # what bot.web.app and the tests import from here
 __all__ = ["NotLoggedIn", "agent_turn", "agent_turn_of", "build_router", "install_security_headers", "transcript"]
 
-STATIC = CONSOLE_DIR / "static"
-STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in (".js", ".css")}
 OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
-LOGIN_ERRORS = {
-    "wrong": (401, "Nome utente o password non validi."),
-    "throttled": (429, "Troppi tentativi non riusciti: attenda qualche minuto prima di riprovare."),
-    "locked": (429, "Accesso sospeso dopo troppi tentativi non riusciti: chieda a un supervisore di "
-                    "riattivarlo."),
-    "csrf": (403, "Il modulo di accesso è scaduto: ricarichi la pagina e riprovi."),
-}
 
 
 class ReplyBody(BaseModel):
@@ -91,55 +82,7 @@ def build_router(settings: Settings) -> APIRouter:
     member, member_with_csrf = console.member, console.member_with_csrf
     supervisor, supervisor_with_csrf = console.supervisor, console.supervisor_with_csrf
 
-    # ------------------------------------------------------------------ static files
-    @router.get("/static/{name}")
-    def static(name: str) -> Any:
-        if name not in STATIC_FILES:
-            raise HTTPException(404, "file inesistente")
-        return FileResponse(STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
-
-    # ------------------------------------------------------------------ login
-    def login_page(request: Request, error: Optional[str] = None) -> Any:
-        """The form with a pre-session CSRF token, also set as a cookie (double submit): a page
-        of another site can post a form here but can neither read nor set the cookie."""
-        given = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or ""
-        token = given if 32 <= len(given) <= 64 and given.isascii() else secrets.token_urlsafe(32)
-        status, message = LOGIN_ERRORS[error] if error else (200, None)
-        response = TEMPLATES.TemplateResponse("login.html", {"request": request, "error": message, "csrf_token": token},
-                                              status_code=status)
-        response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/console",
-                            secure=settings.console_secure_cookies, max_age=3600)
-        return response
-
-    @router.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request) -> Any:
-        return login_page(request)
-
-    @router.post("/login")
-    def login(request: Request, username: str = Form(..., max_length=80), password: str = Form(..., max_length=200),
-              csrf_token: Optional[str] = Form(None, max_length=100)) -> Any:
-        if not auth.tokens_match(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
-            return login_page(request, "csrf")
-        host = request.client.host if request.client else None
-        result = auth.login(sessions, throttle, username, password, host, settings.console_session_hours)
-        if result.token is None:
-            response = login_page(request, result.error)
-            if result.retry_after:
-                response.headers["Retry-After"] = str(result.retry_after)
-            return response
-        token = result.token
-        response = RedirectResponse("/console/", status_code=303)
-        response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/console")
-        response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/console",
-                            secure=settings.console_secure_cookies, max_age=settings.console_session_hours * 3600)
-        return response
-
-    @router.post("/logout")
-    def logout(request: Request, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        auth.logout(sessions, request.cookies.get(auth.COOKIE, ""))
-        response = JSONResponse({"status": "logged out"})
-        response.delete_cookie(auth.COOKIE, path="/console")
-        return response
+    router.include_router(access.router(console))
 
     # ------------------------------------------------------------------ pages
     @router.get("/", response_class=HTMLResponse)
