@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.billing.client import BillingClient, BillingUnavailable
-from bot.rules.engine import euros, italian_date  # noqa: F401  (re-exported for the actions)
+from bot.formatters import euros, italian_date  # noqa: F401  (re-exported for the actions)
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ def test_mario_creates_one_installment_plan_even_if_he_confirms_twice(stack):
     who = sender()
     replies = stack.conversation(who, "vorrei pagare a rate", "100001", "RSSMRA80A01H501U", "2")
     assert "codice cliente" in text(replies[0])
-    assert "verificato" in text(replies[2]) and "182,40 €" in text(replies[2])
-    assert "Confermo?" in text(replies[3]) and "91,20 €" in text(replies[3])
+    assert "verificato" in text(replies[2]) and "182,40\u00a0€" in text(replies[2])
+    assert "Confermo?" in text(replies[3]) and "91,20\u00a0€" in text(replies[3])
     done = stack.say(who, "sì")
     assert "piano di rateizzazione è attivo" in text(done)
     stack.say(who, "sì")  # the confirmation sent again

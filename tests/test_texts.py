@@ -5,14 +5,34 @@ static sentences as domain.yml responses, the intent list in domain.yml."""
 from __future__ import annotations
 
 import ast
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.folding import fold, fold_alnum
+from bot.formatters import NBSP, euros, italian_date
 from bot.settings import PROJECT_ROOT
 
 SOURCES = sorted((PROJECT_ROOT / "bot").rglob("*.py")) + sorted((PROJECT_ROOT / "actions").glob("*.py"))
+
+
+def string_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string literal of `path` but its docstrings, f-strings' parts included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
 
 
 def calls_to(attribute: str, path: Path) -> list[int]:
@@ -46,5 +66,39 @@ def test_accents_are_folded_in_one_place():
         str(path.relative_to(PROJECT_ROOT)): lines
         for path in SOURCES
         if path.name != "folding.py" and (lines := calls_to("combining", path) + calls_to("normalize", path))
+    }
+    assert elsewhere == {}
+
+
+def test_euros_the_italian_way_with_a_non_breaking_space():
+    assert euros(18_240) == f"182,40{NBSP}€"
+    assert euros(125_000) == f"1.250,00{NBSP}€"
+    assert euros(5) == f"0,05{NBSP}€" and euros(-5) == f"-0,05{NBSP}€"
+    assert euros(123_456_789) == f"1.234.567,89{NBSP}€"
+
+
+@pytest.mark.parametrize(
+    "day, article, text",
+    [
+        (date(2026, 12, 1), "", "1º dicembre 2026"),
+        (date(2026, 12, 3), "il", "il 3 dicembre 2026"),
+        (date(2026, 12, 11), "il", "l'11 dicembre 2026"),
+        (date(2026, 12, 8), "al", "all'8 dicembre 2026"),
+        (date(2026, 12, 8), "fino al", "fino all'8 dicembre 2026"),
+    ],
+)
+def test_italian_dates_with_articles(day, article, text):
+    assert italian_date(day, article) == text
+
+
+def test_amounts_are_formatted_in_one_place():
+    # The euro sign and two-decimal formats belong to bot/formatters.py: a second formatter
+    # drifted once already (floats, a different separator).
+    elsewhere = {
+        f"{path.relative_to(PROJECT_ROOT)}:{line}": text
+        for path in SOURCES
+        if path.name != "formatters.py"
+        for line, text in string_literals(path)
+        if "€" in text or ".2f" in text or "{:," in text
     }
     assert elsewhere == {}

@@ -18,6 +18,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot.formatters import euros, italian_date
+
 POLICY_FILE = Path(__file__).with_name("policy.yml")
 
 
@@ -49,27 +51,6 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def euros(cents: int) -> str:
-    """Italian formatting of an amount: 182,40 €, 1.250,00 €."""
-    whole, rest = divmod(abs(cents), 100)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d} €"
-
-
-def italian_date(day: date, article: str = "") -> str:
-    """'1º dicembre 2026'; with an article: 'il 3 dicembre', "l'11 dicembre", "all'8 dicembre"."""
-    months = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
-              "agosto", "settembre", "ottobre", "novembre", "dicembre"]
-    text = f"{'1º' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
-    if not article:
-        return text
-    words = article.split()
-    elided = {"il": "l'", "al": "all'", "dal": "dall'", "del": "dell'"}
-    if day.day in (8, 11) and words[-1] in elided:
-        return " ".join(words[:-1] + [elided[words[-1]] + text])
-    return f"{article} {text}"
 
 
 # --------------------------------------------------------------------------- the bill

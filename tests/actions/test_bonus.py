@@ -59,18 +59,18 @@ def answer(text: str) -> str:
 @pytest.mark.parametrize(
     "message, expected",
     [
-        ("il bonus sociale? ISEE di 9.796 euro", "Con un ISEE di 9.796,00 € rientra nella soglia di 9.796,00 €."),
+        ("il bonus sociale? ISEE di 9.796 euro", "Con un ISEE di 9.796,00\u00a0€ rientra nella soglia di 9.796,00\u00a0€."),
         (
             "il bonus sociale? ISEE di 9.796,01 euro",
-            "Con un ISEE di 9.796,01 € non rientra nella soglia di 9.796,00 €.",
+            "Con un ISEE di 9.796,01\u00a0€ non rientra nella soglia di 9.796,00\u00a0€.",
         ),
         (
             "bonus sociale con isee 15.000 e 4 figli",
-            "Con un ISEE di 15.000,00 € rientra nella soglia di 20.000,00 € prevista per le famiglie numerose.",
+            "Con un ISEE di 15.000,00\u00a0€ rientra nella soglia di 20.000,00\u00a0€ prevista per le famiglie numerose.",
         ),
         (
             "bonus sociale con isee 15.000 e due figli",
-            "Con un ISEE di 15.000,00 € non rientra nella soglia di 9.796,00 €.",
+            "Con un ISEE di 15.000,00\u00a0€ non rientra nella soglia di 9.796,00\u00a0€.",
         ),
     ],
 )
@@ -83,7 +83,7 @@ def test_thresholds_are_read_in_exact_cents(backend):
     # 8107.50 (the 2017-2019 threshold) is not exact as a binary float
     backend({**RULES, "isee_threshold_eur": 8107.5})
     text = answer("bonus sociale, isee 8.107,50")
-    assert "La soglia ISEE in vigore è 8.107,50 €" in text and "rientra nella soglia di 8.107,50 €" in text
+    assert "La soglia ISEE in vigore è 8.107,50\u00a0€" in text and "rientra nella soglia di 8.107,50\u00a0€" in text
 
 
 def test_the_action_keeps_no_copy_of_the_rule():

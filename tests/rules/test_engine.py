@@ -16,7 +16,6 @@ from bot.rules.engine import (
     bonus_sociale_rules,
     cents_of,
     deferral_options,
-    euros,
     hardship_measures,
     installment_options,
     late_interest,
@@ -180,6 +179,3 @@ def test_hardship_measures_by_date():
     assert "cassa integrazione" in hardship_measures(date(2020, 6, 1))[0]
     assert len(hardship_measures(TODAY)) == 1
 
-
-def test_euros_format():
-    assert euros(18_240) == "182,40 €" and euros(125_000) == "1.250,00 €" and euros(5) == "0,05 €"
