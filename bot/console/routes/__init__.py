@@ -30,7 +30,8 @@ from pydantic import BaseModel, constr
 from bot.console import auth
 from bot.console.conversations import listed
 from bot.console.headers import install_security_headers
-from bot.console.routes import access
+from bot.console.routes import access, queue
+from bot.console.routes.queue import OUTCOMES
 from bot.console.routes.deps import TEMPLATES, Console, NotLoggedIn, tracker_path
 from bot.console.turns import agent_turn, agent_turn_of, transcript
 from bot.masking import mask_text, names_masker
@@ -41,13 +42,6 @@ from sqlalchemy import select
 
 # what bot.web.app and the tests import from here
 __all__ = ["NotLoggedIn", "agent_turn", "agent_turn_of", "build_router", "install_security_headers", "transcript"]
-
-OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
-
-
-class ReplyBody(BaseModel):
-    text: constr(strip_whitespace=True, min_length=1, max_length=2000)
-
 
 class TagBody(BaseModel):
     tag: constr(strip_whitespace=True, min_length=1, max_length=40)
@@ -62,32 +56,20 @@ class CorrectionBody(BaseModel):
     intent: constr(regex=r"^[a-z_]{2,60}$")
 
 
-class CloseBody(BaseModel):
-    outcome: constr(regex="^(" + "|".join(OUTCOMES) + ")$")
-
-
-class TransferBody(BaseModel):
-    to: constr(strip_whitespace=True, min_length=1, max_length=80)
-
-
 class UnlockBody(BaseModel):
     username: constr(strip_whitespace=True, min_length=1, max_length=80)
 
 
 def build_router(settings: Settings) -> APIRouter:
     console = Console.build(settings)
-    sessions, desk, rules, throttle, refs = console.sessions, console.desk, console.rules, console.throttle, console.refs
+    sessions, desk, throttle, refs = console.sessions, console.desk, console.throttle, console.refs
     router = APIRouter(prefix="/console")
     rasa_call = console.rasa.call
     member, member_with_csrf = console.member, console.member_with_csrf
     supervisor, supervisor_with_csrf = console.supervisor, console.supervisor_with_csrf
 
     router.include_router(access.router(console))
-
-    # ------------------------------------------------------------------ pages
-    @router.get("/", response_class=HTMLResponse)
-    def queue_page(request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
-        return TEMPLATES.TemplateResponse("queue.html", {"request": request, "staff": staff})
+    router.include_router(queue.router(console))
 
     @router.get("/conversations/{shown_id}", response_class=HTMLResponse)
     def conversation_page(shown_id: str, request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
@@ -96,28 +78,6 @@ def build_router(settings: Settings) -> APIRouter:
             return RedirectResponse(f"/console/conversations/{quote(shown, safe='')}", status_code=303)
         return TEMPLATES.TemplateResponse("conversation.html", {
             "request": request, "staff": staff, "conversation_id": shown, "outcomes": OUTCOMES})
-
-    # ------------------------------------------------------------------ API
-    @router.get("/api/queue")
-    def queue(staff: auth.StaffMember = Depends(member)) -> Any:
-        now = utcnow()
-        return {"tickets": [{
-            "id": t.id, "conversation_id": refs.shown(t.conversation_id), "channel": t.channel, "status": t.status,
-            "reason": t.summary.get("reason"), "taken_by": t.taken_by, "summary": t.summary,
-            "waiting_seconds": int(((t.taken_at or now) - t.created_at).total_seconds()),
-        } for t in desk.waiting_and_active()]}
-
-    @router.post("/api/tickets/{ticket_id}/take")
-    def take(ticket_id: int, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        ticket = rules.take(ticket_id, staff)
-        return {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
-                "conversation_id": refs.shown(ticket.conversation_id)}
-
-    @router.post("/api/tickets/{ticket_id}/transfer")
-    def transfer(ticket_id: int, body: TransferBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        ticket = rules.transfer(ticket_id, staff, body.to)
-        return {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
-                "conversation_id": refs.shown(ticket.conversation_id)}
 
     @router.get("/api/conversations/{shown_id}")
     def conversation(shown_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
@@ -129,47 +89,6 @@ def build_router(settings: Settings) -> APIRouter:
                 "ticket": {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
                            "summary": ticket.summary} if ticket else None,
                 "turns": transcript(tracker.get("events") or [])}
-
-    def open_ticket_of(conversation_id: str) -> Any:
-        ticket = desk.open_for(conversation_id)
-        if ticket is None:
-            raise HTTPException(409, "nessun passaggio a operatore aperto per questa conversazione")
-        return ticket
-
-    def send(conversation_id: str, events: List[Dict[str, Any]]) -> None:
-        rasa_call("POST", tracker_path(conversation_id) + "/events", json=events,
-                  params={"output_channel": "latest", "execute_side_effects": "true"})
-
-    @router.post("/api/conversations/{shown_id}/reply")
-    def reply(shown_id: str, body: ReplyBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        conversation_id = refs.resolve(shown_id)
-        ticket = rules.claim(open_ticket_of(conversation_id), staff)
-        agent = staff.username
-        send(conversation_id, [{"event": "bot", "text": None, "metadata": {"sender": "agent", "agent_name": agent},
-                                "data": {"custom": agent_turn(agent, body.text)},
-                                "timestamp": datetime.now(timezone.utc).timestamp()}])
-        desk.replied(ticket.id)
-        return {"status": "sent"}
-
-    def give_back(conversation_id: str, message: str) -> None:
-        # The bot speaks, then listens: without the action_listen the policies would not
-        # recognise the next message as a new turn (none was logged while paused).
-        send(conversation_id, [{"event": "resume"}, {"event": "bot", "text": message},
-                               {"event": "action", "name": "action_listen"}])
-
-    @router.post("/api/conversations/{shown_id}/handback")
-    def hand_back(shown_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        conversation_id = refs.resolve(shown_id)
-        rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, "restituito_al_bot")
-        give_back(conversation_id, "Sono di nuovo l'assistente virtuale. Posso aiutarLa in altro?")
-        return {"status": "resumed"}
-
-    @router.post("/api/conversations/{shown_id}/close")
-    def close(shown_id: str, body: CloseBody, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        conversation_id = refs.resolve(shown_id)
-        rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, body.outcome)
-        give_back(conversation_id, "La conversazione con l'operatore si è conclusa. Se ha bisogno, sono qui.")
-        return {"status": "closed", "outcome": body.outcome}
 
     # ------------------------------------------------------------------ review
     conversations = console.conversations
