@@ -21,18 +21,16 @@ from datetime import timedelta
 from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, constr
 
 from bot.console import auth
 from bot.console.conversations import listed
 from bot.console.headers import install_security_headers
-from bot.console.routes import access, queue
-from bot.console.routes.queue import OUTCOMES
-from bot.console.routes.deps import TEMPLATES, Console, NotLoggedIn, tracker_path
+from bot.console.routes import access, conversation, queue
+from bot.console.routes.deps import TEMPLATES, Console, NotLoggedIn
 from bot.console.turns import agent_turn, agent_turn_of, transcript
 from bot.masking import mask_text, names_masker
 from bot.settings import Settings
@@ -62,33 +60,15 @@ class UnlockBody(BaseModel):
 
 def build_router(settings: Settings) -> APIRouter:
     console = Console.build(settings)
-    sessions, desk, throttle, refs = console.sessions, console.desk, console.throttle, console.refs
+    sessions, throttle, refs = console.sessions, console.throttle, console.refs
     router = APIRouter(prefix="/console")
-    rasa_call = console.rasa.call
     member, member_with_csrf = console.member, console.member_with_csrf
     supervisor, supervisor_with_csrf = console.supervisor, console.supervisor_with_csrf
 
     router.include_router(access.router(console))
     router.include_router(queue.router(console))
+    router.include_router(conversation.router(console))
 
-    @router.get("/conversations/{shown_id}", response_class=HTMLResponse)
-    def conversation_page(shown_id: str, request: Request, staff: auth.StaffMember = Depends(member)) -> Any:
-        shown = refs.shown(refs.resolve(shown_id))
-        if shown != shown_id:  # a phone number typed in the address bar: off the URL at once
-            return RedirectResponse(f"/console/conversations/{quote(shown, safe='')}", status_code=303)
-        return TEMPLATES.TemplateResponse("conversation.html", {
-            "request": request, "staff": staff, "conversation_id": shown, "outcomes": OUTCOMES})
-
-    @router.get("/api/conversations/{shown_id}")
-    def conversation(shown_id: str, staff: auth.StaffMember = Depends(member)) -> Any:
-        conversation_id = refs.resolve(shown_id)
-        tracker = rasa_call("GET", tracker_path(conversation_id), params={"include_events": "ALL"})
-        ticket = desk.open_for(conversation_id)
-        return {"conversation_id": refs.shown(conversation_id), "paused": tracker.get("paused"),
-                "channel": tracker.get("latest_input_channel"),
-                "ticket": {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by,
-                           "summary": ticket.summary} if ticket else None,
-                "turns": transcript(tracker.get("events") or [])}
 
     # ------------------------------------------------------------------ review
     conversations = console.conversations
@@ -192,17 +172,6 @@ def build_router(settings: Settings) -> APIRouter:
             session.add(ConversationNote(conversation_id=conversation_id, text=mask_text(body.text),
                                          author=staff.username, at=utcnow()))
         return {"status": "noted"}
-
-    @router.post("/api/conversations/{shown_id}/reveal")
-    def reveal(shown_id: str, staff: auth.StaffMember = Depends(member_with_csrf)) -> Any:
-        """The transcript in clear: supervisors only, and every reveal is written to the audit log."""
-        conversation_id = refs.resolve(shown_id)
-        if not staff.is_supervisor:
-            raise HTTPException(403, "solo un supervisore può vedere i dati in chiaro")
-        with sessions() as session, session.begin():
-            session.add(AuditEntry(at=utcnow(), actor=staff.username, action="reveal",
-                                   conversation_id=conversation_id, detail="transcript shown in clear"))
-        return {"turns": transcript(conversations.events(conversation_id), masked=False)}
 
     @router.post("/api/corrections")
     def correct(body: CorrectionBody, conversation_id: str = Query(..., max_length=255),
