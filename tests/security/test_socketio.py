@@ -357,6 +357,13 @@ def test_malformed_events_get_an_error_event_and_the_server_keeps_serving(stack:
             assert isinstance(widget.errors[-1].get("reason"), str), (event, args)
         # over the cap: the polite request to shorten it, not an error
         assert await widget.say("a" * 3000) == [TOO_LONG_REPLY]
+        # over MAX_REQUEST_BYTES: the transport drops the socket without reading it into Rasa
+        flooder = Widget()
+        await flooder.connect(stack.rasa_url)
+        await flooder.session()
+        await flooder.client.emit("user_uttered", {"message": "a" * 100_000})
+        await until(lambda: not flooder.client.connected)
+        assert flooder.replies == []
         assert widget.client.connected and await widget.say("come funziona il bonus sociale?")
         await widget.close()
 
