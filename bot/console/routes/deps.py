@@ -19,6 +19,7 @@ from urllib.parse import quote
 import requests
 from fastapi import Header, HTTPException, Request
 from fastapi.templating import Jinja2Templates
+from pydantic import ConstrainedStr
 from sqlalchemy.orm import sessionmaker
 
 from bot.console import auth
@@ -34,6 +35,14 @@ from bot.support.handoff import TicketDesk
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(CONSOLE_DIR / "templates"))
+
+
+class StaffName(ConstrainedStr):
+    """A staff account's name in a request body (transfer to, unlock)."""
+
+    strip_whitespace = True
+    min_length = 1
+    max_length = 80
 
 
 class NotLoggedIn(Exception):

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConstrainedStr
 
 from bot.console.auth import StaffMember
-from bot.console.routes.deps import TEMPLATES, Console
+from bot.console.routes.deps import TEMPLATES, Console, StaffName
 from bot.console.turns import agent_turn
 from bot.support.handoff import utcnow
 from bot.support.models import Ticket
@@ -35,12 +35,6 @@ class Outcome(ConstrainedStr):
     regex = re.compile("^(" + "|".join(OUTCOMES) + ")$")
 
 
-class Username(ConstrainedStr):
-    strip_whitespace = True
-    min_length = 1
-    max_length = 80
-
-
 class ReplyBody(BaseModel):
     text: ReplyText
 
@@ -50,7 +44,7 @@ class CloseBody(BaseModel):
 
 
 class TransferBody(BaseModel):
-    to: Username
+    to: StaffName
 
 
 def router(console: Console) -> APIRouter:
