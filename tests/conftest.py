@@ -15,6 +15,7 @@ from typing import Dict, List, Set, Tuple
 import pytest
 import requests
 
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
 
 STARTUP_TIMEOUT_S = 420
@@ -171,12 +172,11 @@ def launch_profile(module: str, log_path: Path, ready_marker: str, database: str
     """Start a profile's launcher (`bot.ops.run` or `bot.ops.run_prod`) on a block of free ports,
     every database at `database`, the business day fixed, `extra` variables on top; its ports."""
     ports = profile_ports()
-    env = dict(os.environ, **TEST_SECRETS)
-    env.update(RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
-               WEB_PORT=str(ports[3]), TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database,
-               SUPPORT_DATABASE_URL=database, BUSINESS_DATE="2026-11-26", **extra)
-    for derived in ("ACTION_SERVER_URL", "BILLING_URL"):  # the launcher derives them from the ports
-        env.pop(derived, None)
+    variables = dict(TEST_SECRETS, RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
+                     WEB_PORT=str(ports[3]), TRACKER_STORE_URL=database, BILLING_DATABASE_URL=database,
+                     SUPPORT_DATABASE_URL=database, BUSINESS_DATE="2026-11-26", **extra)
+    # the launcher derives the URLs from the ports
+    env = service_environment(unset=("ACTION_SERVER_URL", "BILLING_URL"), **variables)
     return launch(module, env, log_path, ready_marker), ports
 
 
@@ -218,8 +218,9 @@ def assistant(tmp_path_factory) -> RunningAssistant:
     tmp = tmp_path_factory.mktemp("assistant")
     rasa_port, action_port, billing_port = free_port(), free_port(), free_port()
     tracker_db = tmp / "tracker.db"
-    env = dict(os.environ)
-    env.update(
+    # the launcher derives the URLs from the ports and generates the billing secrets
+    env = service_environment(
+        unset=("ACTION_SERVER_URL", "BILLING_URL", "BILLING_API_TOKEN", "BILLING_TOKEN_SECRET"),
         RASA_PORT=str(rasa_port),
         ACTION_PORT=str(action_port),
         BILLING_PORT=str(billing_port),
@@ -232,8 +233,6 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         CALL_CENTRE_NUMBER="800 555 020",
         **TEST_SECRETS,
     )
-    for derived in ("ACTION_SERVER_URL", "BILLING_URL", "BILLING_API_TOKEN", "BILLING_TOKEN_SECRET"):
-        env.pop(derived, None)
     log_path = tmp / "launcher.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

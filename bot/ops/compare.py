@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 from bot.ops.nlu_files import HOLDOUT, TRAINING_DIR
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
 
 OUT = PROJECT_ROOT / "results" / "compare"
@@ -35,7 +36,7 @@ def _run_measured(command: List[str]) -> Dict[str, float]:
     """Run a command; return its wall time and the peak RSS of the process (MiB)."""
     started = time.perf_counter()
     # Rasa caches trained components across runs; a measurement must train from scratch.
-    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0"}
+    env = service_environment(RASA_MAX_CACHE_SIZE="0")
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)

@@ -8,19 +8,30 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional
 
 from bot.settings import PROJECT_ROOT, Settings
 
 BIN = Path(sys.executable).parent
 
 
-def service_environment(settings: Settings, base: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
-    """The caller's environment plus what the services need; the caller's values win."""
+def service_environment(settings: Optional[Settings] = None, base: Optional[Mapping[str, str]] = None, *,
+                        unset: Iterable[str] = (), **overrides: str) -> Dict[str, str]:
+    """The environment of a child process, built the same way by the launchers and the tests.
+
+    `base` (default: this process's environment) with the names in `unset` removed and
+    `overrides` on top; then, only where still missing, what `settings` says the services need
+    (a launcher started by a test derives its ports and URLs itself: pass no settings). The
+    project package is always importable (Rasa loads the project's tracker store, the action
+    server the actions) and SQLAlchemy 1.4's 2.0-migration banner is off.
+    """
     env = dict(os.environ if base is None else base)
-    for key, value in settings.process_environment().items():
-        env.setdefault(key, value)
-    # The project package must be importable by Rasa (custom tracker store) and the actions.
+    for name in unset:
+        env.pop(name, None)
+    env.update(overrides)
+    if settings is not None:
+        for key, value in settings.process_environment().items():
+            env.setdefault(key, value)
     paths = [str(PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -52,8 +51,7 @@ def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: st
     """Seed a fresh database (SQLite in `tmp` unless overridden) and start the backend on it,
     as `make run` does."""
     port = free_port()
-    env = dict(os.environ)
-    env.update({
+    env = service_environment(Settings(_env_file=None), **{
         "BILLING_PORT": str(port),
         "BILLING_DATABASE_URL": f"sqlite:///{tmp / 'billing.db'}",
         "BILLING_API_TOKEN": "service-token-for-tests",
@@ -61,7 +59,6 @@ def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: st
         "BUSINESS_DATE": business_date,
         **overrides,
     })
-    env = service_environment(Settings(_env_file=None), env)
     subprocess.run([sys.executable, "-m", "bot.billing.seed"],
                    cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
     settings = Settings(_env_file=None, billing_port=port)

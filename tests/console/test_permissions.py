@@ -7,7 +7,7 @@ import requests
 
 from bot.console.auth import create_user
 from bot.db import session_factory
-from bot.ops.services import web_server_command
+from bot.ops.services import service_environment, web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.web.app import create_app
@@ -23,8 +23,7 @@ def web(tmp_path_factory):
     upgrade_schema(url)
     create_user(session_factory(make_engine(url)), "giulia", PASSWORD, "agent")
     settings = Settings(_env_file=None, web_port=free_port())
-    import os
-    env = dict(os.environ, SUPPORT_DATABASE_URL=url, WEB_PORT=str(settings.web_port), RASA_API_TOKEN="x")
+    env = service_environment(SUPPORT_DATABASE_URL=url, WEB_PORT=str(settings.web_port), RASA_API_TOKEN="x")
     process = start_logged(web_server_command(settings), env, tmp / "web.log")
     try:
         wait_for(f"http://127.0.0.1:{settings.web_port}/health", process, tmp / "web.log", timeout=60)

@@ -36,6 +36,7 @@ from typing import Dict, List, Tuple
 
 from sqlalchemy import create_engine, text
 
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
 from tests.conftest import REST_TOKEN, launch_profile, service_pid, stop_tree
 from tests.prod.profile import production_settings, seed_demo_customers
@@ -76,7 +77,7 @@ def kill_a_replica_later(launcher: subprocess.Popen, rasa_port: int, after: floa
 
 
 def run_locust(url: str, users: int, seconds: int, prefix: Path, sent_log: Path) -> None:
-    env = dict(os.environ, LOAD_LOG=str(sent_log), REST_CHANNEL_TOKEN=REST_TOKEN)  # launch_profile set it
+    env = service_environment(LOAD_LOG=str(sent_log), REST_CHANNEL_TOKEN=REST_TOKEN)  # launch_profile set it
     subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
                     "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url,
                     "--csv", str(prefix), "--only-summary", "--stop-timeout", "90"],

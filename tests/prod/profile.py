@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import os
 import secrets
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from typing import Dict, Tuple
 from sqlalchemy.engine import make_url
 
 from bot.ops.secrets import SECRET_NAMES
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
 
 BUSINESS_DATE = "2026-11-26"  # the day tests.conftest.launch_profile fixes
@@ -62,7 +62,6 @@ def production_settings(database: str, **extra: str) -> Tuple[str, Dict[str, str
 def seed_demo_customers(database: str) -> None:
     """The demo customers, seeded as an operator would on purpose (`make seed`): the production
     profile itself never seeds. Same business day as the launched profile."""
-    env = dict(os.environ, BILLING_DATABASE_URL=database, BUSINESS_DATE=BUSINESS_DATE,
-               PYTHONPATH=str(PROJECT_ROOT), SQLALCHEMY_SILENCE_UBER_WARNING="1")
+    env = service_environment(BILLING_DATABASE_URL=database, BUSINESS_DATE=BUSINESS_DATE)
     subprocess.run([sys.executable, "-m", "bot.billing.seed"], cwd=PROJECT_ROOT, env=env, check=True,
                    capture_output=True)

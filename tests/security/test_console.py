@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from sqlalchemy import select
 
 from bot.console.auth import create_user
 from bot.db import session_factory
-from bot.ops.services import web_server_command
+from bot.ops.services import service_environment, web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk
@@ -56,8 +55,8 @@ def console(tmp_path_factory) -> Iterator[Tuple[str, str]]:
     sessions = session_factory(make_engine(url))
     for name, role in (("giulia", "agent"), ("paolo", "agent"), ("anna", "agent"), ("marta", "supervisor")):
         create_user(sessions, name, PASSWORD, role)
-    env = dict(os.environ, SUPPORT_DATABASE_URL=url, TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
-               RASA_API_TOKEN="x")
+    env = service_environment(SUPPORT_DATABASE_URL=url, TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
+                              RASA_API_TOKEN="x")
     process, base = start_web(tmp, env)
     try:
         yield url, base
@@ -157,8 +156,8 @@ def test_one_client_trying_many_accounts_is_throttled(tmp_path):
     url = f"sqlite:///{tmp_path / 'support.db'}"
     upgrade_schema(url)
     create_user(session_factory(make_engine(url)), "giulia", PASSWORD, "agent")
-    env = dict(os.environ, SUPPORT_DATABASE_URL=url, TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
-               RASA_API_TOKEN="x")
+    env = service_environment(SUPPORT_DATABASE_URL=url, TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
+                              RASA_API_TOKEN="x")
     # a client that claims another address is not believed (no trusted proxy configured)
     process, base = start_web(tmp_path, env, CONSOLE_CLIENT_FREE_FAILURES="3", CONSOLE_LOGIN_BACKOFF_SECONDS="30")
     try:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import http.client
-import os
 import shutil
 import stat
 import subprocess
@@ -26,6 +25,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from bot.ops.run_prod import check_services, insecure_settings, production_environment
 from bot.ops.secrets import SECRET_NAMES, embedded_secrets, secrets_path
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import descendants, launch, launch_profile, profile_ports, stop_tree
 from tests.prod.profile import production_settings, rabbitmqctl
@@ -66,11 +66,11 @@ def test_each_insecure_default_is_refused_by_name(override: Dict[str, object], n
 def test_run_prod_with_the_defaults_exits_non_zero_naming_each_problem(tmp_path) -> None:
     """A real `make run-prod` (its launcher) with the shipped defaults: it exits before starting
     anything, with a message naming every problem."""
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RABBITMQ_USER="guest", RABBITMQ_PASSWORD="guest",
-               PROD_POSTGRES_URL="postgresql://postgres@127.0.0.1:5432", CONSOLE_SECURE_COOKIES="false",
-               DEMO_MODE="true", RASA_API_TOKEN="change-me", **{name: "" for name in SECRET_NAMES[1:]})
-    for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL", "RABBITMQ_HOST"):
-        env.pop(key, None)
+    env = service_environment(
+        unset=("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL", "RABBITMQ_HOST"),
+        RABBITMQ_USER="guest", RABBITMQ_PASSWORD="guest", PROD_POSTGRES_URL="postgresql://postgres@127.0.0.1:5432",
+        CONSOLE_SECURE_COOKIES="false", DEMO_MODE="true", RASA_API_TOKEN="change-me",
+        **{name: "" for name in SECRET_NAMES[1:]})
     result = subprocess.run([sys.executable, "-m", "bot.ops.run_prod"], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
@@ -102,13 +102,13 @@ def test_no_token_on_any_command_line_of_make_run(tmp_path) -> None:
     caller_token = f"caller-{uuid.uuid4().hex}"
     var = tmp_path / "var"
     ports = profile_ports()
-    env = dict(os.environ, RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
-               WEB_PORT=str(ports[3]), VAR_DIR=str(var), RASA_API_TOKEN=caller_token,
-               **{f"{name}_URL": f"sqlite:///{tmp_path / name.lower()}.db"
-                  for name in ("TRACKER_STORE", "BILLING_DATABASE", "SUPPORT_DATABASE")},
-               **{name: "" for name in SECRET_NAMES[1:]})  # the launcher generates these
-    for derived in ("ACTION_SERVER_URL", "BILLING_URL"):
-        env.pop(derived, None)
+    env = service_environment(
+        unset=("ACTION_SERVER_URL", "BILLING_URL"),  # the launcher derives them from the ports
+        RASA_PORT=str(ports[0]), ACTION_PORT=str(ports[1]), BILLING_PORT=str(ports[2]),
+        WEB_PORT=str(ports[3]), VAR_DIR=str(var), RASA_API_TOKEN=caller_token,
+        **{f"{name}_URL": f"sqlite:///{tmp_path / name.lower()}.db"
+           for name in ("TRACKER_STORE", "BILLING_DATABASE", "SUPPORT_DATABASE")},
+        **{name: "" for name in SECRET_NAMES[1:]})  # the launcher generates these
     process = launch("bot.ops.run", env, tmp_path / "run.log", "The assistant is ready")
     try:
         generated = dict(line.split("=", 1) for line in (var / "secrets.env").read_text().splitlines()

@@ -5,7 +5,6 @@ again, and through a batch RabbitMQ delivers twice. Fails under CI=true when a s
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from rasa.core.brokers.pika import PikaEventBroker
 from sqlalchemy import select
 
 from bot.db import session_factory
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT, Settings
 from bot.support.broker_consumer import BrokerConsumer, queue_consumers
 from bot.support.db import make_engine, upgrade_schema
@@ -85,8 +85,7 @@ def wait_until(condition: Callable[[], Any], seconds: float = 30) -> Any:
 
 
 def start_consumer(settings: Settings, log) -> subprocess.Popen:
-    env = dict(os.environ, SUPPORT_DATABASE_URL=settings.support_database_url,
-               RABBITMQ_QUEUE=settings.rabbitmq_queue, PYTHONPATH=str(PROJECT_ROOT))
+    env = service_environment(SUPPORT_DATABASE_URL=settings.support_database_url, RABBITMQ_QUEUE=settings.rabbitmq_queue)
     return subprocess.Popen([sys.executable, "-m", "bot.support.broker_consumer"], cwd=PROJECT_ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
