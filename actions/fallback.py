@@ -14,9 +14,12 @@ from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import guarded
-from bot.intents import INTENT_LABELS, NOT_SUGGESTED
+from bot.intents import CONVERSATION_INTENTS, INTENT_LABELS, NONE_OF_THESE
 
 MAX_SUGGESTIONS = 3
+# Never offered as "Did you mean ...?": not requests a customer would pick. Asking whether one
+# talks to a machine is (bot_challenge stays); nlu_fallback is Rasa's, not an intent of ours.
+NOT_SUGGESTED = (CONVERSATION_INTENTS - {"bot_challenge"}) | {"nlu_fallback"}
 
 
 def suggested_intents(intent_ranking: List[Dict[Text, Any]], limit: int = MAX_SUGGESTIONS) -> List[Text]:
@@ -42,7 +45,7 @@ class ActionAskAffirmation(Action):
         ranking = tracker.latest_message.get("intent_ranking") or []
         intents = suggested_intents(ranking)
         buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in intents]
-        buttons.append({"title": "Nessuna di queste", "payload": "/out_of_scope"})
+        buttons.append({"title": NONE_OF_THESE, "payload": "/out_of_scope"})
         if intents:
             text = "Mi scusi, non sono sicuro di aver capito. Intendeva una di queste richieste?"
         else:

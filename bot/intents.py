@@ -1,15 +1,15 @@
 """What each intent means to a customer, in Italian: button titles and summaries.
 
-The two-stage fallback's "Did you mean ...?" buttons use these labels (actions/fallback.py).
-Keys are the intents of domain.yml (today exactly the 17 the contract fixes); an intent
-without a label here is never offered as a button.
+The list of intents is domain.yml's (bot/domain.py reads it); this module only says how each
+is put to a customer. The two-stage fallback's "Did you mean ...?" buttons use these labels
+(actions/fallback.py); a test checks that every intent of domain.yml has one.
 """
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet
+from bot.domain import domain_intents
 
-INTENT_LABELS: Dict[str, str] = {
+INTENT_LABELS: dict[str, str] = {
     "greet": "Salutare",
     "goodbye": "Chiudere la conversazione",
     "thank": "Ringraziare",
@@ -29,7 +29,17 @@ INTENT_LABELS: Dict[str, str] = {
     "inform": "Comunicare un dato",
 }
 
-# Intents never offered as "Did you mean ...?": they are not requests a customer would pick.
-NOT_SUGGESTED: FrozenSet[str] = frozenset(
-    {"nlu_fallback", "out_of_scope", "affirm", "deny", "inform", "greet", "thank", "goodbye"}
+# The fallback's last button ("none of these"): it sends /out_of_scope, which Rasa reads as a denial.
+NONE_OF_THESE = "Nessuna di queste"
+
+# Intents that carry no request of their own: courtesy, answers to a question, data, and what
+# the assistant does not handle. Every other intent of domain.yml is a request (the NLU
+# evaluation measures how often out-of-scope messages are taken for one).
+CONVERSATION_INTENTS: frozenset[str] = frozenset(
+    {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "inform"}
 )
+
+
+def request_intents() -> list[str]:
+    """The intents of domain.yml that are customer requests (check_bills, find_store, ...)."""
+    return [name for name in domain_intents() if name not in CONVERSATION_INTENTS]

@@ -13,14 +13,12 @@ import requests
 from sklearn.metrics import f1_score
 from sqlalchemy import create_engine, select, table, column
 
-from bot.intents import NOT_SUGGESTED
+from actions.fallback import NOT_SUGGESTED
+from bot.intents import request_intents
 from bot.ops.nlu_files import holdout_examples, plain_text
 from tests.conftest import alive
 
-BUSINESS_INTENTS = {
-    "request_human", "request_deferral", "request_installments", "ask_bonus_sociale",
-    "find_store", "ask_late_interest", "check_bills", "ask_hardship_support", "report_outage",
-}
+BUSINESS_INTENTS = set(request_intents())
 # Vague messages, each likely to leave the NLU unsure; the fallback tests use the first one
 # the current model really is unsure about, so they do not depend on one model's quirks.
 VAGUE_MESSAGES = [

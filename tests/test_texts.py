@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import domain_intents, load_domain
 from bot.folding import fold, fold_alnum
 from bot.formatters import NBSP, euros, italian_date
+from bot.intents import CONVERSATION_INTENTS, INTENT_LABELS, request_intents
 from bot.settings import PROJECT_ROOT
 
 SOURCES = sorted((PROJECT_ROOT / "bot").rglob("*.py")) + sorted((PROJECT_ROOT / "actions").glob("*.py"))
@@ -102,3 +104,22 @@ def test_amounts_are_formatted_in_one_place():
         if "€" in text or ".2f" in text or "{:," in text
     }
     assert elsewhere == {}
+
+
+def test_every_intent_of_the_domain_has_an_italian_label_and_no_label_is_stale():
+    assert set(INTENT_LABELS) == set(domain_intents())
+    assert CONVERSATION_INTENTS.issubset(domain_intents())
+    assert set(request_intents()) == set(domain_intents()) - CONVERSATION_INTENTS
+
+
+def test_the_form_answers_exclude_one_list_of_intents():
+    # Written once in domain.yml (a YAML anchor); each name must be an intent of the domain.
+    lists = [
+        mapping["not_intent"]
+        for slot in load_domain()["slots"].values()
+        for mapping in slot.get("mappings", [])
+        if mapping.get("type") == "from_text" and "not_intent" in mapping
+    ]
+    assert len(lists) > 1 and all(names == lists[0] for names in lists)
+    assert set(lists[0]) < set(domain_intents())
+    assert (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8").count("not_intent: [deny,") == 0

@@ -4,11 +4,14 @@ shares no sentence with the training data."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 
 import pytest
 import yaml
 
+from bot.domain import domain_intents
+from bot.intents import request_intents
 from bot.ops.nlu_files import (
     ROOT,
     by_intent,
@@ -17,16 +20,10 @@ from bot.ops.nlu_files import (
     training_examples,
 )
 
-CONTRACT_INTENTS = {
-    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
-    "request_human", "request_deferral", "request_installments", "ask_bonus_sociale",
-    "find_store", "ask_late_interest", "check_bills", "ask_hardship_support",
-    "report_outage", "inform",
-}
-BUSINESS_INTENTS = {
-    "request_human", "request_deferral", "request_installments", "ask_bonus_sociale",
-    "find_store", "ask_late_interest", "check_bills", "ask_hardship_support", "report_outage",
-}
+# domain.yml is the one list of intents; the contract (docs/contracts.md, "## Intents") fixes
+# the names it must contain, and is read here rather than copied.
+INTENTS = set(domain_intents())
+BUSINESS_INTENTS = set(request_intents())
 FLOW_ENTITIES = {
     "customer_code", "fiscal_code", "pod", "pdr", "city", "date", "amount",
     "installment_count", "supply",
@@ -43,13 +40,22 @@ def domain():
     return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
+def contract_intents() -> set:
+    section = (ROOT / "docs" / "contracts.md").read_text(encoding="utf-8").split("## Intents", 1)[1]
+    declared = re.search(r"The (\d+) fixed names: (.*?)\.\s", section, re.S)
+    assert declared, "docs/contracts.md no longer lists the fixed intent names"
+    names = set(re.findall(r"`(\w+)`", declared.group(2)))
+    assert len(names) == int(declared.group(1))
+    return names
+
+
 def test_domain_declares_every_contract_intent_and_flow_entity(domain):
-    assert CONTRACT_INTENTS <= set(domain["intents"])
+    assert contract_intents() <= INTENTS == set(domain["intents"])
     assert FLOW_ENTITIES <= set(domain["entities"])
 
 
-def test_every_contract_intent_has_training_examples(training):
-    assert CONTRACT_INTENTS <= set(training)
+def test_every_intent_has_training_examples(training):
+    assert INTENTS <= set(training)
 
 
 @pytest.mark.parametrize("intent", sorted(BUSINESS_INTENTS))
@@ -74,7 +80,7 @@ def _near_copies(examples):
     return pairs
 
 
-@pytest.mark.parametrize("intent", sorted(CONTRACT_INTENTS - {"inform"}))
+@pytest.mark.parametrize("intent", sorted(INTENTS - {"inform"}))
 def test_no_copy_paste_variants(training, intent):
     # `inform` is exempt: "codice cliente 104552" and "codice cliente 117830" are meant to
     # differ only by the value, which is what teaches the entity.
@@ -87,10 +93,10 @@ def test_entities_of_the_flows_are_annotated_in_training_data():
         assert f"]({entity})" in annotated or f'"entity": "{entity}"' in annotated, entity
 
 
-def test_holdout_covers_every_contract_intent():
+def test_holdout_covers_every_intent():
     holdout = by_intent(holdout_examples())
-    assert CONTRACT_INTENTS <= set(holdout)
-    assert all(len(holdout[i]) >= 15 for i in CONTRACT_INTENTS)
+    assert INTENTS <= set(holdout)
+    assert all(len(holdout[i]) >= 15 for i in INTENTS)
 
 
 def test_holdout_shares_no_sentence_with_training_data():

@@ -20,16 +20,14 @@ import time
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
+from bot.intents import request_intents
 from bot.ops.nlu_files import HOLDOUT, TRAINING_DIR
 from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
 
 OUT = PROJECT_ROOT / "results" / "compare"
 CANDIDATES = sorted((PROJECT_ROOT / "eval" / "pipelines").glob("*.yml")) + [PROJECT_ROOT / "config.yml"]
-BUSINESS_INTENTS = {
-    "request_human", "request_deferral", "request_installments", "ask_bonus_sociale",
-    "find_store", "ask_late_interest", "check_bills", "ask_hardship_support", "report_outage",
-}
+BUSINESS_INTENTS = set(request_intents())
 
 
 def _run_measured(command: List[str]) -> Dict[str, float]:
