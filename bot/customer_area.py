@@ -11,7 +11,7 @@ an identity check (`POST /v1/identity/customer-area`): both use `decode` below.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional
+from typing import Any
 
 import jwt
 
@@ -25,14 +25,19 @@ class InvalidCustomerAreaToken(Exception):
     """The token is not one the customer area signed for this assistant, or it is too old."""
 
 
-def decode(token: str, settings: Settings, now: Optional[datetime] = None) -> Dict[str, Any]:
+def decode(token: str, settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     """The claims of a valid token; InvalidCustomerAreaToken otherwise (never another error)."""
     if not settings.customer_area_jwt_secret:
         raise InvalidCustomerAreaToken("customer-area tokens are not configured")
     try:
-        claims = jwt.decode(token, settings.customer_area_jwt_secret, algorithms=[ALGORITHM],
-                            audience=settings.customer_area_jwt_audience, issuer=settings.customer_area_jwt_issuer,
-                            options={"require": REQUIRED_CLAIMS})
+        claims = jwt.decode(
+            token,
+            settings.customer_area_jwt_secret,
+            algorithms=[ALGORITHM],
+            audience=settings.customer_area_jwt_audience,
+            issuer=settings.customer_area_jwt_issuer,
+            options={"require": REQUIRED_CLAIMS},
+        )
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidCustomerAreaToken(type(error).__name__) from None
     now = now or datetime.now(timezone.utc)
@@ -48,10 +53,16 @@ def decode(token: str, settings: Settings, now: Optional[datetime] = None) -> Di
     return claims
 
 
-def sign(customer_code: str, settings: Settings, lifetime: timedelta = timedelta(hours=1),
-         now: Optional[datetime] = None) -> str:
+def sign(
+    customer_code: str, settings: Settings, lifetime: timedelta = timedelta(hours=1), now: datetime | None = None
+) -> str:
     """A token as the customer area would sign it (the demo site's login, and tests)."""
     now = now or datetime.now(timezone.utc)
-    claims = {"sub": customer_code, "iat": now, "exp": now + lifetime,
-              "iss": settings.customer_area_jwt_issuer, "aud": settings.customer_area_jwt_audience}
+    claims = {
+        "sub": customer_code,
+        "iat": now,
+        "exp": now + lifetime,
+        "iss": settings.customer_area_jwt_issuer,
+        "aud": settings.customer_area_jwt_audience,
+    }
     return jwt.encode(claims, settings.customer_area_jwt_secret, algorithm=ALGORITHM)

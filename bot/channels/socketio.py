@@ -30,8 +30,9 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -55,7 +56,9 @@ MAX_TOKEN_CHARS = 4096
 ERROR_EVENT = "error"
 
 
-def answering_failures(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[None]]:
+def answering_failures(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> Callable[[UserMessage], Awaitable[None]]:
     async def handle(message: UserMessage) -> None:
         try:
             await on_new_message(message)
@@ -76,16 +79,16 @@ class SessionIds:
             secret = secrets.token_urlsafe(32)
         self._key = hmac.new(secret.encode(), b"socketio-session-id", hashlib.sha256).digest()
 
-    def _signature(self, conversation: str, customer: Optional[str]) -> str:
+    def _signature(self, conversation: str, customer: str | None) -> str:
         signed = f"{conversation}\x00{customer or ''}".encode()
         return hmac.new(self._key, signed, hashlib.sha256).hexdigest()[:32]
 
-    def issue(self, customer: Optional[str]) -> Tuple[str, str]:
+    def issue(self, customer: str | None) -> tuple[str, str]:
         """A new conversation: (its sender id, the signed id the client keeps)."""
         conversation = PREFIX + secrets.token_hex(16)
         return conversation, f"{conversation}.{self._signature(conversation, customer)}"
 
-    def verify(self, signed_id: Any, customer: Optional[str]) -> Optional[str]:
+    def verify(self, signed_id: Any, customer: str | None) -> str | None:
         """The conversation of a validly signed id (for this login), else None."""
         if not isinstance(signed_id, str) or len(signed_id) > MAX_SESSION_ID_CHARS or not signed_id.startswith(PREFIX):
             return None
@@ -99,14 +102,14 @@ class SessionIds:
 class Connection:
     """What the server verified about one socket."""
 
-    customer_area_token: Optional[str] = None
-    customer_code: Optional[str] = None
-    conversation: Optional[str] = None
+    customer_area_token: str | None = None
+    customer_code: str | None = None
+    conversation: str | None = None
 
 
 class AnsweringSocketIOInput(SocketIOInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -117,11 +120,10 @@ class AnsweringSocketIOInput(SocketIOInput):
         # cors_allowed_origins=[]: engine.io adds no CORS headers (Sanic's CORS does, for Rasa's
         # whole app; both would duplicate them); the origin is checked at `connect` instead.
         # max_http_buffer_size bounds every packet; the message cap itself is bounded()'s.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
-                          max_http_buffer_size=settings.max_request_bytes)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=settings.max_request_bytes)
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
-        connections: Dict[str, Connection] = {}
+        connections: dict[str, Connection] = {}
 
         async def refuse(sid: str, code: str, reason: str) -> None:
             await sio.emit(ERROR_EVENT, {"code": code, "reason": reason}, room=sid, namespace=self.namespace)
@@ -131,7 +133,7 @@ class AnsweringSocketIOInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
             if origin and origin.rstrip("/") not in allowed_origins:
                 # a page of another site must not converse in a visitor's name (nor read replies)
@@ -164,7 +166,7 @@ class AnsweringSocketIOInput(SocketIOInput):
             if conversation is None:
                 conversation, signed_id = session_ids.issue(connection.customer_code)
             else:
-                signed_id = requested
+                signed_id = str(requested)
             if connection.conversation and connection.conversation != conversation:
                 sio.leave_room(sid, connection.conversation, namespace=self.namespace)
             connection.conversation = conversation
@@ -179,20 +181,27 @@ class AnsweringSocketIOInput(SocketIOInput):
                 return
             data = args[0] if args else None
             problem = _malformed(data)
-            if problem:
-                await refuse(sid, "bad_message", problem)
+            if problem or not isinstance(data, dict):
+                await refuse(sid, "bad_message", problem or "malformed")
                 return
             if connection.conversation is None:
                 await refuse(sid, "no_session", "send session_request first")
                 return
             metadata = {"customer_area_token": connection.customer_area_token} if connection.customer_area_token else {}
-            await handle(UserMessage(data["message"], SocketIOOutput(sio, self.bot_message_evt), connection.conversation,
-                                     input_channel=self.name(), metadata=metadata))
+            await handle(
+                UserMessage(
+                    data["message"],
+                    SocketIOOutput(sio, self.bot_message_evt),
+                    connection.conversation,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+            )
 
         return blueprint
 
 
-def _verified_claims(token: Any, settings: Settings) -> Optional[Dict[str, Any]]:
+def _verified_claims(token: Any, settings: Settings) -> dict[str, Any] | None:
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
         return None
     try:
@@ -202,7 +211,7 @@ def _verified_claims(token: Any, settings: Settings) -> Optional[Dict[str, Any]]
         return None
 
 
-def _malformed(data: Any) -> Optional[str]:
+def _malformed(data: Any) -> str | None:
     """Why a user_uttered payload cannot be a customer message, or None."""
     if not isinstance(data, dict):
         return "user_uttered takes an object {message, session_id}"

@@ -30,7 +30,8 @@ def test_a_message_processed_normally_gets_only_its_answer():
 
 def test_it_is_rasas_socketio_channel_for_the_widget():
     channel = AnsweringSocketIOInput.from_credentials(
-        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+    )
     assert channel.name() == "socketio" and channel.session_persistence and channel.bot_message_evt == "bot_uttered"
 
 
@@ -44,8 +45,18 @@ def test_session_ids_are_issued_signed_and_checked():
     assert ids.verify(signed, "100001") is None
     _, mario = ids.issue("100001")
     assert ids.verify(mario, "100001") and ids.verify(mario, "100002") is None and ids.verify(mario, None) is None
-    for forged in [conversation, conversation + ".", signed[:-1] + "x", signed + "0", "web:." + signed.rpartition(".")[2],
-                   SessionIds("another-secret").issue(None)[1], None, 42, ["web:x.y"], "web:" + "a" * 500]:
+    for forged in [
+        conversation,
+        conversation + ".",
+        signed[:-1] + "x",
+        signed + "0",
+        "web:." + signed.rpartition(".")[2],
+        SessionIds("another-secret").issue(None)[1],
+        None,
+        42,
+        ["web:x.y"],
+        "web:" + "a" * 500,
+    ]:
         assert ids.verify(forged, None) is None, forged
 
 

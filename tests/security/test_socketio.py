@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import jwt
 import pytest
@@ -32,7 +32,7 @@ from bot.settings import Settings
 from tests.conftest import free_port, rest_headers, start_logged, stop, wait_for
 from tests.stack import Stack, running_stack
 
-JWT_SECRET = "customer-area-secret-for-the-security-tests"
+JWT_SECRET = "customer-area-secret-for-the-security-tests"  # noqa: S105 - a test key
 ISSUER, AUDIENCE = "area-clienti", "assistente"
 MARIO_OPEN_BILL = "182,40"  # customer 100001's open bill: seen only once identified
 ASK_FOR_CODE = "codice cliente"
@@ -40,10 +40,17 @@ REPLY_WAIT_S = 45
 SITE = "https://www.luce-gas.example"  # the utility's website, the only allowed origin here
 
 
-def customer_area_token(sub: Any = "100001", *, omit: str = "", age: timedelta = timedelta(0),
-                        lifetime: timedelta = timedelta(hours=1), secret: str = JWT_SECRET, **override: Any) -> str:
+def customer_area_token(
+    sub: Any = "100001",
+    *,
+    omit: str = "",
+    age: timedelta = timedelta(0),
+    lifetime: timedelta = timedelta(hours=1),
+    secret: str = JWT_SECRET,
+    **override: Any,
+) -> str:
     issued = datetime.now(timezone.utc) - age
-    claims: Dict[str, Any] = {"sub": sub, "iat": issued, "exp": issued + lifetime, "iss": ISSUER, "aud": AUDIENCE}
+    claims: dict[str, Any] = {"sub": sub, "iat": issued, "exp": issued + lifetime, "iss": ISSUER, "aud": AUDIENCE}
     claims.update(override)
     claims.pop(omit, None)
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -56,12 +63,13 @@ BAD_TOKENS = {
     "no iat": lambda: customer_area_token(omit="iat"),
     "no aud": lambda: customer_area_token(omit="aud"),
     "no iss": lambda: customer_area_token(omit="iss"),
-    "issued 13 hours ago, still unexpired": lambda: customer_area_token(age=timedelta(hours=13),
-                                                                          lifetime=timedelta(days=30)),
+    "issued 13 hours ago, still unexpired": lambda: customer_area_token(
+        age=timedelta(hours=13), lifetime=timedelta(days=30)
+    ),
     "expired": lambda: customer_area_token(age=timedelta(hours=2)),
     "another audience": lambda: customer_area_token(aud="another-service"),
     "another issuer": lambda: customer_area_token(iss="someone-else"),
-    "another key": lambda: customer_area_token(secret="not-the-customer-area-key-but-as-long"),
+    "another key": lambda: customer_area_token(secret="not-the-customer-area-key-but-as-long"),  # noqa: S106
     "sub not a string": lambda: customer_area_token(sub=100001),  # type: ignore[arg-type]
 }
 
@@ -69,8 +77,9 @@ BAD_TOKENS = {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Stack:
     tmp = tmp_path_factory.mktemp("socketio-security")
-    with running_stack(tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET, "SUPPORT_HOURS": "mon-sun 00:00-23:59",
-                             "CORS_ORIGINS": SITE}) as running:
+    with running_stack(
+        tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET, "SUPPORT_HOURS": "mon-sun 00:00-23:59", "CORS_ORIGINS": SITE}
+    ) as running:
         yield running
 
 
@@ -92,26 +101,31 @@ class Widget:
 
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)
-        self.session_ids: List[str] = []
-        self.replies: List[Dict[str, Any]] = []
-        self.errors: List[Any] = []
-        self.refusals: List[Any] = []
+        self.session_ids: list[str] = []
+        self.replies: list[dict[str, Any]] = []
+        self.errors: list[Any] = []
+        self.refusals: list[Any] = []
         self.client.on("session_confirm", self.session_ids.append)
         self.client.on("bot_uttered", self.replies.append)
         self.client.on("error", self.errors.append)
         self.client.on("connect_error", self.refusals.append)
 
-    async def connect(self, url: str, token: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> None:
-        await self.client.connect(url, transports=["websocket"], auth={"token": token} if token else None,
-                                  headers=headers or {}, wait_timeout=20)
+    async def connect(self, url: str, token: str | None = None, headers: dict[str, str] | None = None) -> None:
+        await self.client.connect(
+            url,
+            transports=["websocket"],
+            auth={"token": token} if token else None,
+            headers=headers or {},
+            wait_timeout=20,
+        )
 
-    async def session(self, requested: Optional[str] = None) -> str:
+    async def session(self, requested: str | None = None) -> str:
         count = len(self.session_ids)
         await self.client.emit("session_request", {"session_id": requested})
         await until(lambda: len(self.session_ids) > count)
         return self.session_ids[-1]
 
-    async def say(self, text: str, **extra: Any) -> List[str]:
+    async def say(self, text: str, **extra: Any) -> list[str]:
         """Send and wait for the whole answer (replies stop arriving); the texts of the answer."""
         count = len(self.replies)
         await self.client.emit("user_uttered", {"message": text, "session_id": self.session_ids[-1], **extra})
@@ -143,9 +157,12 @@ async def quiet(count, period: float = 1.5) -> None:
             last, since = count(), time.monotonic()
 
 
-def tracker_texts(stack: Stack, conversation: str) -> List[str]:
-    response = requests.get(f"{stack.rasa_url}/conversations/{conversation}/tracker",
-                            params={"token": stack.env["RASA_API_TOKEN"]}, timeout=30)
+def tracker_texts(stack: Stack, conversation: str) -> list[str]:
+    response = requests.get(
+        f"{stack.rasa_url}/conversations/{conversation}/tracker",
+        params={"token": stack.env["RASA_API_TOKEN"]},
+        timeout=30,
+    )
     response.raise_for_status()
     return [event.get("text") or "" for event in response.json()["events"] if event["event"] == "user"]
 
@@ -156,10 +173,18 @@ def conversation_of(signed_id: str) -> str:
 
 # ------------------------------------------------------------------ finding 1: the metadata token
 
+
 def test_a_token_in_rest_metadata_does_not_identify_the_customer(stack: Stack):
-    response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", headers=rest_headers(stack.env["REST_CHANNEL_TOKEN"]),
-                             json={"sender": "attacker-rest-1", "message": "quali bollette devo ancora pagare?",
-                                   "metadata": {"customer_area_token": customer_area_token()}}, timeout=60)
+    response = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        headers=rest_headers(stack.env["REST_CHANNEL_TOKEN"]),
+        json={
+            "sender": "attacker-rest-1",
+            "message": "quali bollette devo ancora pagare?",
+            "metadata": {"customer_area_token": customer_area_token()},
+        },
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
     answer = " ".join(m.get("text") or "" for m in response.json())
     assert MARIO_OPEN_BILL not in answer and "Area Clienti" not in answer
@@ -172,9 +197,13 @@ def test_a_token_in_socketio_message_metadata_does_not_identify_the_customer(sta
         await widget.connect(stack.rasa_url)  # no token at the connection
         await widget.session()
         token = customer_area_token()
-        answer = " ".join(await widget.say("quali bollette devo ancora pagare?",
-                                           metadata={"customer_area_token": token},
-                                           customData={"customer_area_token": token}))
+        answer = " ".join(
+            await widget.say(
+                "quali bollette devo ancora pagare?",
+                metadata={"customer_area_token": token},
+                customData={"customer_area_token": token},
+            )
+        )
         await widget.close()
         return answer
 
@@ -235,7 +264,8 @@ def test_the_socketio_connection_refuses_customer_area_tokens_lacking_a_claim_or
 
 # ------------------------------------------------------------------ finding 3: session injection
 
-def forged_ids(signed_id: str) -> Dict[str, str]:
+
+def forged_ids(signed_id: str) -> dict[str, str]:
     conversation = conversation_of(signed_id)
     other_key = hmac.new(b"guessed-key", conversation.encode(), hashlib.sha256).hexdigest()[:32]
     return {
@@ -353,7 +383,7 @@ def test_malformed_events_get_an_error_event_and_the_server_keeps_serving(stack:
         await widget.session()
         for number, (event, args) in enumerate(MALFORMED, start=2):
             await widget.client.emit(event, args[0] if args else None)
-            await until(lambda: len(widget.errors) == number)
+            await until(lambda number=number: len(widget.errors) == number)
             assert isinstance(widget.errors[-1].get("reason"), str), (event, args)
         # over the cap: the polite request to shorten it, not an error
         assert await widget.say("a" * 3000) == [TOO_LONG_REPLY]

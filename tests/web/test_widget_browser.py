@@ -10,23 +10,32 @@ import pytest
 from bot.console.auth import create_user
 from bot.db import session_factory
 from bot.ops.services import web_server_command
-from bot.support.db import make_engine
 from bot.settings import Settings
+from bot.support.db import make_engine
 from bot.web.app import STATIC
 from tests.conftest import free_port, start_logged, stop, wait_for
 from tests.services import service_missing
 from tests.stack import running_stack
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-JWT_SECRET = "customer-area-secret-for-tests"
-AGENT_PASSWORD = "password-di-giulia"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+JWT_SECRET = "customer-area-secret-for-tests"  # noqa: S105 - a test key
+AGENT_PASSWORD = "password-di-giulia"  # noqa: S105 - a test account
 
 
 def chromium_path() -> str:
     path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        service_missing("Chromium (Debian package 'chromium'; `make system-deps` installs it)", FileNotFoundError("chromium"))
+        service_missing(
+            "Chromium (Debian package 'chromium'; `make system-deps` installs it)", FileNotFoundError("chromium")
+        )
     return path
 
 
@@ -35,11 +44,22 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("web")
     settings = Settings(_env_file=None, web_port=free_port())
     # WEB_PORT: the Rasa server lets the web service's origin connect to socket.io (CORS_ORIGINS' default)
-    with running_stack(tmp, {"CUSTOMER_AREA_JWT_SECRET": JWT_SECRET, "SUPPORT_HOURS": "mon-sun 00:00-23:59",
-                             "WEB_PORT": str(settings.web_port)}) as stack:
+    with running_stack(
+        tmp,
+        {
+            "CUSTOMER_AREA_JWT_SECRET": JWT_SECRET,
+            "SUPPORT_HOURS": "mon-sun 00:00-23:59",
+            "WEB_PORT": str(settings.web_port),
+        },
+    ) as stack:
         # demo mode: /?login=NNNNNN stands for a customer-area login
-        env = dict(stack.env, PUBLIC_RASA_URL=stack.rasa_url, CUSTOMER_AREA_JWT_SECRET=JWT_SECRET,
-                   RASA_URL=stack.rasa_url, DEMO_MODE="true")
+        env = dict(
+            stack.env,
+            PUBLIC_RASA_URL=stack.rasa_url,
+            CUSTOMER_AREA_JWT_SECRET=JWT_SECRET,
+            RASA_URL=stack.rasa_url,
+            DEMO_MODE="true",
+        )
         web = start_logged(web_server_command(settings), env, tmp / "web.log")
         try:
             wait_for(f"http://127.0.0.1:{settings.web_port}/health", web, tmp / "web.log")
@@ -78,7 +98,8 @@ def say(page, text):
 
 def wait_for_answer_containing(page, fragment):
     page.wait_for_function(
-        f"[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes({fragment!r}))")
+        f"[...document.querySelectorAll('.aw-bot .aw-text')].some(e => e.textContent.includes({fragment!r}))"
+    )
 
 
 def test_chat_send_quick_reply_and_history_after_reload(site, browser):
@@ -144,7 +165,9 @@ def test_the_widget_never_makes_up_session_ids():
 
 
 def stored_conversation(page):
-    return page.evaluate("JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('assistente:'))) || 'null')")
+    return page.evaluate(
+        "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('assistente:'))) || 'null')"
+    )
 
 
 def test_a_stored_conversation_is_discarded_after_a_day(site, browser):
