@@ -39,8 +39,9 @@ run-prod: $(INSTALLED) system-deps ## the production topology on PostgreSQL, Red
 shell: $(INSTALLED) ## talk to the assistant in the terminal (starts the action server)
 	$(PY) -m bot.ops.shell
 
+# Rasa's validation, told which responses the custom actions send (bot/ops/validate.py)
 validate: $(INSTALLED) ## rasa data validate, warnings are errors
-	$(RASA) data validate --fail-on-warnings
+	$(PY) -m bot.ops.validate
 
 test-stories: train ## Rasa test stories (tests/test_stories.yml) against the trained model
 	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_stories.yml \

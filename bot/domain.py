@@ -1,5 +1,6 @@
 """domain.yml, read where the project needs its lists: the intents (for the labels, the NLU
-evaluation and the tests) and the responses (for `make validate` and the text tests).
+evaluation and the tests) and the responses (for `make validate` and the text tests), and the
+responses the custom actions send.
 
 domain.yml is the one place the intent list is written; the contract fixes its first names
 (docs/contracts.md) and docs/intents.md says what each means.
@@ -7,7 +8,9 @@ domain.yml is the one place the intent list is written; the contract fixes its f
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ import yaml
 from bot.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
+ACTIONS_DIR = PROJECT_ROOT / "actions"
+_RESPONSE_NAME = re.compile(r"utter_[a-z0-9_]+")
 
 
 @functools.lru_cache(maxsize=4)
@@ -32,3 +37,14 @@ def domain_intents(path: Path = DOMAIN_FILE) -> list[str]:
 def domain_responses(path: Path = DOMAIN_FILE) -> dict[str, list[dict[str, Any]]]:
     """The responses: name -> variations."""
     return dict(load_domain(path).get("responses") or {})
+
+
+def responses_named_in(folder: Path = ACTIONS_DIR) -> set[str]:
+    """The response names the custom actions send: every string of their source that is a
+    response name ("utter_..."), whether passed as `response=` or kept in a table of codes."""
+    names: set[str] = set()
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _RESPONSE_NAME.fullmatch(node.value):
+                names.add(node.value)
+    return names
