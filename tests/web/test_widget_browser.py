@@ -254,3 +254,39 @@ def test_an_agent_answers_from_the_console_and_the_customer_sees_it(site, browse
     wait_for_answer_containing(customer, "di nuovo")
     agent.close()
     customer.close()
+
+
+XSS = '<img src=x onerror="document.title=\'XSS\'"><script>document.title="XSS"</script>'
+
+
+def test_markup_typed_by_a_customer_or_an_agent_is_shown_as_text_everywhere(site, browser):
+    """Stored XSS: a customer's and an agent's markup reaches the widget and the console as text."""
+    customer = browser.new_page()
+    open_chat(customer, site + "/")
+    say(customer, "vorrei parlare con una persona " + XSS)
+    wait_for_answer_containing(customer, "coda")
+
+    agent = browser.new_page()
+    agent.goto(site + "/console/login")
+    agent.get_by_label("Nome utente").fill("giulia")
+    agent.get_by_label("Password").fill(AGENT_PASSWORD)
+    agent.get_by_role("button", name="Entra").click()
+    agent.wait_for_url("**/console/**")
+    agent.get_by_role("button", name="Prendi").first.click()
+    agent.wait_for_url("**/console/conversations/**")
+    agent.wait_for_selector(".turn.cliente")
+    assert "<script>" in agent.locator("#turns").inner_text()  # shown literally, not parsed
+    agent.get_by_label("Risposta al cliente").fill("Risposta " + XSS)
+    agent.get_by_role("button", name="Invia").click()
+
+    customer.wait_for_selector(".aw-agent")
+    assert "<img src=x" in customer.locator(".aw-agent").inner_text()
+    for page in (customer, agent):
+        page.wait_for_timeout(500)  # give a parsed onerror the time to run
+        assert page.title() != "XSS"
+        assert page.locator("img[src='x']").count() == 0
+    agent.goto(site + "/console/review")
+    agent.wait_for_load_state("networkidle")
+    assert agent.title() != "XSS" and agent.locator("img[src='x']").count() == 0
+    agent.close()
+    customer.close()
