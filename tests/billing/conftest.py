@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
 
 import pytest
 import requests
 
 from bot.ops.services import billing_server_command, service_environment
 from bot.settings import PROJECT_ROOT, Settings
+from tests.billing.inprocess import Api, running_in_process
 from tests.conftest import free_port, start_logged, stop, wait_for
 
 BUSINESS_DATE = "2026-11-26"
@@ -23,18 +24,18 @@ class Backend:
     url: str
     token: str
     process: subprocess.Popen
-    env: Dict[str, str]
+    env: dict[str, str]
 
-    def headers(self, customer_token: Optional[str] = None, **extra: str) -> Dict[str, str]:
+    def headers(self, customer_token: str | None = None, **extra: str) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token}", **extra}
         if customer_token:
             headers["X-Customer-Token"] = customer_token
         return headers
 
-    def get(self, path: str, customer_token: Optional[str] = None, **params) -> requests.Response:
+    def get(self, path: str, customer_token: str | None = None, **params) -> requests.Response:
         return requests.get(self.url + path, headers=self.headers(customer_token), params=params, timeout=10)
 
-    def post(self, path: str, body: dict, customer_token: Optional[str] = None, key: Optional[str] = None) -> requests.Response:
+    def post(self, path: str, body: dict, customer_token: str | None = None, key: str | None = None) -> requests.Response:
         extra = {"Idempotency-Key": key} if key else {}
         return requests.post(self.url + path, json=body, headers=self.headers(customer_token, **extra), timeout=10)
 
@@ -90,3 +91,10 @@ def shared_backend(tmp_path_factory) -> Iterator[Backend]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    """The billing app in-process on a seeded SQLite file (tests/billing/inprocess.py)."""
+    with running_in_process(tmp_path) as running:
+        yield running
