@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import bill_label, billing, customer_token, euros, guarded
+from actions.common import billing, customer_token, guarded
 from bot.billing.client import run_blocking
 from bot.dates import parse_number
 from bot.folding import fold
+from bot.formatters import bill_button
 
 ORDINALS = {"prima": 1, "primo": 1, "seconda": 2, "secondo": 2, "terza": 3, "terzo": 3, "ultima": -1, "ultimo": -1}
 
@@ -59,31 +61,8 @@ class ActionAskBillId(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         bills = await open_bills(tracker)
         dispatcher.utter_message(
-            text="Risultano più bollette da pagare. Per quale vuole procedere?",
-            buttons=[
-                {"title": f"{b['supply'].capitalize()} {euros(b['amount_cents'])}",
-                 "payload": '/inform{"bill_id": "%s"}' % b["id"]}
-                for b in bills
-            ],
+            response="utter_which_bill",
+            buttons=[{"title": bill_button(b), "payload": "/inform" + json.dumps({"bill_id": b["id"]})} for b in bills],
         )
         return []
 
-
-def describe_open_bills(bills: List[Dict[str, Any]], name: Optional[str]) -> str:
-    greeting = f"{name.split()[0]}, " if name else ""
-    if not bills:
-        return f"{greeting}non risultano bollette da pagare: è tutto in regola."
-    lines = []
-    for bill in bills:
-        line = f"• {bill_label(bill)}"
-        if bill["status"] == "arrears":
-            line += " (è in corso un sollecito)"
-        elif bill["has_installment_plan"]:
-            line += " (rateizzata)"
-        elif bill["deferred"]:
-            line += " (scadenza già prorogata)"
-        lines.append(line)
-    total = sum(b["amount_cents"] for b in bills)
-    head = f"{greeting}risultano da pagare {len(bills)} bollette per un totale di {euros(total)}:" if len(bills) > 1 \
-        else f"{greeting}risulta da pagare una bolletta:"
-    return head + "\n" + "\n".join(lines)

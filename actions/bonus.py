@@ -8,9 +8,10 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apologise_backend_down, billing, euros, guarded
+from actions.common import apologise_backend_down, billing, guarded
 from bot.billing.client import BillingUnavailable, run_blocking
 from bot.dates import NUMBERS
+from bot.formatters import bonus_sociale
 from bot.rules.engine import BonusThresholds, bonus_sociale_eligible
 
 # Bounded repetitions: linear on any text, and no digit string too long for int().
@@ -47,17 +48,7 @@ class ActionBonusSociale(Action):
             return apologise_backend_down(dispatcher)
         text = tracker.latest_message.get("text") or ""
         thresholds = BonusThresholds.of(rules)
-        lines = [
-            f"{rules['how']} La soglia ISEE in vigore è {euros(thresholds.isee_cents)}, "
-            f"{euros(thresholds.large_family_isee_cents)} per le famiglie con almeno "
-            f"{thresholds.large_family_min_children} figli a carico.",
-        ]
-        lines += rules["deadlines"]
         isee, children = isee_in(text), children_in(text)
-        if isee is not None:
-            verdict = "rientra" if bonus_sociale_eligible(thresholds, isee, children) else "non rientra"
-            lines.append(f"Con un ISEE di {euros(isee)} {verdict} nella soglia di {euros(thresholds.limit_cents(children))}"
-                         + (" prevista per le famiglie numerose." if thresholds.large_family(children) else "."))
-        lines.append(rules["disagio_fisico"])
-        dispatcher.utter_message(text="\n".join(lines))
+        eligible = None if isee is None else bonus_sociale_eligible(thresholds, isee, children)
+        dispatcher.utter_message(text=bonus_sociale(rules, thresholds, isee, children, eligible))
         return []

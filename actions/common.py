@@ -1,4 +1,8 @@
-"""What the customer-flow actions share: the billing client, slot names, Italian phrasing."""
+"""What the customer-flow actions share: the billing client, slot names, the offer of a person,
+the apology when the backend is down, and `@guarded`.
+
+The sentences are domain.yml responses; amounts, dates and lists come from bot/formatters.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.billing.client import BillingClient, BillingUnavailable
-from bot.formatters import euros, italian_date  # noqa: F401  (re-exported for the actions)
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -21,8 +24,6 @@ FLOW_SLOTS = ("bill_id", "installment_count", "new_due_date", "payment_date", "c
 # Slots of the verified identity: kept for the conversation session only.
 IDENTITY_SLOTS = ("customer_code", "fiscal_code", "customer_verified", "customer_token", "customer_name",
                   "identity_attempts", "phone_lookup_done")
-
-SUPPLY_NAMES = {"luce": "luce", "gas": "gas"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,36 +40,18 @@ def customer_token(tracker: Tracker) -> Optional[str]:
     return tracker.get_slot("customer_token")
 
 
-def bill_label(bill: Dict[str, Any]) -> str:
-    """'bolletta luce di 182,40 € in scadenza il 1 dicembre 2026'"""
-    from datetime import date
-
-    due = date.fromisoformat(bill["due_date"])
-    return f"bolletta {SUPPLY_NAMES.get(bill['supply'], bill['supply'])} di {euros(bill['amount_cents'])} con scadenza {italian_date(due, 'il')}"
-
-
-def offer_human(dispatcher: CollectingDispatcher, reason: str, code: str = "not_eligible") -> List[Dict[Text, Any]]:
-    """Explain, then offer a person (a plain "sì" accepts: handoff_offered)."""
-    dispatcher.utter_message(
-        text=f"{reason} Un operatore può aiutarLa. Vuole che La metta in contatto?",
-        buttons=[
-            {"title": "Sì, un operatore", "payload": "/affirm"},
-            {"title": "No, grazie", "payload": "/deny"},
-        ],
-    )
+def offer_human(dispatcher: CollectingDispatcher, response: str, code: str = "not_eligible",
+                **variables: Any) -> List[Dict[Text, Any]]:
+    """Explain, then offer a person (a plain "sì" accepts: handoff_offered). `response` is
+    utter_offer_human with the backend's {reason}, or one of the utter_refusal_* sentences."""
+    dispatcher.utter_message(response=response, **variables)
     return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", code)]
 
 
 def apologise_backend_down(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
     settings = get_settings()
-    dispatcher.utter_message(
-        text=(
-            "Mi scusi, in questo momento non riesco a consultare i dati delle bollette per un problema "
-            "tecnico. La richiesta non è andata persa: può riprovare tra qualche minuto oppure "
-            f"parlare con un operatore al numero verde {settings.call_centre_number}, {settings.call_centre_hours}."
-        ),
-        buttons=[{"title": "Parlare con un operatore", "payload": "/request_human"}],
-    )
+    dispatcher.utter_message(response="utter_backend_down", call_centre_number=settings.call_centre_number,
+                             call_centre_hours=settings.call_centre_hours)
     return []
 
 

@@ -17,15 +17,14 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.bills import describe_open_bills, match_bill, open_bills
+from actions.bills import match_bill, open_bills
 from actions.common import (
-    guarded,
     FLOW_SLOTS,
     IDENTITY_SLOTS,
     apologise_backend_down,
-    bill_label,
     billing,
     customer_token,
+    guarded,
     offer_human,
     reset,
 )
@@ -33,6 +32,7 @@ from actions.deferral import DeferralValidation, create_deferral, deferral_summa
 from actions.identity import IdentityValidation
 from actions.installments import InstallmentsValidation, create_plan, installments_summary
 from actions.interest import InterestValidation, quote_interest
+from bot import formatters
 from bot.billing.client import BillingError, BillingUnavailable, run_blocking
 
 SERVICE_SLOTS: Dict[str, List[str]] = {
@@ -41,29 +41,22 @@ SERVICE_SLOTS: Dict[str, List[str]] = {
     "installments": ["bill_id", "installment_count", "confirmed"],
     "interest": ["bill_id", "payment_date"],
 }
-SERVICE_NAMES = {
-    "bills": "vedere lo stato delle bollette",
-    "deferral": "spostare la scadenza",
-    "installments": "pagare a rate",
-    "interest": "calcolare gli interessi di mora",
-}
 
-# The backend answers with codes (its messages are English, for developers): the customer
-# reads these. A code not listed gets the general sentence.
-BACKEND_ERROR_TEXTS: Dict[str, str] = {
-    "date_out_of_range": "Posso calcolare gli interessi solo per una data di pagamento entro dieci anni "
-                         "dalla scadenza della bolletta.",
-    "not_eligible": "Questa richiesta non è più possibile per la bolletta scelta.",
-    "count_not_offered": "Il numero di rate scelto non è previsto per questa bolletta.",
-    "bill_not_found": "Non trovo questa bolletta tra quelle intestate a Lei.",
-    "forbidden": "Non trovo questa bolletta tra quelle intestate a Lei.",
-    "conflict": "Sulla stessa bolletta è in corso un'altra richiesta.",
+# The backend answers with codes (its messages are English, for developers): the customer reads
+# the domain.yml response of the code. A code not listed gets the general sentence.
+REFUSAL_RESPONSES: Dict[str, str] = {
+    "date_out_of_range": "utter_refusal_date_out_of_range",
+    "not_eligible": "utter_refusal_not_eligible",
+    "count_not_offered": "utter_refusal_count_not_offered",
+    "bill_not_found": "utter_refusal_bill_not_found",
+    "forbidden": "utter_refusal_bill_not_found",
+    "conflict": "utter_refusal_conflict",
 }
 
 
-def backend_error_text(error: BillingError) -> str:
-    """The Italian sentence for a backend refusal; never the backend's own message."""
-    return BACKEND_ERROR_TEXTS.get(error.code, "Non sono riuscito a completare la richiesta.")
+def refusal_response(error: BillingError) -> str:
+    """The response that explains a backend refusal in Italian; never the backend's own message."""
+    return REFUSAL_RESPONSES.get(error.code, "utter_refusal_other")
 
 
 class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsValidation, InterestValidation,
@@ -140,7 +133,7 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         code = await run_blocking(billing().customer_by_phone, "+" + number)
         if code is None:
             return [SlotSet("phone_lookup_done", True)]
-        dispatcher.utter_message(text=f"Vedo che mi scrive dal numero associato al codice cliente {code}.")
+        dispatcher.utter_message(response="utter_phone_matches_customer_code", customer_code=code)
         return [SlotSet("phone_lookup_done", True), SlotSet("customer_code", code)]
 
     async def _check_bill(self, dispatcher: CollectingDispatcher, tracker: Tracker, changed: bool) -> List[Dict[Text, Any]]:
@@ -158,7 +151,7 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
             if len(bills) > 1:
                 return []
             bill_id = bills[0]["id"]
-            dispatcher.utter_message(text=f"Risulta una {bill_label(bills[0])}.")
+            dispatcher.utter_message(response="utter_one_open_bill", bill=formatters.bill_label(bills[0]))
             events.append(SlotSet("bill_id", bill_id))
         token = customer_token(tracker)
         if service == "deferral":
@@ -177,7 +170,7 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         bills = await open_bills(tracker)
         bill = match_bill(str(value or ""), bills)
         if bill is None:
-            dispatcher.utter_message(text="Non ho capito a quale bolletta si riferisce: può scegliere uno dei pulsanti?")
+            dispatcher.utter_message(response="utter_bill_not_understood")
             return {"bill_id": None}
         return {"bill_id": bill["id"]}
 
@@ -201,10 +194,7 @@ class ActionAskConfirmed(Action):
             summary = deferral_summary(tracker)
         else:
             summary = await installments_summary(tracker)
-        dispatcher.utter_message(
-            text=f"Riepilogo: {summary.rstrip()}. Confermo?",
-            buttons=[{"title": "Sì, confermo", "payload": "/affirm"}, {"title": "No, annulla", "payload": "/deny"}],
-        )
+        dispatcher.utter_message(response="utter_confirm_summary", summary=summary)
         return []
 
 
@@ -214,7 +204,7 @@ class ActionAskPaymentDate(Action):
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="In che giorno pensa di pagare? Per esempio «il 20 dicembre» o «tra due settimane».")
+        dispatcher.utter_message(response="utter_payment_date_please")
         return []
 
 
@@ -233,41 +223,40 @@ class ActionSubmitCustomerForm(Action):
         outcome: Optional[str] = tracker.get_slot("flow_outcome")
         service = tracker.get_slot("service") or "bills"
         if outcome == "identity_failed":
-            dispatcher.utter_message(
-                text="Non sono riuscito a verificare la Sua identità e, per proteggere i Suoi dati, non posso "
-                     "riprovare: La passo a un operatore."
-            )
+            dispatcher.utter_message(response="utter_identity_failed")
             return reset(IDENTITY_SLOTS) + [SlotSet("handoff_reason", "identity_failed"),
                                             FollowupAction("action_request_human")]
         if outcome == "backend_down":
             return apologise_backend_down(dispatcher) + [SlotSet("handoff_reason", "backend_down"),
                                                          FollowupAction("action_request_human")]
         if outcome == "not_eligible":
-            return offer_human(dispatcher, tracker.get_slot("flow_reason") or "Questa richiesta non è possibile online.")
+            reason = tracker.get_slot("flow_reason")  # the backend's Italian reason
+            if not reason:
+                return offer_human(dispatcher, "utter_refusal_not_online")
+            return offer_human(dispatcher, "utter_offer_human", reason=reason)
         if outcome == "no_open_bills":
-            dispatcher.utter_message(text="Non risultano bollette da pagare: non c'è nulla da spostare o rateizzare.")
+            dispatcher.utter_message(response="utter_nothing_to_change")
             return []
         if outcome == "cancelled":
-            dispatcher.utter_message(text="Va bene, non ho modificato nulla. Posso aiutarLa in altro?")
+            dispatcher.utter_message(response="utter_request_cancelled")
             return []
         try:
             if service == "bills":
                 bills = await open_bills(tracker)
-                dispatcher.utter_message(text=describe_open_bills(bills, tracker.get_slot("customer_name")))
+                dispatcher.utter_message(text=formatters.open_bills(bills, tracker.get_slot("customer_name")))
             elif service == "deferral":
-                dispatcher.utter_message(text=await create_deferral(tracker))
+                await create_deferral(dispatcher, tracker)
             elif service == "installments":
-                dispatcher.utter_message(text=await create_plan(tracker))
+                await create_plan(dispatcher, tracker)
             elif service == "interest":
-                dispatcher.utter_message(text=await quote_interest(tracker))
+                await quote_interest(dispatcher, tracker)
         except BillingUnavailable:
             return apologise_backend_down(dispatcher)
         except BillingError as error:
             if error.status == 401:  # the customer token expired: verify again next time
-                dispatcher.utter_message(text="Per sicurezza la verifica della Sua identità è scaduta: "
-                                              "mi riscriva la richiesta e La verifico di nuovo.")
+                dispatcher.utter_message(response="utter_identity_expired")
                 return reset(IDENTITY_SLOTS)
-            return offer_human(dispatcher, backend_error_text(error))
+            return offer_human(dispatcher, refusal_response(error))
         return []
 
 
@@ -279,8 +268,8 @@ class ActionSwitchService(Action):
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        service = tracker.get_slot("service") or "bills"
-        dispatcher.utter_message(text=f"Va bene, passiamo a {SERVICE_NAMES[service]}.")
+        # the response's variations follow the slot `service` (the request switched to)
+        dispatcher.utter_message(response="utter_switch_service")
         return reset(FLOW_SLOTS)
 
 
@@ -292,5 +281,5 @@ class ActionCancelFlow(Action):
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="Va bene, ho interrotto la richiesta senza modificare nulla. Posso aiutarLa in altro?")
+        dispatcher.utter_message(response="utter_request_interrupted")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset(FLOW_SLOTS)

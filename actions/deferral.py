@@ -8,10 +8,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import billing, customer_token, guarded, italian_date
-from bot import clock
+from actions.common import billing, customer_token, guarded
+from bot import clock, formatters
 from bot.billing.client import new_idempotency_key, run_blocking
 from bot.dates import parse_italian_date
+from bot.formatters import italian_date
 
 LATEST_WORDS = ("ultim", "massim", "piu tardi", "più tardi", "proposta", "va bene quella", "quella")
 
@@ -31,13 +32,11 @@ class DeferralValidation:
         if chosen is None and (tracker.get_intent_of_latest_message() == "affirm" or any(w in text.lower() for w in LATEST_WORDS)):
             chosen = latest
         if chosen is None:
-            dispatcher.utter_message(text="Non ho capito la data. Può scriverla per esempio come «20 dicembre» o «20/12»?")
+            dispatcher.utter_message(response="utter_new_due_date_not_understood")
             return {"new_due_date": None}
         if not earliest <= chosen <= latest:
-            dispatcher.utter_message(
-                text=f"Posso spostare la scadenza tra {italian_date(earliest, 'il')} e {italian_date(latest, 'il')}; "
-                     f"{italian_date(chosen, 'il')} è fuori da questo periodo. Quale data preferisce?"
-            )
+            dispatcher.utter_message(response="utter_new_due_date_out_of_range", earliest=italian_date(earliest, "il"),
+                                     latest=italian_date(latest, "il"), chosen=italian_date(chosen, "il"))
             return {"new_due_date": None}
         return {"new_due_date": chosen.isoformat()}
 
@@ -50,24 +49,20 @@ class ActionAskNewDueDate(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         window = await deferral_window(tracker)
         latest = date.fromisoformat(window["latest_date"])
-        dispatcher.utter_message(
-            text=f"Posso spostare la scadenza fino {italian_date(latest, 'al')}. Va bene questa data, o ne preferisce "
-                 "un'altra prima?",
-            buttons=[{"title": f"Sì, il {latest.day}/{latest.month}", "payload": "/affirm"}],
-        )
+        dispatcher.utter_message(response="utter_latest_due_date", to_latest=italian_date(latest, "al"),
+                                 latest_short=formatters.short_date(latest))
         return []
 
 
 def deferral_summary(tracker: Tracker) -> str:
-    new_date = date.fromisoformat(tracker.get_slot("new_due_date"))
-    return f"sposto la scadenza della bolletta {italian_date(new_date, 'al')}"
+    return formatters.deferral_summary(date.fromisoformat(tracker.get_slot("new_due_date")))
 
 
-async def create_deferral(tracker: Tracker) -> str:
+async def create_deferral(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     new_date = date.fromisoformat(tracker.get_slot("new_due_date"))
     # One key per conversation, bill and date: a repeated confirmation replays, never duplicates.
     key = new_idempotency_key(tracker.sender_id, tracker.get_slot("bill_id"), "deferral", new_date.isoformat())
     created = await run_blocking(billing().create_deferral, tracker.get_slot("bill_id"), customer_token(tracker), new_date, key)
-    return (f"Fatto: la nuova scadenza della bolletta è {italian_date(date.fromisoformat(created['new_due_date']), 'il')} "
-            f"(prima era {italian_date(date.fromisoformat(created['previous_due_date']), 'il')}). "
-            "Fino a quella data non si applicano interessi di mora.")
+    dispatcher.utter_message(response="utter_deferral_created",
+                             new_date=italian_date(date.fromisoformat(created["new_due_date"]), "il"),
+                             previous_date=italian_date(date.fromisoformat(created["previous_due_date"]), "il"))

@@ -46,11 +46,7 @@ class ActionAskAffirmation(Action):
         intents = suggested_intents(ranking)
         buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in intents]
         buttons.append({"title": NONE_OF_THESE, "payload": "/out_of_scope"})
-        if intents:
-            text = "Mi scusi, non sono sicuro di aver capito. Intendeva una di queste richieste?"
-        else:
-            text = "Mi scusi, non sono sicuro di aver capito."
-        dispatcher.utter_message(text=text, buttons=buttons)
+        dispatcher.utter_message(response="utter_did_you_mean" if intents else "utter_not_sure", buttons=buttons)
         return []
 
 
@@ -64,13 +60,7 @@ class ActionAskRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text=(
-                "Mi scusi, non sono sicuro di aver capito. Può ripetere la richiesta con altre "
-                "parole? Per esempio: «vorrei pagare la bolletta a rate» oppure «dov'è lo "
-                "sportello di Prato»."
-            )
-        )
+        dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 
 
@@ -84,16 +74,7 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text=(
-                "Mi dispiace, non riesco a capire la Sua richiesta. Vuole che La metta in "
-                "contatto con un operatore?"
-            ),
-            buttons=[
-                {"title": "Sì, un operatore", "payload": "/affirm"},
-                {"title": "No, riprovo", "payload": "/deny"},
-            ],
-        )
+        dispatcher.utter_message(response="utter_default")
         # Revert the message that was not understood so it does not steer later predictions;
         # the slot set after the revert survives it and lets a plain "sì" accept the offer.
         return [UserUtteranceReverted(), SlotSet("handoff_offered", True), SlotSet("handoff_reason", "fallback")]

@@ -45,10 +45,8 @@ class ActionRequestHuman(Action):
         except Exception as error:  # noqa: BLE001 - without the support database: the phone
             logger.error("handoff failed: %s", type(error).__name__)
             settings = get_settings()
-            dispatcher.utter_message(
-                text=f"Mi scusi, in questo momento non riesco a passarLa a un operatore in chat. Può chiamare "
-                     f"il numero verde {settings.call_centre_number}, {settings.call_centre_hours}."
-            )
+            dispatcher.utter_message(response="utter_handoff_unavailable", call_centre_number=settings.call_centre_number,
+                                     call_centre_hours=settings.call_centre_hours)
             return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]
         dispatcher.utter_message(text=queued.message)
         return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None), ConversationPaused()]
@@ -64,7 +62,5 @@ class ActionDeclineHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text="Va bene. Provi a scrivermi la richiesta con parole diverse, farò del mio meglio."
-        )
+        dispatcher.utter_message(response="utter_handoff_declined")
         return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]

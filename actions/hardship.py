@@ -21,13 +21,5 @@ class ActionHardshipSupport(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         # the first call reads the policy file: not on the event loop
         measures = await run_blocking(hardship_measures, clock.today())
-        dispatcher.utter_message(
-            text="Mi dispiace per la situazione. " + " ".join(measures)
-                 + " Vuole verificare subito se può pagare una bolletta a rate, o preferisce parlare con un operatore?",
-            buttons=[
-                {"title": "Pagare a rate", "payload": "/request_installments"},
-                {"title": "Bonus sociale", "payload": "/ask_bonus_sociale"},
-                {"title": "Parlare con un operatore", "payload": "/request_human"},
-            ],
-        )
+        dispatcher.utter_message(response="utter_hardship_measures", measures=" ".join(measures))
         return []

@@ -38,18 +38,15 @@ def extract_fiscal_code(text: str) -> str:
 
 
 def fiscal_code_problem(value: str) -> Optional[str]:
-    """An Italian hint about what is wrong with a codice fiscale, or None if it is valid."""
+    """The response that says what is wrong with a codice fiscale, or None if it is valid."""
     try:
         codicefiscale.validate(value)
     except InvalidLength:
-        return (f"Il codice fiscale ha 16 caratteri, tra lettere e numeri; me ne ha scritti {len(value)}. "
-                "Può ricontrollarlo?")
+        return "utter_fiscal_code_length"  # says how many characters were written: {length}
     except InvalidChecksum:
-        return ("Il codice fiscale che ha scritto non torna: l'ultima lettera, che fa da controllo, non "
-                "corrisponde alle altre. Forse c'è un carattere scambiato: può ricontrollarlo?")
+        return "utter_fiscal_code_checksum"
     except InvalidFormat:
-        return ("Il codice fiscale ha una forma precisa: 6 lettere, 2 numeri, 1 lettera, 2 numeri, "
-                "1 lettera, 3 numeri e 1 lettera finale (es. RSSMRA80A01H501U). Può ricontrollarlo?")
+        return "utter_fiscal_code_format"
     return None
 
 
@@ -61,10 +58,7 @@ class IdentityValidation:
     ) -> Dict[Text, Any]:
         code = extract_customer_code(str(value or ""))
         if code is None:
-            dispatcher.utter_message(
-                text="Il codice cliente è un numero di 6 cifre: lo trova nella prima pagina della bolletta, "
-                     "in alto. Me lo può scrivere?"
-            )
+            dispatcher.utter_message(response="utter_customer_code_not_understood")
             return {"customer_code": None}
         return {"customer_code": code}
 
@@ -74,7 +68,7 @@ class IdentityValidation:
         fiscal_code = extract_fiscal_code(str(value or ""))
         problem = fiscal_code_problem(fiscal_code)
         if problem:
-            dispatcher.utter_message(text=problem)
+            dispatcher.utter_message(response=problem, length=len(fiscal_code))
             return {"fiscal_code": None}
         customer_code = tracker.get_slot("customer_code")
         attempts = int(tracker.get_slot("identity_attempts") or 0)
@@ -88,14 +82,11 @@ class IdentityValidation:
             if error.status == 429 or attempts >= MAX_ATTEMPTS:
                 return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts,
                         "flow_outcome": "identity_failed"}
-            dispatcher.utter_message(
-                text=(f"Il codice cliente {customer_code} e il codice fiscale {mask_fiscal_code(fiscal_code)} "
-                      "non corrispondono a una fornitura. Ricontrolliamo insieme: mi riscrive il codice cliente? "
-                      f"(tentativo {attempts} di {MAX_ATTEMPTS})")
-            )
+            dispatcher.utter_message(response="utter_identity_mismatch", customer_code=customer_code,
+                                     masked_fiscal_code=mask_fiscal_code(fiscal_code), attempt=attempts,
+                                     max_attempts=MAX_ATTEMPTS)
             return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts}
-        first_name = verified["name"].split()[0]
-        dispatcher.utter_message(text=f"Grazie {first_name}, ho verificato la Sua identità.")
+        dispatcher.utter_message(response="utter_identity_verified", first_name=verified["name"].split()[0])
         return {
             "fiscal_code": mask_fiscal_code(fiscal_code),
             "customer_verified": True,
@@ -111,10 +102,7 @@ class ActionAskCustomerCode(Action):
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text="Per prima cosa verifico la Sua identità. Mi scrive il codice cliente? È il numero di 6 cifre "
-                 "nella prima pagina della bolletta."
-        )
+        dispatcher.utter_message(response="utter_customer_code_please")
         return []
 
 
@@ -124,5 +112,5 @@ class ActionAskFiscalCode(Action):
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="Mi scrive il codice fiscale dell'intestatario della fornitura?")
+        dispatcher.utter_message(response="utter_fiscal_code_please")
         return []

@@ -35,21 +35,10 @@ class ActionReportOutage(Action):
     ) -> List[Dict[Text, Any]]:
         settings = get_settings()
         if _is_gas_report(tracker):
-            dispatcher.utter_message(
-                text=(
-                    "Se sente odore di gas: non accenda luci né apparecchi elettrici, non usi "
-                    "fiamme, apra porte e finestre, chiuda il rubinetto del contatore ed esca "
-                    "dall'edificio. Poi chiami subito il pronto intervento gas al numero "
-                    f"{settings.emergency_number_gas}, attivo 24 ore su 24."
-                )
-            )
+            dispatcher.utter_message(response="utter_gas_safety", emergency_number_gas=settings.emergency_number_gas)
         dispatcher.utter_message(
-            text=(
-                "Per guasti e interruzioni il pronto intervento è attivo 24 ore su 24: "
-                f"luce {settings.emergency_number_electricity}, "
-                f"gas {settings.emergency_number_gas}. "
-                "Il numero di pronto intervento è riportato anche sulla prima pagina della "
-                "bolletta."
-            )
+            response="utter_emergency_numbers",
+            emergency_number_electricity=settings.emergency_number_electricity,
+            emergency_number_gas=settings.emergency_number_gas,
         )
         return []

@@ -7,7 +7,12 @@ built here, and only here. docs/conversation-design.md says where each kind of t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the engine imports this module
+    from bot.rules.engine import BonusThresholds
 
 NBSP = "\u00a0"  # between an amount and "€", so a line never breaks inside "182,40 €"
 
@@ -33,3 +38,150 @@ def italian_date(day: date, article: str = "") -> str:
     if day.day in (8, 11) and words[-1] in elided:
         return " ".join([*words[:-1], elided[words[-1]] + text])
     return f"{article} {text}"
+
+
+def short_date(day: date) -> str:
+    """'20/12': a date on a button."""
+    return f"{day.day}/{day.month}"
+
+
+def days(count: int) -> str:
+    """'1 giorno', '12 giorni'."""
+    return f"{count} giorno" if count == 1 else f"{count} giorni"
+
+
+def alternatives(items: Iterable[object]) -> str:
+    """'3', '2 o 3', '2, 3 o 4'."""
+    words = [str(item) for item in items]
+    return " o ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " o " + words[-1]
+
+
+def bullets(lines: Iterable[str]) -> str:
+    """One line per item, each after a bullet."""
+    return "\n".join(f"• {line}" for line in lines)
+
+
+# --------------------------------------------------------------------------- bills
+SUPPLY_NAMES = {"luce": "luce", "gas": "gas"}
+
+
+def bill_label(bill: Mapping[str, Any]) -> str:
+    """'bolletta luce di 182,40 € con scadenza il 1º dicembre 2026'."""
+    due = date.fromisoformat(bill["due_date"])
+    supply = SUPPLY_NAMES.get(bill["supply"], bill["supply"])
+    return f"bolletta {supply} di {euros(bill['amount_cents'])} con scadenza {italian_date(due, 'il')}"
+
+
+def bill_button(bill: Mapping[str, Any]) -> str:
+    """'Luce 182,40 €': a bill on a button."""
+    return f"{bill['supply'].capitalize()} {euros(bill['amount_cents'])}"
+
+
+def open_bills(bills: Sequence[Mapping[str, Any]], name: str | None) -> str:
+    """The status of the customer's open bills, addressed by first name when known."""
+    greeting = f"{name.split()[0]}, " if name else ""
+    if not bills:
+        return f"{greeting}non risultano bollette da pagare: è tutto in regola."
+    lines = []
+    for bill in bills:
+        line = bill_label(bill)
+        if bill["status"] == "arrears":
+            line += " (è in corso un sollecito)"
+        elif bill["has_installment_plan"]:
+            line += " (rateizzata)"
+        elif bill["deferred"]:
+            line += " (scadenza già prorogata)"
+        lines.append(line)
+    if len(bills) == 1:
+        head = f"{greeting}risulta da pagare una bolletta:"
+    else:
+        total = sum(b["amount_cents"] for b in bills)
+        head = f"{greeting}risultano da pagare {len(bills)} bollette per un totale di {euros(total)}:"
+    return head + "\n" + bullets(lines)
+
+
+# --------------------------------------------------------------------------- deferral and installments
+def deferral_summary(new_date: date) -> str:
+    """What the customer confirms: 'sposto la scadenza della bolletta al 20 dicembre 2026'."""
+    return f"sposto la scadenza della bolletta {italian_date(new_date, 'al')}"
+
+
+def installment_schedule(installments: Iterable[Mapping[str, Any]]) -> str:
+    """'• 1ª rata: 91,20 € entro il 1º dicembre 2026', one line per installment."""
+    return bullets(
+        f"{i['number']}ª rata: {euros(i['amount_cents'])} entro {italian_date(date.fromisoformat(i['due_date']), 'il')}"
+        for i in installments
+    )
+
+
+def installment_options(options: Iterable[Mapping[str, Any]]) -> str:
+    """'• 3 rate, la prima di 60,80 € entro il 1º dicembre 2026', one line per option."""
+    lines = []
+    for option in options:
+        first = option["installments"][0]
+        due = italian_date(date.fromisoformat(first["due_date"]), "il")
+        lines.append(f"{option['count']} rate, la prima di {euros(first['amount_cents'])} entro {due}")
+    return bullets(lines)
+
+
+def installments_button(count: int) -> str:
+    return f"{count} rate"
+
+
+def installments_summary(count: int, installments: Iterable[Mapping[str, Any]]) -> str:
+    """What the customer confirms: the number of installments and their schedule."""
+    return f"divido la bolletta in {count} rate:\n{installment_schedule(installments)}"
+
+
+# --------------------------------------------------------------------------- stores
+def store_hours_today(store: Mapping[str, Any]) -> str:
+    periods = store["open_today"]
+    if not periods:
+        return "oggi è chiuso"
+    return "oggi è aperto " + " e ".join(f"dalle {p['opens']} alle {p['closes']}" for p in periods)
+
+
+def stores(found: Iterable[Mapping[str, Any]]) -> str:
+    """One line per store: address, distance when known, phone, today's opening hours."""
+    lines = []
+    for store in found:
+        distance = store.get("distance_km")
+        away = f" (a {round(distance)} km)" if distance is not None else ""
+        phone = f", tel. {store['phone']}" if store.get("phone") else ""
+        lines.append(f"{store['name']}, {store['address']}, {store['city']}{away}{phone}: {store_hours_today(store)}.")
+    return bullets(lines)
+
+
+def sample_note(found: Iterable[Mapping[str, Any]]) -> str:
+    """' (elenco di esempio)' when the stores are the demo's sample data."""
+    return " (elenco di esempio)" if any(s["sample_data"] for s in found) else ""
+
+
+def towns(found: Iterable[Mapping[str, Any]]) -> str:
+    """'Arezzo, Firenze, Prato': the towns with a store, in alphabetical order."""
+    return ", ".join(sorted({s["city"] for s in found}))
+
+
+# --------------------------------------------------------------------------- bonus sociale
+def bonus_sociale(
+    rules: Mapping[str, Any],
+    thresholds: BonusThresholds,
+    isee_cents: int | None,
+    children: int | None,
+    eligible: bool | None,
+) -> str:
+    """The rules in force (from the billing API) and, when the customer gave an ISEE, the verdict
+    the rules engine reached (`eligible`)."""
+    lines = [
+        f"{rules['how']} La soglia ISEE in vigore è {euros(thresholds.isee_cents)}, "
+        f"{euros(thresholds.large_family_isee_cents)} per le famiglie con almeno "
+        f"{thresholds.large_family_min_children} figli a carico.",
+        *rules["deadlines"],
+    ]
+    if isee_cents is not None:
+        verdict = "rientra" if eligible else "non rientra"
+        limit = euros(thresholds.limit_cents(children))
+        large = " prevista per le famiglie numerose" if thresholds.large_family(children) else ""
+        lines.append(f"Con un ISEE di {euros(isee_cents)} {verdict} nella soglia di {limit}{large}.")
+    lines.append(rules["disagio_fisico"])
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.common import billing
 from bot.settings import get_settings
+from tests.harness.responses import said
 from tests.conftest import free_port
 
 
@@ -37,5 +38,5 @@ def test_backend_unreachable_gives_an_apology_not_an_error(unreachable_backend, 
         "domain": {"responses": {}},
     }
     response = asyncio.run(executor.run(request))
-    text = " ".join(r.get("text") or "" for r in response["responses"])
+    text = said(response["responses"])
     assert "problema tecnico" in text and "operatore" in text

@@ -7,6 +7,7 @@ import asyncio
 from rasa_sdk.executor import ActionExecutor
 
 from actions.fallback import suggested_intents
+from tests.harness.responses import rendered
 
 
 def _ranking(*names):
@@ -53,7 +54,7 @@ def test_affirmation_offers_top_intents_and_none_of_these():
 
 def test_giving_up_offers_a_human_and_remembers_the_offer():
     response = _run("action_default_fallback", {"text": "boh", "intent": {"name": "nlu_fallback"}})
-    assert "operatore" in response["responses"][0]["text"]
+    assert "operatore" in rendered(response["responses"])[0]["text"]
     assert [e["event"] for e in response["events"]] == ["rewind", "slot", "slot"]
     slots = {e["name"]: e["value"] for e in response["events"][1:]}
     assert slots == {"handoff_offered": True, "handoff_reason": "fallback"}
@@ -69,5 +70,6 @@ def test_outage_mentions_gas_safety_only_for_gas(monkeypatch):
         power = _run("action_report_outage", {"text": "manca la corrente", "intent": {"name": "report_outage"}, "entities": []})
     finally:
         get_settings.cache_clear()
-    assert "finestre" in gas["responses"][0]["text"] and "800 111 222" in gas["responses"][0]["text"]
-    assert len(power["responses"]) == 1 and "finestre" not in power["responses"][0]["text"]
+    gas, power = rendered(gas["responses"]), rendered(power["responses"])
+    assert "finestre" in gas[0]["text"] and "800 111 222" in gas[0]["text"]
+    assert len(power) == 1 and "finestre" not in power[0]["text"]

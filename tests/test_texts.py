@@ -5,24 +5,25 @@ static sentences as domain.yml responses, the intent list in domain.yml."""
 from __future__ import annotations
 
 import ast
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.domain import domain_intents, load_domain
+from bot.domain import domain_intents, domain_responses, load_domain, responses_named_in
 from bot.folding import fold, fold_alnum
 from bot.formatters import NBSP, euros, italian_date
 from bot.intents import CONVERSATION_INTENTS, INTENT_LABELS, request_intents
 from bot.settings import PROJECT_ROOT
+from tests.harness.responses import rendered, said
 
 SOURCES = sorted((PROJECT_ROOT / "bot").rglob("*.py")) + sorted((PROJECT_ROOT / "actions").glob("*.py"))
 
 
-def string_literals(path: Path) -> list[tuple[int, str]]:
-    """(line, text) of every string literal of `path` but its docstrings, f-strings' parts included."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {
+def docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes of a module, its classes and functions."""
+    return {
         id(node.body[0].value)
         for node in ast.walk(tree)
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
@@ -30,10 +31,16 @@ def string_literals(path: Path) -> list[tuple[int, str]]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
+
+
+def string_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string literal of `path` but its docstrings, f-strings' parts included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = docstrings(tree)
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
     ]
 
 
@@ -123,3 +130,201 @@ def test_the_form_answers_exclude_one_list_of_intents():
     assert len(lists) > 1 and all(names == lists[0] for names in lists)
     assert set(lists[0]) < set(domain_intents())
     assert (PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8").count("not_intent: [deny,") == 0
+
+
+# --------------------------------------------------------------------------- customer text
+ACTION_SOURCES = sorted((PROJECT_ROOT / "actions").glob("*.py"))
+PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")  # how Rasa's interpolator finds a response variable
+# Words customers write, which the actions look for in a message: never shown to anyone.
+INPUT_VOCABULARY = {"LATEST_WORDS", "_GAS_WORDS", "ORDINALS"}
+# Helper B's method for issue 10 (the customer-area login) is still being changed: its greeting
+# moves to domain.yml once that lands.
+NOT_YET_MOVED = {("customer_form.py", "_identity_from_customer_area")}
+PERSONAL_DATA_SLOTS = {"fiscal_code", "customer_token", "pod", "pdr"}
+
+
+def is_response(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"utter_[a-z0-9_]+", value) is not None
+
+
+def written_text(node: ast.AST | None) -> bool:
+    """A literal, an f-string or a concatenation with one: text written in the code."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and bool(node.value.strip())
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return written_text(node.left) or written_text(node.right)
+    return False
+
+
+def pending(path: Path, tree: ast.AST, node: ast.AST) -> bool:
+    return any(
+        isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (path.name, function.name) in NOT_YET_MOVED
+        and function.lineno <= node.lineno <= (function.end_lineno or function.lineno)
+        for function in ast.walk(tree)
+    )
+
+
+def placeholders(name: str) -> set[str]:
+    found: set[str] = set()
+    for variation in domain_responses()[name]:
+        texts = [variation.get("text") or ""] + [b["title"] for b in variation.get("buttons", [])]
+        for text in texts:
+            found |= set(PLACEHOLDER.findall(text))
+    return found
+
+
+def response_calls() -> list[tuple[str, str, set[str]]]:
+    """(file, response, variables passed) for every call of the actions that names a response:
+    `utter_message(response="utter_x", a=...)`, `offer_human(dispatcher, "utter_x", a=...)`. A
+    response named elsewhere (a table of codes, a conditional) gets the variables of the calls
+    of its file that pass a response held in a variable."""
+    uses = []
+    for path in ACTION_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        direct: set[int] = set()
+        dynamic: set[str] = set()
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            passed = {k.arg for k in call.keywords if k.arg}
+            named = [a for a in call.args if isinstance(a, ast.Constant) and is_response(a.value)]
+            named += [k.value for k in call.keywords if k.arg == "response" and isinstance(k.value, ast.Constant)]
+            for node in named:
+                direct.add(id(node))
+                uses.append((path.name, node.value, passed))
+            if any(k.arg == "response" and not isinstance(k.value, ast.Constant) for k in call.keywords):
+                dynamic |= passed
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and is_response(node.value) and id(node) not in direct:
+                uses.append((path.name, node.value, dynamic))
+    return uses
+
+
+def test_the_actions_write_no_customer_sentence():
+    # Static sentences are domain.yml responses; text built from data comes from bot/formatters.py.
+    written = []
+    for path in ACTION_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "utter_message":
+                text = next((k.value for k in call.keywords if k.arg == "text"), None)
+                if written_text(text) and not pending(path, tree, call):
+                    written.append(f"{path.name}:{call.lineno}")
+        for button in (n for n in ast.walk(tree) if isinstance(n, ast.Dict)):
+            for key, value in zip(button.keys, button.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == "title" and written_text(value):
+                    written.append(f"{path.name}:{button.lineno} (button)")
+    assert written == []
+
+
+def test_no_sentence_hides_in_the_actions_in_another_form():
+    # Any literal of two words or more, outside docstrings, log formats, regular expressions
+    # and the words customers write, is a sentence someone forgot to move.
+    sentences = []
+    for path in ACTION_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        exempt = docstrings(tree)
+        for node in ast.walk(tree):
+            logging_or_regex = (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in {"logger", "re"}
+            )
+            vocabulary = isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in INPUT_VOCABULARY for t in node.targets
+            )
+            if logging_or_regex or vocabulary:
+                exempt |= {id(n) for n in ast.walk(node)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in exempt
+                and not pending(path, tree, node)
+                and re.search(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}", node.value)
+            ):
+                sentences.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert sentences == []
+
+
+def test_every_response_an_action_sends_exists_with_the_variables_it_needs():
+    responses = domain_responses()
+    problems = []
+    for file, name, passed in response_calls():
+        if name not in responses:
+            problems.append(f"{file}: {name} is not in domain.yml")
+        elif missing := placeholders(name) - passed:
+            problems.append(f"{file}: {name} needs {sorted(missing)}")
+    assert problems == []
+
+
+def test_every_response_is_sent_by_the_data_or_an_action():
+    # Rasa warns about a response no story or rule uses, but does not fail even with
+    # --fail-on-warnings; the responses the actions send are uttered by the action server.
+    data = "\n".join(p.read_text(encoding="utf-8") for p in sorted((PROJECT_ROOT / "data").rglob("*.yml")))
+    in_data = set(re.findall(r"\butter_[a-z0-9_]+", data))
+    unused = set(domain_responses()) - in_data - responses_named_in()
+    assert unused == set()
+
+
+def test_no_response_can_show_personal_data_from_a_slot():
+    # Rasa fills a {name} the action does not pass from the slot of that name: a response that
+    # named {fiscal_code} would show the codice fiscale as the customer typed it.
+    shown = {name: placeholders(name) & PERSONAL_DATA_SLOTS for name in domain_responses()}
+    assert {name: found for name, found in shown.items() if found} == {}
+
+
+def test_rasa_renders_an_action_message_with_its_variables_and_buttons():
+    messages = [
+        {
+            "response": "utter_identity_mismatch",
+            "customer_code": "100001",
+            "masked_fiscal_code": "RSS*********501U",
+            "attempt": 1,
+            "max_attempts": 3,
+        },
+        {"response": "utter_latest_due_date", "to_latest": "al 20 dicembre 2026", "latest_short": "20/12"},
+        {"response": "utter_which_bill", "buttons": [{"title": "Luce", "payload": "/inform"}]},
+    ]
+    mismatch, latest, which = rendered(messages, slots={"fiscal_code": "RSSMRA80A01H501U"})
+    assert mismatch["text"] == (
+        "Il codice cliente 100001 e il codice fiscale RSS*********501U non corrispondono a una fornitura. "
+        "Ricontrolliamo insieme: mi riscrive il codice cliente? (tentativo 1 di 3)"
+    )
+    assert latest["buttons"] == [{"title": "Sì, il 20/12", "payload": "/affirm"}]
+    assert which["buttons"] == [{"title": "Luce", "payload": "/inform"}]
+
+
+@pytest.mark.parametrize(
+    "service, sentence",
+    [
+        (None, "vedere lo stato delle bollette"),
+        ("bills", "vedere lo stato delle bollette"),
+        ("deferral", "spostare la scadenza"),
+        ("installments", "pagare a rate"),
+        ("interest", "calcolare gli interessi di mora"),
+    ],
+)
+def test_switching_request_names_the_new_one(service, sentence):
+    assert (
+        said([{"response": "utter_switch_service"}], slots={"service": service}) == f"Va bene, passiamo a {sentence}."
+    )
+
+
+# Older responses whose reply buttons the WhatsApp channel still cuts ("Continuare con l'as…");
+# tests/channels/test_whatsapp.py checks that cut on utter_iamabot.
+CUT_ON_WHATSAPP = {"utter_iamabot", "utter_out_of_scope", "utter_inform_without_context"}
+
+
+def test_reply_buttons_fit_whatsapp():
+    # WhatsApp shows up to 3 reply buttons of 20 characters; the channel cuts longer titles.
+    too_long = {}
+    for name in domain_responses():
+        variables = dict.fromkeys(placeholders(name), "x")
+        for message in rendered([{"response": name, **variables}], channel="whatsapp"):
+            buttons = message.get("buttons") or []
+            if len(buttons) <= 3 and any(len(b["title"]) > 20 for b in buttons) and name not in CUT_ON_WHATSAPP:
+                too_long[name] = [b["title"] for b in buttons]
+    assert too_long == {}

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common
 from actions.customer_form import ActionSubmitCustomerForm, ValidateCustomerForm
 from bot.billing.client import BillingError, BillingUnavailable
+from tests.harness.responses import said
 
 DOMAIN = {
     "forms": {
@@ -124,7 +125,7 @@ def tracker(
 def run(action: Any, track: Tracker) -> tuple:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, track, DOMAIN))
-    return events, " ".join(m.get("text") or "" for m in dispatcher.messages)
+    return events, said(dispatcher.messages, track.slots)
 
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
