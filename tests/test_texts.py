@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import formatters
 from bot.domain import domain_intents, domain_responses, load_domain, responses_named_in
 from bot.folding import fold, fold_alnum
 from bot.formatters import NBSP, euros, italian_date
@@ -98,6 +99,57 @@ def test_euros_the_italian_way_with_a_non_breaking_space():
 )
 def test_italian_dates_with_articles(day, article, text):
     assert italian_date(day, article) == text
+
+
+def test_counts_and_choices_read_as_italian():
+    assert formatters.days(1) == "1 giorno" and formatters.days(12) == "12 giorni"  # was "1 giorni"
+    assert formatters.alternatives([3]) == "3" and formatters.alternatives([2, 3]) == "2 o 3"
+    assert formatters.alternatives([2, 3, 4]) == "2, 3 o 4"
+
+
+def test_open_bills_are_listed_with_their_state_and_total():
+    bills = [
+        {
+            "supply": "luce",
+            "amount_cents": 18_240,
+            "due_date": "2026-12-01",
+            "status": "open",
+            "has_installment_plan": False,
+            "deferred": True,
+        },
+        {
+            "supply": "gas",
+            "amount_cents": 82_000,
+            "due_date": "2026-11-14",
+            "status": "arrears",
+            "has_installment_plan": False,
+            "deferred": False,
+        },
+    ]
+    assert formatters.open_bills(bills, "Mario Rossi") == (
+        f"Mario, risultano da pagare 2 bollette per un totale di 1.002,40{NBSP}€:\n"
+        f"• bolletta luce di 182,40{NBSP}€ con scadenza il 1º dicembre 2026 (scadenza già prorogata)\n"
+        f"• bolletta gas di 820,00{NBSP}€ con scadenza il 14 novembre 2026 (è in corso un sollecito)"
+    )
+    assert formatters.open_bills([], None) == "non risultano bollette da pagare: è tutto in regola."
+
+
+def test_stores_with_distance_phone_and_todays_hours():
+    store = {
+        "name": "Sportello Siena",
+        "address": "Via Roma 1",
+        "city": "Siena",
+        "distance_km": 2.6,
+        "phone": "0577 000000",
+        "open_today": [{"opens": "8:30", "closes": "13:00"}],
+        "sample_data": True,
+    }
+    closed = {**store, "distance_km": None, "phone": None, "open_today": []}
+    assert formatters.stores([store, closed]) == (
+        "• Sportello Siena, Via Roma 1, Siena (a 3 km), tel. 0577 000000: oggi è aperto dalle 8:30 alle 13:00.\n"
+        "• Sportello Siena, Via Roma 1, Siena: oggi è chiuso."
+    )
+    assert formatters.sample_note([store]) == " (elenco di esempio)" and formatters.sample_note([]) == ""
 
 
 def test_amounts_are_formatted_in_one_place():
