@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,7 +18,7 @@ from bot.formatters import bill_button
 ORDINALS = {"prima": 1, "primo": 1, "seconda": 2, "secondo": 2, "terza": 3, "terzo": 3, "ultima": -1, "ultimo": -1}
 
 
-def match_bill(text: str, bills: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def match_bill(text: str, bills: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The bill a customer points at: by id, position, supply (luce/gas) or amount."""
     plain = fold(text)
     for bill in bills:
@@ -46,7 +46,7 @@ def match_bill(text: str, bills: List[Dict[str, Any]]) -> Optional[Dict[str, Any
     return None
 
 
-async def open_bills(tracker: Tracker) -> List[Dict[str, Any]]:
+async def open_bills(tracker: Tracker) -> list[dict[str, Any]]:
     """The verified customer's open bills (raises BillingError)."""
     return await run_blocking(billing().bills, tracker.get_slot("customer_code"), customer_token(tracker), "open")
 
@@ -54,15 +54,16 @@ async def open_bills(tracker: Tracker) -> List[Dict[str, Any]]:
 class ActionAskBillId(Action):
     """Several open bills: ask which one, with a button each."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_bill_id"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         bills = await open_bills(tracker)
         dispatcher.utter_message(
             response="utter_which_bill",
             buttons=[{"title": bill_button(b), "payload": "/inform" + json.dumps({"bill_id": b["id"]})} for b in bills],
         )
         return []
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,7 +19,7 @@ _ISEE = re.compile(r"isee[^\d]{0,25}(\d{1,3}(?:[.\s]\d{3}){1,3}|\d{1,12})(?!\d)(
 _CHILDREN = re.compile(r"\b(\d+|" + "|".join(NUMBERS) + r")\s+figli", re.I)
 
 
-def isee_in(text: str) -> Optional[int]:
+def isee_in(text: str) -> int | None:
     """The ISEE value a message states, in integer cents ("ISEE di 9.000,50 euro" -> 900050)."""
     match = _ISEE.search(text or "")
     if not match:
@@ -28,7 +28,7 @@ def isee_in(text: str) -> Optional[int]:
     return int(whole) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
-def children_in(text: str) -> Optional[int]:
+def children_in(text: str) -> int | None:
     match = _CHILDREN.search(text or "")
     if not match:
         return None
@@ -37,11 +37,13 @@ def children_in(text: str) -> Optional[int]:
 
 
 class ActionBonusSociale(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_bonus_sociale"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         try:
             rules = await run_blocking(billing().bonus_sociale_rules)
         except BillingUnavailable:

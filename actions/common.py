@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -20,10 +21,25 @@ from bot.settings import get_settings
 logger = logging.getLogger(__name__)
 
 # Slots of one request (bill, choice, confirmation, outcome): cleared when the request ends.
-FLOW_SLOTS = ("bill_id", "installment_count", "new_due_date", "payment_date", "confirmed", "flow_outcome", "flow_reason")
+FLOW_SLOTS = (
+    "bill_id",
+    "installment_count",
+    "new_due_date",
+    "payment_date",
+    "confirmed",
+    "flow_outcome",
+    "flow_reason",
+)
 # Slots of the verified identity: kept for the conversation session only.
-IDENTITY_SLOTS = ("customer_code", "fiscal_code", "customer_verified", "customer_token", "customer_name",
-                  "identity_attempts", "phone_lookup_done")
+IDENTITY_SLOTS = (
+    "customer_code",
+    "fiscal_code",
+    "customer_verified",
+    "customer_token",
+    "customer_name",
+    "identity_attempts",
+    "phone_lookup_done",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,30 +48,34 @@ def billing() -> BillingClient:
     return BillingClient.from_settings()
 
 
-def reset(slots) -> List[Dict[Text, Any]]:
+def reset(slots) -> list[dict[str, Any]]:
     return [SlotSet(name, None) for name in slots]
 
 
-def customer_token(tracker: Tracker) -> Optional[str]:
+def customer_token(tracker: Tracker) -> str | None:
     return tracker.get_slot("customer_token")
 
 
-def offer_human(dispatcher: CollectingDispatcher, response: str, code: str = "not_eligible",
-                **variables: Any) -> List[Dict[Text, Any]]:
+def offer_human(
+    dispatcher: CollectingDispatcher, response: str, code: str = "not_eligible", **variables: Any
+) -> list[dict[str, Any]]:
     """Explain, then offer a person (a plain "sì" accepts: handoff_offered). `response` is
     utter_offer_human with the backend's {reason}, or one of the utter_refusal_* sentences."""
     dispatcher.utter_message(response=response, **variables)
     return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", code)]
 
 
-def apologise_backend_down(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
+def apologise_backend_down(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
     settings = get_settings()
-    dispatcher.utter_message(response="utter_backend_down", call_centre_number=settings.call_centre_number,
-                             call_centre_hours=settings.call_centre_hours)
+    dispatcher.utter_message(
+        response="utter_backend_down",
+        call_centre_number=settings.call_centre_number,
+        call_centre_hours=settings.call_centre_hours,
+    )
     return []
 
 
-RunMethod = Callable[[Any, CollectingDispatcher, Tracker, Dict[Text, Any]], Awaitable[List[Dict[Text, Any]]]]
+RunMethod = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 
 
 def guarded(run: RunMethod) -> RunMethod:
@@ -63,8 +83,9 @@ def guarded(run: RunMethod) -> RunMethod:
     request, slots included, into the Rasa server's log, and leave the customer in silence."""
 
     @functools.wraps(run)
-    async def wrapper(self: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                      domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def wrapper(
+        self: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         try:
             return await run(self, dispatcher, tracker, domain)
         except BillingUnavailable:

@@ -10,7 +10,7 @@ explains and, where it cannot help, offers a human. Changing one's mind mid-form
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text  # Dict, List, Text: _identity_from_customer_area (helper B)
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
@@ -35,7 +35,7 @@ from actions.interest import InterestValidation, quote_interest
 from bot import formatters
 from bot.billing.client import BillingError, BillingUnavailable, run_blocking
 
-SERVICE_SLOTS: Dict[str, List[str]] = {
+SERVICE_SLOTS: dict[str, list[str]] = {
     "bills": [],
     "deferral": ["bill_id", "new_due_date", "confirmed"],
     "installments": ["bill_id", "installment_count", "confirmed"],
@@ -44,7 +44,7 @@ SERVICE_SLOTS: Dict[str, List[str]] = {
 
 # The backend answers with codes (its messages are English, for developers): the customer reads
 # the domain.yml response of the code. A code not listed gets the general sentence.
-REFUSAL_RESPONSES: Dict[str, str] = {
+REFUSAL_RESPONSES: dict[str, str] = {
     "date_out_of_range": "utter_refusal_date_out_of_range",
     "not_eligible": "utter_refusal_not_eligible",
     "count_not_offered": "utter_refusal_count_not_offered",
@@ -59,27 +59,29 @@ def refusal_response(error: BillingError) -> str:
     return REFUSAL_RESPONSES.get(error.code, "utter_refusal_other")
 
 
-class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsValidation, InterestValidation,
-                           FormValidationAction):
-    def name(self) -> Text:
+class ValidateCustomerForm(
+    IdentityValidation, DeferralValidation, InstallmentsValidation, InterestValidation, FormValidationAction
+):
+    def name(self) -> str:
         return "validate_customer_form"
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Text]:
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         if tracker.get_slot("flow_outcome"):
             return []
         slots = [] if tracker.get_slot("customer_verified") else ["customer_code", "fiscal_code"]
         return slots + SERVICE_SLOTS.get(tracker.get_slot("service") or "bills", [])
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         # Assigned before anything can fail: an unreachable backend in the prefill or in a
         # validate_* method must still end the request as backend_down (and hand over).
-        events: List[Dict[Text, Any]] = []
+        events: list[dict[str, Any]] = []
         try:
-            prefill = await self._identity_from_customer_area(dispatcher, tracker) \
-                or await self._prefill_from_whatsapp(dispatcher, tracker)
+            prefill = await self._identity_from_customer_area(dispatcher, tracker)
+            if not prefill:
+                prefill = await self._prefill_from_whatsapp(dispatcher, tracker)
             tracker.add_slots(prefill)
             events = list(prefill)
             events += await super().run(dispatcher, tracker, domain)
@@ -118,13 +120,17 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
                 SlotSet("customer_verified", True), SlotSet("customer_token", verified["customer_token"]),
                 SlotSet("customer_name", verified["name"])]
 
-    async def _prefill_from_whatsapp(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    async def _prefill_from_whatsapp(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """On WhatsApp the sender's number hints at the customer code (never at the identity:
         the codice fiscale is still asked). The number comes only from the metadata the WhatsApp
         channel writes server-side ({"whatsapp": {"wa_id"}}): the conversation id is an opaque
         HMAC, and the REST and socket.io channels drop client metadata. Never logged."""
-        if (tracker.get_latest_input_channel() != "whatsapp" or tracker.get_slot("customer_verified")
-                or tracker.get_slot("customer_code") or tracker.get_slot("phone_lookup_done")):
+        if (
+            tracker.get_latest_input_channel() != "whatsapp"
+            or tracker.get_slot("customer_verified")
+            or tracker.get_slot("customer_code")
+            or tracker.get_slot("phone_lookup_done")
+        ):
             return []
         channel_data = (tracker.latest_message.get("metadata") or {}).get("whatsapp")
         number = channel_data.get("wa_id") if isinstance(channel_data, dict) else None
@@ -136,14 +142,20 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         dispatcher.utter_message(response="utter_phone_matches_customer_code", customer_code=code)
         return [SlotSet("phone_lookup_done", True), SlotSet("customer_code", code)]
 
-    async def _check_bill(self, dispatcher: CollectingDispatcher, tracker: Tracker, changed: bool) -> List[Dict[Text, Any]]:
+    async def _check_bill(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, changed: bool
+    ) -> list[dict[str, Any]]:
         """Once identified: pick the bill when there is only one; check the service applies to it."""
         service = tracker.get_slot("service") or "bills"
         bill_id = tracker.get_slot("bill_id")
-        if (not tracker.get_slot("customer_verified") or tracker.get_slot("flow_outcome")
-                or "bill_id" not in SERVICE_SLOTS[service] or (bill_id and not changed)):
+        if (
+            not tracker.get_slot("customer_verified")
+            or tracker.get_slot("flow_outcome")
+            or "bill_id" not in SERVICE_SLOTS[service]
+            or (bill_id and not changed)
+        ):
             return []
-        events: List[Dict[Text, Any]] = []
+        events: list[dict[str, Any]] = []
         if bill_id is None:
             bills = await open_bills(tracker)
             if not bills:
@@ -165,8 +177,8 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         return events
 
     async def validate_bill_id(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Dict[Text, Any]:
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         bills = await open_bills(tracker)
         bill = match_bill(str(value or ""), bills)
         if bill is None:
@@ -175,8 +187,8 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
         return {"bill_id": bill["id"]}
 
     async def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Dict[Text, Any]:
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if value is False:
             return {"confirmed": None, "flow_outcome": "cancelled"}
         return {"confirmed": True}
@@ -185,11 +197,13 @@ class ValidateCustomerForm(IdentityValidation, DeferralValidation, InstallmentsV
 class ActionAskConfirmed(Action):
     """The explicit confirmation before anything is created."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_confirmed"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         if tracker.get_slot("service") == "deferral":
             summary = deferral_summary(tracker)
         else:
@@ -199,11 +213,13 @@ class ActionAskConfirmed(Action):
 
 
 class ActionAskPaymentDate(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_payment_date"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_payment_date_please")
         return []
 
@@ -211,24 +227,32 @@ class ActionAskPaymentDate(Action):
 class ActionSubmitCustomerForm(Action):
     """Do what was asked, or explain why not; then clear the request, keep the identity."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_customer_form"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         events = await self._outcome(dispatcher, tracker)
         return events + reset(FLOW_SLOTS)
 
-    async def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-        outcome: Optional[str] = tracker.get_slot("flow_outcome")
+    async def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        outcome: str | None = tracker.get_slot("flow_outcome")
         service = tracker.get_slot("service") or "bills"
         if outcome == "identity_failed":
             dispatcher.utter_message(response="utter_identity_failed")
-            return reset(IDENTITY_SLOTS) + [SlotSet("handoff_reason", "identity_failed"),
-                                            FollowupAction("action_request_human")]
+            return [
+                *reset(IDENTITY_SLOTS),
+                SlotSet("handoff_reason", "identity_failed"),
+                FollowupAction("action_request_human"),
+            ]
         if outcome == "backend_down":
-            return apologise_backend_down(dispatcher) + [SlotSet("handoff_reason", "backend_down"),
-                                                         FollowupAction("action_request_human")]
+            return [
+                *apologise_backend_down(dispatcher),
+                SlotSet("handoff_reason", "backend_down"),
+                FollowupAction("action_request_human"),
+            ]
         if outcome == "not_eligible":
             reason = tracker.get_slot("flow_reason")  # the backend's Italian reason
             if not reason:
@@ -263,23 +287,27 @@ class ActionSubmitCustomerForm(Action):
 class ActionSwitchService(Action):
     """The customer asks for another of the form's services mid-way: keep the identity, start over."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_switch_service"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         # the response's variations follow the slot `service` (the request switched to)
         dispatcher.utter_message(response="utter_switch_service")
         return reset(FLOW_SLOTS)
 
 
 class ActionCancelFlow(Action):
-    """"No" / "annulla" while the form asks for data: stop without creating anything."""
+    """ "No" / "annulla" while the form asks for data: stop without creating anything."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_flow"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_request_interrupted")
-        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset(FLOW_SLOTS)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(FLOW_SLOTS)]

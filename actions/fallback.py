@@ -7,7 +7,7 @@ a denial), then a request to rephrase, and after a second failure the offer of a
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
@@ -22,7 +22,7 @@ MAX_SUGGESTIONS = 3
 NOT_SUGGESTED = (CONVERSATION_INTENTS - {"bot_challenge"}) | {"nlu_fallback"}
 
 
-def suggested_intents(intent_ranking: List[Dict[Text, Any]], limit: int = MAX_SUGGESTIONS) -> List[Text]:
+def suggested_intents(intent_ranking: list[dict[str, Any]], limit: int = MAX_SUGGESTIONS) -> list[str]:
     """The most likely intents worth offering as buttons, best first."""
     names = [
         str(entry["name"])
@@ -35,13 +35,13 @@ def suggested_intents(intent_ranking: List[Dict[Text, Any]], limit: int = MAX_SU
 class ActionAskAffirmation(Action):
     """First stage: offer the likeliest intents as buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_affirmation"
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ranking = tracker.latest_message.get("intent_ranking") or []
         intents = suggested_intents(ranking)
         buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in intents]
@@ -53,13 +53,13 @@ class ActionAskAffirmation(Action):
 class ActionAskRephrase(Action):
     """Between the two stages: ask for the request in other words, with an example."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_rephrase"
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 
@@ -67,13 +67,13 @@ class ActionAskRephrase(Action):
 class ActionDefaultFallback(Action):
     """Second stage: after two failures, offer a human instead of guessing again."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_fallback"
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_default")
         # Revert the message that was not understood so it does not steer later predictions;
         # the slot set after the revert survives it and lets a plain "sì" accept the offer.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
@@ -29,13 +29,13 @@ def desk() -> TicketDesk:
 class ActionRequestHuman(Action):
     """Open (or find) the ticket, tell the customer what happens next, pause the bot."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_request_human"
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         reason = tracker.get_slot("handoff_reason") or "request_human"
         channel = tracker.get_latest_input_channel()
         summary = conversation_summary(tracker.events, tracker.current_slot_values(), channel, reason)
@@ -45,8 +45,11 @@ class ActionRequestHuman(Action):
         except Exception as error:  # noqa: BLE001 - without the support database: the phone
             logger.error("handoff failed: %s", type(error).__name__)
             settings = get_settings()
-            dispatcher.utter_message(response="utter_handoff_unavailable", call_centre_number=settings.call_centre_number,
-                                     call_centre_hours=settings.call_centre_hours)
+            dispatcher.utter_message(
+                response="utter_handoff_unavailable",
+                call_centre_number=settings.call_centre_number,
+                call_centre_hours=settings.call_centre_hours,
+            )
             return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]
         dispatcher.utter_message(text=queued.message)
         return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None), ConversationPaused()]
@@ -55,12 +58,12 @@ class ActionRequestHuman(Action):
 class ActionDeclineHandoff(Action):
     """The customer said no to the offered human: invite them to rephrase."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_decline_handoff"
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_handoff_declined")
         return [SlotSet("handoff_offered", False), SlotSet("handoff_reason", None)]

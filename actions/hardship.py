@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,11 +14,13 @@ from bot.rules.engine import hardship_measures
 
 
 class ActionHardshipSupport(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_hardship_support"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         # the first call reads the policy file: not on the event loop
         measures = await run_blocking(hardship_measures, clock.today())
         dispatcher.utter_message(response="utter_hardship_measures", measures=" ".join(measures))

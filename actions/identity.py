@@ -2,13 +2,14 @@
 
 A mistyped codice fiscale gets a specific hint; a wrong pair costs one of three attempts;
 after three, a person takes over. The backend counts the checks per conversation too
-(X-Client-Id), across customer codes, and answers 429 beyond its limits. The codice fiscale never appears in clear in a message.
+(X-Client-Id), across customer codes, and answers 429 beyond its limits. The codice fiscale
+never appears in clear in a message.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,7 +24,7 @@ MAX_ATTEMPTS = 3
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
-def extract_customer_code(text: str) -> Optional[str]:
+def extract_customer_code(text: str) -> str | None:
     match = _CODE.search(re.sub(r"(?<=\d)[ .](?=\d)", "", text or ""))
     return match.group(1) if match else None
 
@@ -37,7 +38,7 @@ def extract_fiscal_code(text: str) -> str:
     return max(candidates, key=len).upper() if candidates else ""
 
 
-def fiscal_code_problem(value: str) -> Optional[str]:
+def fiscal_code_problem(value: str) -> str | None:
     """The response that says what is wrong with a codice fiscale, or None if it is valid."""
     try:
         codicefiscale.validate(value)
@@ -54,8 +55,8 @@ class IdentityValidation:
     """validate_<slot> methods for the identity slots (mixed into the form validation)."""
 
     async def validate_customer_code(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Dict[Text, Any]:
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         code = extract_customer_code(str(value or ""))
         if code is None:
             dispatcher.utter_message(response="utter_customer_code_not_understood")
@@ -63,8 +64,8 @@ class IdentityValidation:
         return {"customer_code": code}
 
     async def validate_fiscal_code(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Dict[Text, Any]:
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         fiscal_code = extract_fiscal_code(str(value or ""))
         problem = fiscal_code_problem(fiscal_code)
         if problem:
@@ -73,18 +74,27 @@ class IdentityValidation:
         customer_code = tracker.get_slot("customer_code")
         attempts = int(tracker.get_slot("identity_attempts") or 0)
         try:
-            verified = await run_blocking(billing().verify, customer_code, fiscal_code,
-                                          client_id_for(tracker.sender_id))
+            verified = await run_blocking(
+                billing().verify, customer_code, fiscal_code, client_id_for(tracker.sender_id)
+            )
         except BillingUnavailable:
             return {"fiscal_code": None, "flow_outcome": "backend_down"}
         except BillingError as error:
             attempts += 1
             if error.status == 429 or attempts >= MAX_ATTEMPTS:
-                return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts,
-                        "flow_outcome": "identity_failed"}
-            dispatcher.utter_message(response="utter_identity_mismatch", customer_code=customer_code,
-                                     masked_fiscal_code=mask_fiscal_code(fiscal_code), attempt=attempts,
-                                     max_attempts=MAX_ATTEMPTS)
+                return {
+                    "fiscal_code": None,
+                    "customer_code": None,
+                    "identity_attempts": attempts,
+                    "flow_outcome": "identity_failed",
+                }
+            dispatcher.utter_message(
+                response="utter_identity_mismatch",
+                customer_code=customer_code,
+                masked_fiscal_code=mask_fiscal_code(fiscal_code),
+                attempt=attempts,
+                max_attempts=MAX_ATTEMPTS,
+            )
             return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts}
         dispatcher.utter_message(response="utter_identity_verified", first_name=verified["name"].split()[0])
         return {
@@ -97,20 +107,24 @@ class IdentityValidation:
 
 
 class ActionAskCustomerCode(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_customer_code"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_customer_code_please")
         return []
 
 
 class ActionAskFiscalCode(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_fiscal_code"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_fiscal_code_please")
         return []

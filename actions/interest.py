@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,8 +17,8 @@ from bot.formatters import days, euros, italian_date
 
 class InterestValidation:
     async def validate_payment_date(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> Dict[Text, Any]:
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         paid_on = parse_italian_date(str(value or ""), clock.today())
         if paid_on is None:
             dispatcher.utter_message(response="utter_payment_date_not_understood")
@@ -31,9 +31,16 @@ async def quote_interest(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     quote = await run_blocking(billing().late_interest, tracker.get_slot("bill_id"), customer_token(tracker), paid_on)
     due = date.fromisoformat(quote["due_date"])
     if quote["days_late"] == 0:
-        dispatcher.utter_message(response="utter_no_late_interest", due_on=italian_date(due, "il"),
-                                 paid_on=italian_date(paid_on, "il"))
+        dispatcher.utter_message(
+            response="utter_no_late_interest", due_on=italian_date(due, "il"), paid_on=italian_date(paid_on, "il")
+        )
         return
-    dispatcher.utter_message(response="utter_late_interest_quote", paid_on=italian_date(paid_on, "il"),
-                             amount=euros(quote["amount_cents"]), due=italian_date(due), late=days(quote["days_late"]),
-                             interest=euros(quote["interest_cents"]), rule=quote["rule"])
+    dispatcher.utter_message(
+        response="utter_late_interest_quote",
+        paid_on=italian_date(paid_on, "il"),
+        amount=euros(quote["amount_cents"]),
+        due=italian_date(due),
+        late=days(quote["days_late"]),
+        interest=euros(quote["interest_cents"]),
+        rule=quote["rule"],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,13 +26,13 @@ def _is_gas_report(tracker: Tracker) -> bool:
 class ActionReportOutage(Action):
     """Gives the emergency numbers from configuration; gas safety advice first when relevant."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_report_outage"
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         settings = get_settings()
         if _is_gas_report(tracker):
             dispatcher.utter_message(response="utter_gas_safety", emergency_number_gas=settings.emergency_number_gas)

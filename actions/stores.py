@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -13,7 +13,7 @@ from bot import formatters
 from bot.billing.client import BillingUnavailable, run_blocking
 
 
-async def find_stores(city: Optional[str], lat: Optional[float] = None, lon: Optional[float] = None) -> List[Dict[str, Any]]:
+async def find_stores(city: str | None, lat: float | None = None, lon: float | None = None) -> list[dict[str, Any]]:
     if lat is not None and lon is not None:
         return await run_blocking(billing().stores, lat=lat, lon=lon, limit=3)
     stores = await run_blocking(billing().stores, city=city, limit=3)
@@ -23,16 +23,19 @@ async def find_stores(city: Optional[str], lat: Optional[float] = None, lon: Opt
 
 
 class ActionFindStore(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_find_store"
 
     @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         location = (tracker.latest_message.get("metadata") or {}).get("location") or {}
         if location.get("latitude") is not None and location.get("longitude") is not None:
             stores = await find_stores(None, float(location["latitude"]), float(location["longitude"]))
-            dispatcher.utter_message(response="utter_stores_nearby", sample=formatters.sample_note(stores),
-                                     stores=formatters.stores(stores))
+            dispatcher.utter_message(
+                response="utter_stores_nearby", sample=formatters.sample_note(stores), stores=formatters.stores(stores)
+            )
             return []
         city = next(tracker.get_latest_entity_values("city"), None) or tracker.get_slot("city")
         if not city:
@@ -46,6 +49,10 @@ class ActionFindStore(Action):
                 return [SlotSet("city", None)]
         except BillingUnavailable:
             return apologise_backend_down(dispatcher)
-        dispatcher.utter_message(response="utter_stores_in_town", town=city, sample=formatters.sample_note(stores),
-                                 stores=formatters.stores(stores))
+        dispatcher.utter_message(
+            response="utter_stores_in_town",
+            town=city,
+            sample=formatters.sample_note(stores),
+            stores=formatters.stores(stores),
+        )
         return [SlotSet("city", None)]
