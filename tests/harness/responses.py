@@ -39,8 +39,9 @@ class _Channel(CollectingOutputChannel):
         return self._name
 
 
-def rendered(messages: Iterable[Mapping[str, Any]], slots: Mapping[str, Any] | None = None,
-             channel: str = "rest") -> list[dict[str, Any]]:
+def rendered(
+    messages: Iterable[Mapping[str, Any]], slots: Mapping[str, Any] | None = None, channel: str = "rest"
+) -> list[dict[str, Any]]:
     """The bot messages (text, buttons, ...) Rasa would send for the action's `messages`, with
     the tracker's `slots` set (a response variable the action does not pass comes from them)."""
     domain = project_domain()
