@@ -157,9 +157,16 @@ class Settings(BaseSettings):
     whatsapp_access_token: str = ""
     whatsapp_phone_number_id: str = ""
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
-    # The approved template sent when the 24-hour customer-service window is closed.
+    # WHATSAPP_PHONE_NUMBER_ID may list several business numbers (comma-separated): each
+    # customer is answered from the number they wrote to; the first is the default.
+    # The approved re-engagement template sent once when the 24-hour customer-service window
+    # is closed; its body has one parameter, which carries the start of the waiting reply
+    # (docs/whatsapp.md). Empty: replies wait, unannounced, until the customer writes again.
     whatsapp_template_name: str = ""
     whatsapp_template_language: str = "it"
+    # How long (ms) a customer's message waits for earlier messages of the same customer still
+    # in flight in other webhook calls, so that they are processed in the customer's order.
+    whatsapp_order_wait_ms: int = 1000
 
     # The machine's PostgreSQL, for tests of the PostgreSQL path (a database is created per run).
     test_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"

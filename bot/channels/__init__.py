@@ -15,6 +15,21 @@ TOO_LONG_REPLY = ("Mi scusi, il Suo messaggio è troppo lungo e non sono riuscit
                   "in modo più breve, magari in più messaggi?")
 
 
+# WhatsApp (bot/channels/whatsapp/): what the customer reads around the assistant's own words.
+WHATSAPP_UNSUPPORTED_REPLY = (
+    "Mi dispiace, per ora leggo solo messaggi scritti, le didascalie delle immagini, i pulsanti e la "
+    "posizione. Può scrivermi la Sua richiesta?"
+)
+WHATSAPP_LIST_BUTTON = "Scelga"
+WHATSAPP_LIST_SECTION = "Opzioni"
+WHATSAPP_CHOOSE_PROMPT = "Scelga un'opzione:"
+WHATSAPP_NUMBER_PROMPT = "Risponda con il numero."
+WHATSAPP_AGENT_SIGNATURE = "{name} (operatore): {text}"
+WHATSAPP_AGENT_DEFAULT_NAME = "Operatore"
+# The parameter of the re-engagement template when the waiting message has no text of its own.
+WHATSAPP_TEMPLATE_NOTICE = "Le abbiamo risposto: risponda a questo messaggio per leggere la risposta."
+
+
 async def apologise(output: Any, recipient_id: str, logger: logging.Logger) -> None:
     """Send UNAVAILABLE_REPLY through a channel's output; a failure is logged (its type only), not raised."""
     try:

@@ -28,9 +28,51 @@ class WhatsAppContact(Base):
     __table_args__ = (UniqueConstraint("conversation_id", name="uq_whatsapp_contacts_conversation_id"),)
 
     wa_id = Column(String(32), primary_key=True)
+    # the customer's own timestamp of their latest message (UTC), not when the webhook arrived:
+    # Meta counts the 24-hour window from it
     last_inbound_at = Column(DateTime, nullable=True)
     numbered_options = Column(JSON, nullable=True)
     conversation_id = Column(String(80), nullable=True)
+    # the business number the customer wrote to: replies leave from it
+    phone_number_id = Column(String(32), nullable=True)
+    # the re-engagement template is sent once per closed window: later replies only wait
+    template_sent_at = Column(DateTime, nullable=True)
+
+
+class WhatsAppOutbound(Base):
+    """A message to a WhatsApp customer that is waiting (window closed, or Meta refused it) or
+    was sent. A pending message is delivered in full as soon as the customer writes again;
+    the body is dropped once Meta reports the message delivered, so the table does not keep
+    what the tracker already holds."""
+
+    __tablename__ = "whatsapp_outbound"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(80), nullable=False, index=True)
+    body = Column(JSON, nullable=True)
+    state = Column(String(10), nullable=False, index=True)  # pending | sent | delivered | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    wamid = Column(String(128), nullable=True, index=True)
+    created_at = Column(DateTime, nullable=False)
+    sent_at = Column(DateTime, nullable=True)
+
+
+class WhatsAppProblem(Base):
+    """An error from Meta about a conversation (a refused send, a failed delivery status, a
+    webhook-level error), shown to the agent in the console: codes and Meta's titles only,
+    never a number or a message text."""
+
+    __tablename__ = "whatsapp_problems"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False)
+    conversation_id = Column(String(80), nullable=True, index=True)
+    source = Column(String(10), nullable=False)  # send | status | webhook
+    http_status = Column(Integer, nullable=True)
+    code = Column(Integer, nullable=True)
+    subcode = Column(Integer, nullable=True)
+    title = Column(String(200), nullable=True)
+    fbtrace_id = Column(String(80), nullable=True)
 
 
 class StaffUser(Base):
