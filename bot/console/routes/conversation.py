@@ -18,6 +18,7 @@ from bot.console.routes.queue import OUTCOMES
 from bot.console.turns import transcript
 from bot.support.handoff import utcnow
 from bot.support.models import AuditEntry
+from bot.support.whatsapp_status import conversation_status
 
 
 def router(console: Console) -> APIRouter:
@@ -38,7 +39,10 @@ def router(console: Console) -> APIRouter:
         conversation_id = refs.resolve(shown_id)
         tracker = console.rasa.tracker(conversation_id)
         ticket = console.desk.open_for(conversation_id)
+        with console.sessions() as session:  # WhatsApp: window open or closed, replies waiting, Meta's errors
+            whatsapp = conversation_status(session, conversation_id)
         return {
+            "whatsapp": whatsapp,
             "conversation_id": refs.shown(conversation_id),
             "paused": tracker.get("paused"),
             "channel": tracker.get("latest_input_channel"),

@@ -24,6 +24,7 @@
   async function refresh() {
     const data = await (await fetch(api)).json();
     ticket = data.ticket;
+    const wa = document.getElementById("whatsapp"), waLine = data.whatsapp ? data.whatsapp.line : ""; if (wa && wa.textContent !== waLine) wa.textContent = waLine;  // WhatsApp: window, waiting replies, Meta's errors
     const s = data.ticket ? data.ticket.summary : null;
     document.getElementById("summary").textContent = s
       ? `Canale: ${s.channel} · Cliente: ${s.customer.verified ? "verificato " + s.customer.code : "non verificato"} · Voleva: ${(s.wanted || []).join(", ")} · Motivo: ${s.reason}` +
