@@ -83,10 +83,10 @@ compare: $(INSTALLED) ## measure the NLU pipeline candidates (eval/pipelines) on
 
 bench: train ## make compare, then the WhatsApp webhook's answer time
 	$(PY) -m bot.ops.compare
-	$(PY) -m tests.bench.webhook_latency 100
+	$(PY) -m bench.webhook_latency 100
 
 load: train system-deps ## locust load on the embedded and the production profile, with an integrity check
-	$(PY) -m tests.load.run_load --users 16 --seconds 45
+	$(PY) -m bench.load --users 16 --seconds 45
 
 fuzz: $(INSTALLED) ## schemathesis over the billing API's OpenAPI (more examples than make test)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} $(PY) -m pytest tests/billing/test_fuzz.py

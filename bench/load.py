@@ -8,8 +8,8 @@ exactly once, in order, and has a reply.
 - production: `make run-prod` (2 replicas behind nginx, PostgreSQL, Redis, RabbitMQ);
 - production-kill: the production profile with one Rasa replica SIGKILLed mid-run (--kill-after).
 
-    python -m tests.load.run_load [--users 16] [--seconds 40] [--profiles default,embedded,production,production-kill]
-                                  [--capacity-users 48] [--capacity-profiles default,embedded,production]
+    python -m bench.load [--users 16] [--seconds 40] [--profiles default,embedded,production,production-kill]
+                         [--capacity-users 48] [--capacity-profiles default,embedded,production]
 
 Two sets of runs: latency (16 customers: answer times) and capacity (48 customers, enough to
 saturate every profile on 2 cores: the most messages each answers per second).
@@ -32,31 +32,31 @@ import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 from sqlalchemy import create_engine, text
 
 from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
-from tests.conftest import REST_TOKEN, launch_profile, service_pid, stop_tree
-from tests.prod.profile import production_settings, seed_demo_customers
-from tests.services import temporary_postgres_database
+from tests.harness.assistant import READY_MARKERS, launch_profile
+from tests.harness.processes import service_pid, stop_tree
+from tests.harness.production import production_settings, seed_demo_customers
+from tests.harness.rest import REST_TOKEN
+from tests.harness.services import temporary_postgres_database
 
 OUT = PROJECT_ROOT / "results" / "load"
 
 
-def start(profile: str, tmp: Path, database: str) -> Tuple[subprocess.Popen, int]:
+def start(profile: str, tmp: Path, database: str) -> tuple[subprocess.Popen, int]:
     production = profile.startswith("production")
     module = "bot.ops.run_prod" if production else "bot.ops.run"
-    marker = "production profile ready" if production else "assistant is ready"
     run = uuid.uuid4().hex[:8]
     extra = dict(RASA_API_TOKEN="load-rasa-api-token", RASA_STOCK="true" if profile == "default" else "false",
                  REDIS_DB="5", REDIS_KEY_PREFIX=f"load{run}", RABBITMQ_QUEUE=f"load_{run}")
-    if production:  # it refuses default credentials and never seeds (tests/prod/profile.py)
+    if production:  # it refuses default credentials and never seeds (tests/harness/production.py)
         database, secure = production_settings(database, REST_CHANNEL_TOKEN=REST_TOKEN)
         extra.update(secure)
         seed_demo_customers(database)
-    process, ports = launch_profile(module, tmp / f"{profile}.log", marker, database, **extra)
+    process, ports = launch_profile(module, tmp / f"{profile}.log", READY_MARKERS[module], database, **extra)
     return process, ports[0]
 
 
@@ -84,16 +84,16 @@ def run_locust(url: str, users: int, seconds: int, prefix: Path, sent_log: Path)
                    cwd=PROJECT_ROOT, env=env, check=False, capture_output=True)
 
 
-def stats(prefix: Path) -> Dict[str, Dict[str, str]]:
+def stats(prefix: Path) -> dict[str, dict[str, str]]:
     with open(f"{prefix}_stats.csv", newline="") as handle:
         return {row["Name"]: row for row in csv.DictReader(handle)}
 
 
-def integrity(database: str, sent_log: Path) -> Dict[str, int]:
+def integrity(database: str, sent_log: Path) -> dict[str, int]:
     """Compare what the customers sent with the tracker store. A message whose customer gave up
     after every resend failed is not expected; the conversation must hold it at most once."""
-    sent: Dict[str, List[str]] = {}
-    given_up: Dict[str, List[str]] = {}
+    sent: dict[str, list[str]] = {}
+    given_up: dict[str, list[str]] = {}
     for line in sent_log.read_text().splitlines():
         item = json.loads(line)
         (sent if item["answered"] else given_up).setdefault(item["sender"], []).append(item["text"])
@@ -122,7 +122,7 @@ def integrity(database: str, sent_log: Path) -> Dict[str, int]:
 
 
 def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
-                out: Path = OUT) -> Tuple[Dict[str, Dict[str, str]], Dict[str, int]]:
+                out: Path = OUT) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Start a profile, run locust against it, check integrity. `production-kill` kills a
     replica `kill_after` seconds in (and fails if there was none to kill)."""
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
@@ -149,7 +149,7 @@ HEADER = ["| profile | customers | messages answered | answered/s | × default |
           "| out of order | without reply |", "|" + "---|" * 15]
 
 
-def table(runs: List[Tuple[str, int, Dict[str, Dict[str, str]], Dict[str, int]]], seconds: int) -> List[str]:
+def table(runs: list[tuple[str, int, dict[str, dict[str, str]], dict[str, int]]], seconds: int) -> list[str]:
     default = next((checked["messages"] for profile, _, _, checked in runs if profile == "default"), None)
     lines = list(HEADER)
     for profile, users, figures, checked in runs:

@@ -1,4 +1,4 @@
-"""Customers on the REST channel, for `make load` (run by tests/load/run_load.py, headless).
+"""Customers on the REST channel, for `make load` (run by bench/load.py, headless).
 
 Each simulated customer runs one realistic multi-turn script and records what it sent, in order,
 to LOAD_LOG (JSON lines), so the integrity check can compare with the tracker store. Turns follow
@@ -20,7 +20,7 @@ from locust import HttpUser, between, task
 from locust.exception import RescheduleTask
 
 LOG = os.environ.get("LOAD_LOG", "load-sent.jsonl")
-# The REST channel is server-to-server: every request carries its token (run_load.py passes it).
+# The REST channel is server-to-server: every request carries its token (bench/load.py passes it).
 HEADERS = {"Authorization": f"Bearer {os.environ['REST_CHANNEL_TOKEN']}"}
 _lock = threading.Lock()
 

@@ -6,7 +6,7 @@ HTTP answer (processing continues in the background) and whether every message g
 The sequential messages start the customer form, whose processing calls the billing backend
 (the WhatsApp number lookup): the answer to Meta never waits for that.
 
-    python -m tests.bench.webhook_latency [messages]
+    python -m bench.webhook_latency [messages]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 
 from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
-from tests.stack import running_stack
+from tests.harness.stack import running_stack
 
 SECRET = "bench-secret"
 
@@ -55,7 +55,7 @@ def main(count: int) -> None:
         url = f"{stack.rasa_url}/webhooks/whatsapp/webhook"
         users = []
         sequential = []
-        for i in range(count):
+        for _ in range(count):
             user = "39" + str(uuid.uuid4().int)[:10]
             users.append(user)
             # "vorrei pagare a rate" starts the customer form: the reply needs the action server

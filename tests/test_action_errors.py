@@ -10,7 +10,7 @@ from rasa_sdk.executor import ActionExecutor
 from actions.common import billing
 from bot.settings import get_settings
 from tests.harness.responses import said
-from tests.conftest import free_port
+from tests.harness.processes import free_port
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, select, table, column
 from actions.fallback import NOT_SUGGESTED
 from bot.intents import request_intents
 from bot.ops.nlu_files import holdout_examples, plain_text
-from tests.conftest import alive
+from tests.harness.processes import alive
+from tests.harness.rest import texts
 
 BUSINESS_INTENTS = set(request_intents())
 # Vague messages, each likely to leave the NLU unsure; the fallback tests use the first one
@@ -31,10 +32,6 @@ VAGUE_MESSAGES = [
     "scusate ma quindi?",
     "la cosa di prima",
 ]
-
-
-def texts(replies):
-    return " ".join(r.get("text", "") for r in replies)
 
 
 def payloads(replies):

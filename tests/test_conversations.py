@@ -8,7 +8,7 @@ from typing import List
 
 import pytest
 
-from tests.stack import Stack, running_stack
+from tests.harness.stack import Stack, running_stack
 
 
 def text(replies: List[dict]) -> str:

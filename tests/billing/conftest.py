@@ -14,7 +14,7 @@ import requests
 from bot.ops.services import billing_server_command, service_environment
 from bot.settings import PROJECT_ROOT, Settings
 from tests.billing.inprocess import Api, running_in_process
-from tests.conftest import free_port, start_logged, stop, wait_for
+from tests.harness.processes import free_port, start_logged, stop, wait_for
 
 BUSINESS_DATE = "2026-11-26"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 
 from tests.billing.conftest import start_backend
-from tests.services import temporary_postgres_database
+from tests.harness.services import temporary_postgres_database
 
 
 def test_backend_runs_on_postgresql(tmp_path):

@@ -9,24 +9,14 @@ from typing import List
 import pytest
 import requests
 
-from tests.conftest import rest_headers
-from tests.stack import Stack, running_stack
+from tests.harness.rest import post_rest, rest_headers, texts
+from tests.harness.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Stack:
     with running_stack(tmp_path_factory.mktemp("rest")) as running:
         yield running
-
-
-def post(stack: Stack, body) -> requests.Response:
-    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, headers=rest_headers(), timeout=60)
-
-
-def say(stack: Stack, sender: str, message: str, message_id: str) -> List[dict]:
-    response = post(stack, {"sender": sender, "message": message, "message_id": message_id})
-    response.raise_for_status()
-    return response.json()
 
 
 def user_messages(stack: Stack, sender: str) -> List[str]:
@@ -37,17 +27,17 @@ def user_messages(stack: Stack, sender: str) -> List[str]:
 
 def test_a_resent_message_gets_its_first_answer_and_is_stored_once(stack):
     who = f"rs-{uuid.uuid4().hex[:8]}"
-    first = say(stack, who, "vorrei pagare a rate", "m-1")
+    first = stack.say(who, "vorrei pagare a rate", message_id="m-1")
     assert "codice cliente" in first[0]["text"]
-    assert say(stack, who, "vorrei pagare a rate", "m-1") == first
-    assert "codice fiscale" in say(stack, who, "100001", "m-2")[0]["text"]
-    assert say(stack, who, "vorrei pagare a rate", "m-1") == first  # an old resend, late
+    assert stack.say(who, "vorrei pagare a rate", message_id="m-1") == first
+    assert "codice fiscale" in stack.say(who, "100001", message_id="m-2")[0]["text"]
+    assert stack.say(who, "vorrei pagare a rate", message_id="m-1") == first  # an old resend, late
     assert user_messages(stack, who) == ["vorrei pagare a rate", "100001"]
 
 
 def test_a_message_stored_without_an_answer_is_answered_when_resent(stack):
     who = f"rd-{uuid.uuid4().hex[:8]}"
-    say(stack, who, "Buongiorno", "m-1")
+    stack.say(who, "Buongiorno", message_id="m-1")
     parsed = requests.post(f"{stack.rasa_url}/model/parse", params={"token": "token"},
                            json={"text": "vorrei pagare a rate"}, timeout=30).json()
     # the user message alone, as Rasa's HTTP API appends it (no action after it)
@@ -55,16 +45,16 @@ def test_a_message_stored_without_an_answer_is_answered_when_resent(stack):
                            json=[{"event": "user", "text": "vorrei pagare a rate", "message_id": "m-2",
                                   "parse_data": parsed, "input_channel": "rest"}], timeout=30)
     stored.raise_for_status()
-    replies = say(stack, who, "vorrei pagare a rate", "m-2")
+    replies = stack.say(who, "vorrei pagare a rate", message_id="m-2")
     assert "codice cliente" in replies[0]["text"]
     assert user_messages(stack, who) == ["Buongiorno", "vorrei pagare a rate"]
-    assert "codice fiscale" in say(stack, who, "100001", "m-3")[0]["text"]  # the conversation goes on
+    assert "codice fiscale" in stack.say(who, "100001", message_id="m-3")[0]["text"]  # the conversation goes on
 
 
 def test_without_message_id_every_post_is_a_new_message(stack):
     who = f"rn-{uuid.uuid4().hex[:8]}"
     for _ in range(2):
-        post(stack, {"sender": who, "message": "Buongiorno"}).raise_for_status()
+        stack.say(who, "Buongiorno")
     assert user_messages(stack, who) == ["Buongiorno", "Buongiorno"]
 
 
@@ -75,7 +65,7 @@ def test_without_message_id_every_post_is_a_new_message(stack):
     {"sender": "x\u0000y", "message": "ciao"}, {"sender": "a b", "message": "ciao"}, {"sender": "x", "message": "a\u0000"},
 ])
 def test_malformed_requests_get_400(stack, body):
-    response = post(stack, body)
+    response = post_rest(stack.rasa_url, body)
     assert response.status_code == 400 and "error" in response.json()
 
 
@@ -87,8 +77,8 @@ def test_invalid_json_gets_400(stack):
 
 def test_a_message_resent_while_an_agent_has_the_conversation_is_stored_once(stack):
     who = f"rp-{uuid.uuid4().hex[:8]}"
-    handoff = " ".join(m.get("text", "") for m in say(stack, who, "vorrei parlare con un operatore", "m-1"))
+    handoff = texts(stack.say(who, "vorrei parlare con un operatore", message_id="m-1"))
     assert "operatore" in handoff
     for _ in range(2):  # the bot is paused: no answer, and the resend is not stored again
-        assert say(stack, who, "ci siete?", "m-2") == []
+        assert stack.say(who, "ci siete?", message_id="m-2") == []
     assert user_messages(stack, who) == ["vorrei parlare con un operatore", "ci siete?"]

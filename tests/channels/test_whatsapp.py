@@ -22,9 +22,9 @@ from bot.channels.whatsapp import (
     conversation_id,
 )
 from bot.settings import Settings
-from tests.conftest import CONVERSATION_ID_SECRET
 from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
-from tests.stack import running_stack
+from tests.harness.rest import CONVERSATION_ID_SECRET
+from tests.harness.stack import running_stack
 
 APP_SECRET = "app-secret-for-tests"
 VERIFY_TOKEN = "verify-token-for-tests"

@@ -17,8 +17,9 @@ from bot.ops.services import web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine
 from bot.support.hours import OpeningHours
-from tests.conftest import free_port, start_logged, stop, wait_for
-from tests.stack import running_stack
+from tests.harness.processes import free_port, start_logged, stop, wait_for
+from tests.harness.rest import texts
+from tests.harness.stack import running_stack
 
 PASSWORD = "password-di-giulia"
 FISCAL_CODE = "RSSMRA80A01H501U"
@@ -54,16 +55,12 @@ def agent_session(console: str):
     return logged_in(console, "giulia", PASSWORD)
 
 
-def text(replies):
-    return " ".join(r.get("text") or "" for r in replies)
-
-
 def test_handoff_reply_and_hand_back(setup):
     stack, console, tmp = setup
     customer = f"h-{uuid.uuid4().hex[:8]}"
     stack.say(customer, "Buongiorno")
     queued = stack.say(customer, f"sono {FISCAL_CODE}, voglio parlare con un operatore")
-    assert "coda in posizione 1" in text(queued)
+    assert "coda in posizione 1" in texts(queued)
     assert stack.say(customer, "ci siete?") == []  # the bot is paused
 
     agent = agent_session(console)
@@ -87,7 +84,7 @@ def test_handoff_reply_and_hand_back(setup):
     assert agent_turns and "Giulia" in agent_turns[-1]["text"]
 
     agent.post(console + f"/console/api/conversations/{customer}/handback", timeout=10).raise_for_status()
-    assert "assistente virtuale" in text(stack.say(customer, "Buongiorno"))
+    assert "assistente virtuale" in texts(stack.say(customer, "Buongiorno"))
     assert all(t["conversation_id"] != customer for t in agent.get(console + "/console/api/queue", timeout=10).json()["tickets"])
 
 

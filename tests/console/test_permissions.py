@@ -11,7 +11,7 @@ from bot.ops.services import service_environment, web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.web.app import create_app
-from tests.conftest import free_port, start_logged, stop, wait_for
+from tests.harness.processes import free_port, start_logged, stop, wait_for
 
 PASSWORD = "una-password-lunga"
 

@@ -31,7 +31,7 @@ from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk
 from bot.support.models import AuditEntry, Ticket
 from bot.web.app import create_app
-from tests.conftest import free_port
+from tests.harness.processes import free_port
 from tests.support.recorded import CONVERSATION
 from tests.support.recorded import EVENTS as RECORDED
 

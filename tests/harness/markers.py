@@ -3,8 +3,9 @@
 A test is marked `services` when it, or any fixture it uses, starts processes: the project's
 services (billing backend, action server, Rasa, web), a profile, a browser, or any subprocess.
 It is found by reading the code each one references, following the helpers defined under
-`tests/` (so `start_backend()` counts because it calls `start_logged()`). Everything else is
-in-process and runs with `make test-fast` (`pytest -m "not services"`).
+`tests/` and `bench/` (a production test reuses the load runner), so `start_backend()` counts
+because it calls `start_logged()`. Everything else is in-process and runs with `make test-fast`
+(`pytest -m "not services"`).
 
 The reading can miss a launch hidden behind a project function; `--forbid-processes` (which
 `make test-fast` passes) makes any process started by a test not marked `services` fail that
@@ -23,6 +24,8 @@ from typing import Any
 import pytest
 
 MARKER = "services"
+# Where the helpers are read: the tests' own, and the measurement runners some tests reuse.
+HELPER_PACKAGES = ("tests.", "bench.")
 # Names whose use means "a process starts": the harness's launchers, subprocess itself,
 # asyncio's subprocess API, Playwright's browser launch.
 LAUNCHERS = frozenset(
@@ -75,7 +78,7 @@ def starts_processes(obj: Any, seen: set[int]) -> bool:
             if (
                 target is not None
                 and (inspect.isfunction(target) or inspect.isclass(target))
-                and (getattr(target, "__module__", "") or "").startswith("tests.")
+                and (getattr(target, "__module__", "") or "").startswith(HELPER_PACKAGES)
                 and starts_processes(target, seen)
             ):
                 return True

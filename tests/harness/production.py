@@ -1,5 +1,5 @@
-"""What a test needs to start the production profile (`make run-prod`) the way an operator must:
-a RabbitMQ account of its own, a PostgreSQL URL with a password, every secret set to a random
+"""What a test or the load runner needs to start the production profile (`make run-prod`) the
+way an operator must: a RabbitMQ account of its own, a PostgreSQL URL with a password, every secret set to a random
 value, Secure console cookies. The profile refuses anything less (bot/ops/run_prod.py).
 
 The machine's PostgreSQL trusts local connections, so the password in the URL is not checked
@@ -14,15 +14,13 @@ import shutil
 import subprocess
 import sys
 import uuid
-from typing import Dict, Tuple
 
 from sqlalchemy.engine import make_url
 
 from bot.ops.secrets import SECRET_NAMES
 from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
-
-BUSINESS_DATE = "2026-11-26"  # the day tests.conftest.launch_profile fixes
+from tests.harness.assistant import BUSINESS_DATE
 
 
 def rabbitmqctl() -> str:
@@ -35,7 +33,7 @@ def _rabbitmqctl(*args: str, password: str = "") -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def rabbitmq_account() -> Tuple[str, str]:
+def rabbitmq_account() -> tuple[str, str]:
     """A RabbitMQ user with a random password for this test process (deleted when it exits):
     the production profile refuses guest/guest."""
     user, password = f"assistente_test_{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(24)
@@ -49,8 +47,8 @@ def with_password(database: str) -> str:
     return make_url(database).set(password="not-checked-by-trust-auth").render_as_string(hide_password=False)
 
 
-def production_settings(database: str, **extra: str) -> Tuple[str, Dict[str, str]]:
-    """The database URL (with a password) and the variables for tests.conftest.launch_profile:
+def production_settings(database: str, **extra: str) -> tuple[str, dict[str, str]]:
+    """The database URL (with a password) and the variables for tests.harness.assistant.launch_profile:
     everything the production profile demands, fresh secrets, `extra` on top."""
     user, password = rabbitmq_account()
     env = {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}

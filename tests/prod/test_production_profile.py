@@ -19,9 +19,12 @@ import requests
 
 from bot.ops.run_prod import check_services, production_environment
 from bot.settings import Settings
-from tests.conftest import descendants, launch_profile, service_pid, stop_tree
-from tests.prod.profile import production_settings, rabbitmqctl, seed_demo_customers
-from tests.services import service_missing, temporary_postgres_database
+from tests.harness import rest
+from tests.harness.assistant import launch_profile
+from tests.harness.processes import descendants, service_pid, stop_tree
+from tests.harness.production import production_settings, rabbitmqctl, seed_demo_customers
+from tests.harness.rest import post_rest, texts
+from tests.harness.services import service_missing, temporary_postgres_database
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +77,9 @@ def _queued(queue: str) -> int:
     return asyncio.run(_rabbit(queue, delete=False))
 
 
-def rest_headers(prod) -> dict:
-    return {"Authorization": f"Bearer {prod['rest_token']}"}  # REST is a server-to-server channel
-
-
-def say(prod, sender, message, retry_on_502: bool = False):
-    for attempt in range(2 if retry_on_502 else 1):
-        answer = requests.post(prod["url"] + "/webhooks/rest/webhook", headers=rest_headers(prod),
-                               json={"sender": sender, "message": message}, timeout=60)
-        if answer.status_code != 502:
-            break
-    answer.raise_for_status()
-    return " ".join(m.get("text", "") for m in answer.json())
+def say(prod, sender, message, retry_on_502: bool = False) -> str:
+    """What the bot answers through nginx (tests.harness.rest.say with the profile's token)."""
+    return texts(rest.say(prod["url"], sender, message, token=prod["rest_token"], retry_on_502=retry_on_502))
 
 
 def replica_pid(prod, port: int) -> int:
@@ -215,8 +209,8 @@ def test_conversations_continue_after_redis_restarts(prod):
 
 
 def post(prod, sender: str, message: str, message_id: str) -> requests.Response:
-    return requests.post(prod["url"] + "/webhooks/rest/webhook", headers=rest_headers(prod),
-                         json={"sender": sender, "message": message, "message_id": message_id}, timeout=60)
+    return post_rest(prod["url"], {"sender": sender, "message": message, "message_id": message_id},
+                     token=prod["rest_token"])
 
 
 def user_messages(prod, sender: str):

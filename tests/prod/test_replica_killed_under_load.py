@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bot.ops.run_prod import check_services, production_environment
 from bot.settings import Settings
-from tests.load.run_load import run_profile
-from tests.services import service_missing
+from bench.load import run_profile
+from tests.harness.services import service_missing
 
 
 def test_killing_a_replica_mid_run_loses_no_conversation(tmp_path, monkeypatch):

@@ -22,8 +22,8 @@ from bot.billing.models import Bill, Customer, IdempotencyRecord, Supply
 from bot.ops.services import action_server_command, service_environment
 from bot.settings import PROJECT_ROOT, Settings
 from tests.billing.conftest import BUSINESS_DATE, Backend, start_backend
-from tests.conftest import free_port, start_logged, stop, wait_for
-from tests.services import temporary_postgres_database
+from tests.harness.processes import free_port, start_logged, stop, wait_for
+from tests.harness.services import temporary_postgres_database
 
 ACTION_TOKEN = "action-server-token-for-security-tests"
 VERIFY = "/v1/identity/verify"

@@ -33,8 +33,9 @@ from bot.channels import TOO_LONG_REPLY
 from bot.channels.whatsapp import conversation_id
 from bot.settings import PROJECT_ROOT
 from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
-from tests.conftest import CONVERSATION_ID_SECRET, REST_TOKEN, free_port, rest_headers, stop, wait_for
-from tests.stack import Stack, running_stack
+from tests.harness.processes import free_port, stop, wait_for
+from tests.harness.rest import CONVERSATION_ID_SECRET, REST_TOKEN, post_rest, rest_headers, texts
+from tests.harness.stack import Stack, running_stack
 
 APP_SECRET = "whatsapp-app-secret-for-the-security-tests"
 VERIFY_TOKEN = "verify-token-for-the-security-tests"
@@ -64,14 +65,11 @@ def stack(tmp_path_factory, graph) -> Stack:
 
 
 def rest(stack: Stack, body, headers: Dict[str, str] = None) -> requests.Response:
-    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body,
-                         headers=rest_headers() if headers is None else headers, timeout=120)
+    return post_rest(stack.rasa_url, body, headers=headers, timeout=120)
 
 
 def rest_text(stack: Stack, sender: str, message: str, **extra) -> str:
-    answer = rest(stack, {"sender": sender, "message": message, **extra})
-    assert answer.status_code == 200, answer.text
-    return " ".join(m.get("text") or "" for m in answer.json())
+    return texts(stack.say(sender, message, timeout=120, **extra))
 
 
 def whatsapp_say(stack: Stack, graph: FakeGraph, number: str, message: str, expect: str, timeout: float = 60) -> str:

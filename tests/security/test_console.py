@@ -25,8 +25,9 @@ from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk
 from bot.support.models import AuditEntry
-from tests.conftest import free_port, start_logged, stop, wait_for
-from tests.stack import running_stack
+from tests.harness.processes import free_port, start_logged, stop, wait_for
+from tests.harness.rest import texts
+from tests.harness.stack import running_stack
 
 PASSWORD = "una-password-lunga"
 LOCKOUT = 5
@@ -243,7 +244,7 @@ def desk(tmp_path_factory):
 
 def handed_off(stack, sender: str) -> None:
     answers = stack.say(sender, "voglio parlare con un operatore")
-    assert "coda" in " ".join(a.get("text") or "" for a in answers)
+    assert "coda" in texts(answers)
 
 
 def test_an_agent_cannot_answer_close_or_hand_back_another_agents_ticket_until_transferred(desk):

@@ -27,9 +27,11 @@ from bot.ops.run_prod import check_services, insecure_settings, production_envir
 from bot.ops.secrets import SECRET_NAMES, embedded_secrets, secrets_path
 from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT, Settings
-from tests.conftest import descendants, launch, launch_profile, profile_ports, stop_tree
-from tests.prod.profile import production_settings, rabbitmqctl
-from tests.services import service_missing, temporary_postgres_database
+from tests.harness.assistant import launch_profile
+from tests.harness.processes import descendants, launch, profile_ports, stop_tree
+from tests.harness.production import production_settings, rabbitmqctl
+from tests.harness.rest import say
+from tests.harness.services import service_missing, temporary_postgres_database
 
 STRONG = {name.lower(): f"{name.lower()}-{uuid.uuid4().hex}" for name in SECRET_NAMES}
 SAFE = dict(STRONG, rabbitmq_user="assistente", rabbitmq_password="a-long-broker-password",
@@ -140,7 +142,7 @@ def test_no_token_on_any_command_line_of_make_run(tmp_path) -> None:
 
 def test_rasa_allows_cross_origin_calls_only_from_the_configured_origins(tmp_path, monkeypatch) -> None:
     """Rasa used to run with `--cors "*"`: any web page could drive it from a visitor's browser."""
-    from tests.stack import running_stack
+    from tests.harness.stack import running_stack
 
     monkeypatch.setenv("CORS_ORIGINS", "https://www.example.it")  # read where Rasa's command line is built
     with running_stack(tmp_path) as stack:
@@ -231,10 +233,8 @@ def test_nginx_refuses_an_oversized_body_with_413(fresh_prod) -> None:
 
 
 def test_the_channels_are_reachable_through_nginx(fresh_prod) -> None:
-    answer = requests.post(f"{fresh_prod['url']}/webhooks/rest/webhook", timeout=60,
-                           json={"sender": f"sec-{uuid.uuid4().hex[:8]}", "message": "buongiorno"},
-                           headers={"Authorization": f"Bearer {fresh_prod['env']['REST_CHANNEL_TOKEN']}"})
-    assert answer.status_code == 200 and answer.json()
+    assert say(fresh_prod["url"], f"sec-{uuid.uuid4().hex[:8]}", "buongiorno",
+               token=fresh_prod["env"]["REST_CHANNEL_TOKEN"])
     handshake = requests.get(f"{fresh_prod['url']}/socket.io/", params={"EIO": "4", "transport": "polling"},
                              timeout=30)
     assert handshake.status_code == 200 and '"sid"' in handshake.text

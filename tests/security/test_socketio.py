@@ -29,8 +29,9 @@ import socketio
 from bot.channels import TOO_LONG_REPLY
 from bot.ops.services import web_server_command
 from bot.settings import Settings
-from tests.conftest import free_port, rest_headers, start_logged, stop, wait_for
-from tests.stack import Stack, running_stack
+from tests.harness.processes import free_port, start_logged, stop, wait_for
+from tests.harness.rest import texts
+from tests.harness.stack import Stack, running_stack
 
 JWT_SECRET = "customer-area-secret-for-the-security-tests"  # noqa: S105 - a test key
 ISSUER, AUDIENCE = "area-clienti", "assistente"
@@ -175,18 +176,12 @@ def conversation_of(signed_id: str) -> str:
 
 
 def test_a_token_in_rest_metadata_does_not_identify_the_customer(stack: Stack):
-    response = requests.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        headers=rest_headers(stack.env["REST_CHANNEL_TOKEN"]),
-        json={
-            "sender": "attacker-rest-1",
-            "message": "quali bollette devo ancora pagare?",
-            "metadata": {"customer_area_token": customer_area_token()},
-        },
-        timeout=60,
+    replies = stack.say(
+        "attacker-rest-1",
+        "quali bollette devo ancora pagare?",
+        metadata={"customer_area_token": customer_area_token()},
     )
-    assert response.status_code == 200, response.text
-    answer = " ".join(m.get("text") or "" for m in response.json())
+    answer = texts(replies)
     assert MARIO_OPEN_BILL not in answer and "Area Clienti" not in answer
     assert ASK_FOR_CODE in answer
 

@@ -24,7 +24,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.support.broker_consumer import BrokerConsumer, queue_consumers
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.models import ConversationSummary
-from tests.services import service_missing, temporary_postgres_database
+from tests.harness.services import service_missing, temporary_postgres_database
 from tests.support.recorded import CONVERSATION, EVENTS, folded, state
 
 FISCAL_CODE = "RSSMRA80A01H501U"

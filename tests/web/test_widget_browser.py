@@ -13,9 +13,9 @@ from bot.ops.services import web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine
 from bot.web.app import STATIC
-from tests.conftest import free_port, start_logged, stop, wait_for
-from tests.services import service_missing
-from tests.stack import running_stack
+from tests.harness.processes import free_port, start_logged, stop, wait_for
+from tests.harness.services import service_missing
+from tests.harness.stack import running_stack
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
