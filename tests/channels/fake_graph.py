@@ -1,16 +1,54 @@
-"""A fake WhatsApp Cloud API (Graph API) on loopback: it records what it receives and checks
-it against the documented request format of POST /{phone-number-id}/messages."""
+"""A fake WhatsApp Cloud API (Graph API) on loopback: it records what it receives, checks it
+against the documented request format of POST /{phone-number-id}/messages, and refuses as Meta
+does (HTTP status and `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`):
+a bad token (401, code 190), throughput limits (400 with 130429, 131056, 80007), a free-form
+message outside the 24-hour window (400, 131047)."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 PHONE_NUMBER_ID = "109876543210"
+SECOND_PHONE_NUMBER_ID = "109876543211"
 ACCESS_TOKEN = "graph-access-token"
+
+# Meta's titles for the codes the fake answers with
+META_MESSAGES = {
+    190: "Error validating access token: Session has expired",
+    130429: "(#130429) Rate limit hit",
+    131056: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+    80007: "(#80007) Rate limit issues",
+    131047: "(#131047) Re-engagement message",
+    100: "(#100) Invalid parameter",
+}
+Failure = Union[int, Tuple[int, int], Tuple[int, int, int]]  # status, or (status, code[, subcode])
+
+
+def meta_error(status: int, code: int, subcode: Optional[int] = None) -> Dict:
+    """An error body as the Graph API sends it."""
+    error: Dict = {"message": META_MESSAGES.get(code, "simulated"), "type": "OAuthException", "code": code,
+                   "error_data": {"messaging_product": "whatsapp", "details": "simulated by the fake"},
+                   "fbtrace_id": f"AbCdEf{code}"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+def template_parameter_problems(template: Dict) -> List[str]:
+    problems = []
+    for component in template.get("components") or []:
+        for parameter in component.get("parameters") or []:
+            text = parameter.get("text", "")
+            if parameter.get("type") != "text" or not text:
+                problems.append("template parameter must be non-empty text")
+            elif re.search(r"[\n\t]| {5}", text) or len(text) > 1024:
+                problems.append("template parameter: no new lines, tabs or more than 4 spaces, at most 1024")
+    return problems
 
 
 def format_problems(message: Dict) -> List[str]:
@@ -18,6 +56,13 @@ def format_problems(message: Dict) -> List[str]:
     problems = []
     if message.get("messaging_product") != "whatsapp":
         problems.append("messaging_product must be 'whatsapp'")
+    if message.get("status") == "read":
+        if not str(message.get("message_id", "")).startswith("wamid."):
+            problems.append("read receipt needs the customer's message_id")
+        typing = message.get("typing_indicator")
+        if typing is not None and typing != {"type": "text"}:
+            problems.append("typing_indicator must be {'type': 'text'}")
+        return problems
     if not str(message.get("to", "")).isdigit():
         problems.append("'to' must be the user's number (digits)")
     kind = message.get("type")
@@ -43,7 +88,8 @@ def format_problems(message: Dict) -> List[str]:
             if not 0 < len(action["button"]) <= 20 or not 1 <= len(rows) <= 10:
                 problems.append("list: button 1-20 characters, 1-10 rows")
             for row in rows:
-                if not 0 < len(row["title"]) <= 24 or not 0 < len(row["id"]) <= 200:
+                if not 0 < len(row["title"]) <= 24 or not 0 < len(row["id"]) <= 200 \
+                        or len(row.get("description", "")) > 72:
                     problems.append(f"bad list row {row}")
         else:
             problems.append(f"unknown interactive type {interactive['type']}")
@@ -51,6 +97,7 @@ def format_problems(message: Dict) -> List[str]:
         template = message.get("template") or {}
         if not template.get("name") or not (template.get("language") or {}).get("code"):
             problems.append("template needs name and language.code")
+        problems.extend(template_parameter_problems(template))
     else:
         problems.append(f"unexpected type {kind}")
     return problems
@@ -58,9 +105,14 @@ def format_problems(message: Dict) -> List[str]:
 
 class FakeGraph:
     def __init__(self) -> None:
-        self.received: List[Dict] = []
+        self.received: List[Dict] = []  # messages accepted (not read receipts)
+        self.reads: List[Dict] = []  # read receipts accepted
+        self.senders: List[Tuple[str, str]] = []  # (phone number id, recipient) of each accepted message
         self.problems: List[str] = []
-        self.failures_to_simulate: List[int] = []  # status codes answered before succeeding
+        self.failures_to_simulate: List[Failure] = []  # answered, in order, before succeeding
+        self.closed_windows: Set[str] = set()  # customers Meta refuses free-form messages to (131047)
+        self.bad_token = False
+        self.numbers = {PHONE_NUMBER_ID, SECOND_PHONE_NUMBER_ID}
         self.attempts = 0
         self._lock = threading.Lock()
         fake = self
@@ -71,20 +123,33 @@ class FakeGraph:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                number = self.path.strip("/").split("/")[0]
                 with fake._lock:
                     fake.attempts += 1
-                    if self.path != f"/{PHONE_NUMBER_ID}/messages":
+                    if self.path != f"/{number}/messages" or number not in fake.numbers:
                         fake.problems.append(f"wrong path {self.path}")
-                    if self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
-                        fake.problems.append("missing or wrong bearer token")
+                    if fake.bad_token or self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+                        self._answer(401, meta_error(401, 190, 463))
+                        return
                     if fake.failures_to_simulate:
-                        status = fake.failures_to_simulate.pop(0)
-                        self._answer(status, {"error": {"message": "simulated", "code": status}})
+                        failure = fake.failures_to_simulate.pop(0)
+                        status, code, subcode = (failure, failure, None) if isinstance(failure, int) else \
+                            (failure + (None,))[:3]
+                        self._answer(status, meta_error(status, code, subcode))
+                        return
+                    if body.get("to") in fake.closed_windows and body.get("type") != "template":
+                        self._answer(400, meta_error(400, 131047, 2494010))
                         return
                     fake.problems.extend(format_problems(body))
+                    if body.get("status") == "read":
+                        fake.reads.append(body)
+                        self._answer(200, {"success": True})
+                        return
                     fake.received.append(body)
+                    fake.senders.append((number, str(body.get("to"))))
                     count = len(fake.received)
-                self._answer(200, {"messaging_product": "whatsapp", "contacts": [{"wa_id": body.get("to")}],
+                self._answer(200, {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"),
+                                                                                  "wa_id": body.get("to")}],
                                    "messages": [{"id": f"wamid.out{count}"}]})
 
             def _answer(self, status: int, payload: Dict) -> None:
@@ -105,6 +170,10 @@ class FakeGraph:
         with self._lock:
             return [m for m in self.received if m.get("to") == wa_id]
 
+    def reads_of(self, message_id: str) -> List[Dict]:
+        with self._lock:
+            return [r for r in self.reads if r.get("message_id") == message_id]
+
     def wait_for(self, wa_id: str, count: int, timeout: float = 30) -> List[Dict]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -118,18 +187,29 @@ class FakeGraph:
         self.server.shutdown()
 
 
-def webhook_payload(*messages: Dict, statuses: Optional[List[Dict]] = None) -> Dict:
+def webhook_payload(*messages: Dict, statuses: Optional[List[Dict]] = None,
+                    phone_number_id: str = PHONE_NUMBER_ID, errors: Optional[List[Dict]] = None) -> Dict:
     """A Cloud API webhook notification with these messages (the documented envelope)."""
     value: Dict = {"messaging_product": "whatsapp",
-                   "metadata": {"display_phone_number": "390000000000", "phone_number_id": PHONE_NUMBER_ID}}
+                   "metadata": {"display_phone_number": "390000000000", "phone_number_id": phone_number_id}}
     if messages:
         value["contacts"] = [{"profile": {"name": "Cliente"}, "wa_id": messages[0]["from"]}]
         value["messages"] = list(messages)
     if statuses:
         value["statuses"] = statuses
+    if errors:
+        value["errors"] = errors
     return {"object": "whatsapp_business_account",
             "entry": [{"id": "WABA_ID", "changes": [{"value": value, "field": "messages"}]}]}
 
 
-def text_message(wa_id: str, message_id: str, body: str) -> Dict:
-    return {"from": wa_id, "id": message_id, "timestamp": str(int(time.time())), "type": "text", "text": {"body": body}}
+def text_message(wa_id: str, message_id: str, body: str, timestamp: Optional[float] = None) -> Dict:
+    return {"from": wa_id, "id": message_id, "timestamp": str(int(time.time() if timestamp is None else timestamp)),
+            "type": "text", "text": {"body": body}}
+
+
+def failed_status(wamid: str, wa_id: str, code: int, title: str) -> Dict:
+    """A `statuses` entry for a message Meta could not deliver."""
+    return {"id": wamid, "status": "failed", "timestamp": str(int(time.time())), "recipient_id": wa_id,
+            "errors": [{"code": code, "title": title, "message": title,
+                        "error_data": {"details": "simulated by the fake"}}]}
