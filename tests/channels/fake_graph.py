@@ -11,11 +11,10 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, List, Optional, Set, Tuple, Union
 
 PHONE_NUMBER_ID = "109876543210"
 SECOND_PHONE_NUMBER_ID = "109876543211"
-ACCESS_TOKEN = "graph-access-token"
+ACCESS_TOKEN = "graph-access-token"  # noqa: S105 - a test value
 
 # Meta's titles for the codes the fake answers with
 META_MESSAGES = {
@@ -26,20 +25,24 @@ META_MESSAGES = {
     131047: "(#131047) Re-engagement message",
     100: "(#100) Invalid parameter",
 }
-Failure = Union[int, Tuple[int, int], Tuple[int, int, int]]  # status, or (status, code[, subcode])
+Failure = int | tuple[int, int] | tuple[int, int, int]  # status, or (status, code[, subcode])
 
 
-def meta_error(status: int, code: int, subcode: Optional[int] = None) -> Dict:
+def meta_error(status: int, code: int, subcode: int | None = None) -> dict:
     """An error body as the Graph API sends it."""
-    error: Dict = {"message": META_MESSAGES.get(code, "simulated"), "type": "OAuthException", "code": code,
-                   "error_data": {"messaging_product": "whatsapp", "details": "simulated by the fake"},
-                   "fbtrace_id": f"AbCdEf{code}"}
+    error: dict = {
+        "message": META_MESSAGES.get(code, "simulated"),
+        "type": "OAuthException",
+        "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": "simulated by the fake"},
+        "fbtrace_id": f"AbCdEf{code}",
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return {"error": error}
 
 
-def template_parameter_problems(template: Dict) -> List[str]:
+def template_parameter_problems(template: dict) -> list[str]:
     problems = []
     for component in template.get("components") or []:
         for parameter in component.get("parameters") or []:
@@ -51,7 +54,7 @@ def template_parameter_problems(template: Dict) -> List[str]:
     return problems
 
 
-def format_problems(message: Dict) -> List[str]:
+def format_problems(message: dict) -> list[str]:
     """What in a message body the Cloud API would reject (the documented limits)."""
     problems = []
     if message.get("messaging_product") != "whatsapp":
@@ -79,8 +82,11 @@ def format_problems(message: Dict) -> List[str]:
             if not 1 <= len(buttons) <= 3:
                 problems.append("1 to 3 reply buttons")
             for button in buttons:
-                if button.get("type") != "reply" or not 0 < len(button["reply"]["title"]) <= 20 \
-                        or not 0 < len(button["reply"]["id"]) <= 256:
+                if (
+                    button.get("type") != "reply"
+                    or not 0 < len(button["reply"]["title"]) <= 20
+                    or not 0 < len(button["reply"]["id"]) <= 256
+                ):
                     problems.append(f"bad reply button {button}")
         elif interactive["type"] == "list":
             action = interactive["action"]
@@ -88,8 +94,11 @@ def format_problems(message: Dict) -> List[str]:
             if not 0 < len(action["button"]) <= 20 or not 1 <= len(rows) <= 10:
                 problems.append("list: button 1-20 characters, 1-10 rows")
             for row in rows:
-                if not 0 < len(row["title"]) <= 24 or not 0 < len(row["id"]) <= 200 \
-                        or len(row.get("description", "")) > 72:
+                if (
+                    not 0 < len(row["title"]) <= 24
+                    or not 0 < len(row["id"]) <= 200
+                    or len(row.get("description", "")) > 72
+                ):
                     problems.append(f"bad list row {row}")
         else:
             problems.append(f"unknown interactive type {interactive['type']}")
@@ -105,12 +114,12 @@ def format_problems(message: Dict) -> List[str]:
 
 class FakeGraph:
     def __init__(self) -> None:
-        self.received: List[Dict] = []  # messages accepted (not read receipts)
-        self.reads: List[Dict] = []  # read receipts accepted
-        self.senders: List[Tuple[str, str]] = []  # (phone number id, recipient) of each accepted message
-        self.problems: List[str] = []
-        self.failures_to_simulate: List[Failure] = []  # answered, in order, before succeeding
-        self.closed_windows: Set[str] = set()  # customers Meta refuses free-form messages to (131047)
+        self.received: list[dict] = []  # messages accepted (not read receipts)
+        self.reads: list[dict] = []  # read receipts accepted
+        self.senders: list[tuple[str, str]] = []  # (phone number id, recipient) of each accepted message
+        self.problems: list[str] = []
+        self.failures_to_simulate: list[Failure] = []  # answered, in order, before succeeding
+        self.closed_windows: set[str] = set()  # customers Meta refuses free-form messages to (131047)
         self.bad_token = False
         self.numbers = {PHONE_NUMBER_ID, SECOND_PHONE_NUMBER_ID}
         self.attempts = 0
@@ -133,8 +142,9 @@ class FakeGraph:
                         return
                     if fake.failures_to_simulate:
                         failure = fake.failures_to_simulate.pop(0)
-                        status, code, subcode = (failure, failure, None) if isinstance(failure, int) else \
-                            (failure + (None,))[:3]
+                        status, code, subcode = (
+                            (failure, failure, None) if isinstance(failure, int) else ((*failure, None))[:3]
+                        )
                         self._answer(status, meta_error(status, code, subcode))
                         return
                     if body.get("to") in fake.closed_windows and body.get("type") != "template":
@@ -148,11 +158,16 @@ class FakeGraph:
                     fake.received.append(body)
                     fake.senders.append((number, str(body.get("to"))))
                     count = len(fake.received)
-                self._answer(200, {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"),
-                                                                                  "wa_id": body.get("to")}],
-                                   "messages": [{"id": f"wamid.out{count}"}]})
+                self._answer(
+                    200,
+                    {
+                        "messaging_product": "whatsapp",
+                        "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                        "messages": [{"id": f"wamid.out{count}"}],
+                    },
+                )
 
-            def _answer(self, status: int, payload: Dict) -> None:
+            def _answer(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -166,15 +181,15 @@ class FakeGraph:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def messages_to(self, wa_id: str) -> List[Dict]:
+    def messages_to(self, wa_id: str) -> list[dict]:
         with self._lock:
             return [m for m in self.received if m.get("to") == wa_id]
 
-    def reads_of(self, message_id: str) -> List[Dict]:
+    def reads_of(self, message_id: str) -> list[dict]:
         with self._lock:
             return [r for r in self.reads if r.get("message_id") == message_id]
 
-    def wait_for(self, wa_id: str, count: int, timeout: float = 30) -> List[Dict]:
+    def wait_for(self, wa_id: str, count: int, timeout: float = 30) -> list[dict]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.messages_to(wa_id)
@@ -187,11 +202,17 @@ class FakeGraph:
         self.server.shutdown()
 
 
-def webhook_payload(*messages: Dict, statuses: Optional[List[Dict]] = None,
-                    phone_number_id: str = PHONE_NUMBER_ID, errors: Optional[List[Dict]] = None) -> Dict:
+def webhook_payload(
+    *messages: dict,
+    statuses: list[dict] | None = None,
+    phone_number_id: str = PHONE_NUMBER_ID,
+    errors: list[dict] | None = None,
+) -> dict:
     """A Cloud API webhook notification with these messages (the documented envelope)."""
-    value: Dict = {"messaging_product": "whatsapp",
-                   "metadata": {"display_phone_number": "390000000000", "phone_number_id": phone_number_id}}
+    value: dict = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "390000000000", "phone_number_id": phone_number_id},
+    }
     if messages:
         value["contacts"] = [{"profile": {"name": "Cliente"}, "wa_id": messages[0]["from"]}]
         value["messages"] = list(messages)
@@ -199,17 +220,30 @@ def webhook_payload(*messages: Dict, statuses: Optional[List[Dict]] = None,
         value["statuses"] = statuses
     if errors:
         value["errors"] = errors
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "WABA_ID", "changes": [{"value": value, "field": "messages"}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA_ID", "changes": [{"value": value, "field": "messages"}]}],
+    }
 
 
-def text_message(wa_id: str, message_id: str, body: str, timestamp: Optional[float] = None) -> Dict:
-    return {"from": wa_id, "id": message_id, "timestamp": str(int(time.time() if timestamp is None else timestamp)),
-            "type": "text", "text": {"body": body}}
+def text_message(wa_id: str, message_id: str, body: str, timestamp: float | None = None) -> dict:
+    return {
+        "from": wa_id,
+        "id": message_id,
+        "timestamp": str(int(time.time() if timestamp is None else timestamp)),
+        "type": "text",
+        "text": {"body": body},
+    }
 
 
-def failed_status(wamid: str, wa_id: str, code: int, title: str) -> Dict:
+def failed_status(wamid: str, wa_id: str, code: int, title: str) -> dict:
     """A `statuses` entry for a message Meta could not deliver."""
-    return {"id": wamid, "status": "failed", "timestamp": str(int(time.time())), "recipient_id": wa_id,
-            "errors": [{"code": code, "title": title, "message": title,
-                        "error_data": {"details": "simulated by the fake"}}]}
+    return {
+        "id": wamid,
+        "status": "failed",
+        "timestamp": str(int(time.time())),
+        "recipient_id": wa_id,
+        "errors": [
+            {"code": code, "title": title, "message": title, "error_data": {"details": "simulated by the fake"}}
+        ],
+    }

@@ -304,7 +304,9 @@ def _status(stack, wa_id: str) -> dict:
 
     sessions = session_factory(make_engine(support_db(stack)))
     with sessions() as session:
-        return conversation_status(session, conversation_id(CONVERSATION_ID_SECRET, wa_id))
+        status = conversation_status(session, conversation_id(CONVERSATION_ID_SECRET, wa_id))
+    assert status is not None, "not a WhatsApp conversation"
+    return status
 
 
 # ---------------------------------------------------------------------- in process
@@ -423,7 +425,8 @@ def test_first_contact_records_are_atomic_under_concurrency(tmp_path, database):
         with ThreadPoolExecutor(16) as pool:
             firsts = list(pool.map(first_contact, range(16)))
         assert firsts.count(True) == 1
-        assert store.recipient(conversation).wa_id == user
+        contact = store.recipient(conversation)
+        assert contact is not None and contact.wa_id == user
 
     if database == "sqlite":
         run(f"sqlite:///{tmp_path / 'support.db'}")
