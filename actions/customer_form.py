@@ -10,7 +10,7 @@ explains and, where it cannot help, offers a human. Changing one's mind mid-form
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text  # Dict, List, Text: _identity_from_customer_area (helper B)
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
@@ -98,7 +98,9 @@ class ValidateCustomerForm(
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return events + extra + ([next_slot] if next_slot else [])
 
-    async def _identity_from_customer_area(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    async def _identity_from_customer_area(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
         """On the website, a customer logged in to the customer area is already identified: the
         page's signed token, checked by the backend, stands for codice cliente and fiscale.
         Only the socket.io channel's metadata is read: that channel drops what the client writes
@@ -115,10 +117,14 @@ class ValidateCustomerForm(
             raise  # handled by run(): the backend is down
         except BillingError:
             return []  # not valid: ask for the codes as usual
-        dispatcher.utter_message(text=f"Buongiorno {verified['name'].split()[0]}, La riconosco dall'Area Clienti.")
-        return [SlotSet("customer_code", verified["customer_code"]), SlotSet("fiscal_code", "(Area Clienti)"),
-                SlotSet("customer_verified", True), SlotSet("customer_token", verified["customer_token"]),
-                SlotSet("customer_name", verified["name"])]
+        dispatcher.utter_message(response="utter_recognised_from_customer_area", first_name=verified["name"].split()[0])
+        return [
+            SlotSet("customer_code", verified["customer_code"]),
+            SlotSet("fiscal_code", "area-clienti"),  # a marker, never shown: the login stands for it
+            SlotSet("customer_verified", True),
+            SlotSet("customer_token", verified["customer_token"]),
+            SlotSet("customer_name", verified["name"]),
+        ]
 
     async def _prefill_from_whatsapp(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         """On WhatsApp the sender's number hints at the customer code (never at the identity:
