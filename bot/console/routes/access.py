@@ -6,14 +6,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from bot.console import auth
 from bot.console.auth import StaffMember
-from bot.console.routes.deps import CONSOLE_DIR, TEMPLATES, Console
+from bot.console.routes.deps import CONSOLE_ASSETS, TEMPLATES, Console
 
-STATIC_FILES = {p.name: p for p in (CONSOLE_DIR / "static").iterdir() if p.suffix in (".js", ".css")}
 LOGIN_ERRORS = {
     "wrong": (401, "Nome utente o password non validi."),
     "throttled": (429, "Troppi tentativi non riusciti: attenda qualche minuto prima di riprovare."),
@@ -48,10 +47,8 @@ def router(console: Console) -> APIRouter:
     settings = console.settings
 
     @routes.get("/static/{name}")
-    def static(name: str) -> Any:
-        if name not in STATIC_FILES:
-            raise HTTPException(404, "file inesistente")
-        return FileResponse(STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+    def static(name: str, request: Request) -> Response:
+        return CONSOLE_ASSETS.response(name, request.headers)
 
     @routes.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Any:

@@ -32,9 +32,14 @@ from bot.db import session_factory
 from bot.settings import Settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import TicketDesk
+from bot.web.assets import Assets
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(CONSOLE_DIR / "templates"))
+# scripts and styles under content-hashed names, precompressed (bot/web/assets.py);
+# templates write {{ static_url("console.js") }}
+CONSOLE_ASSETS = Assets(CONSOLE_DIR / "static", "/console/static/")
+TEMPLATES.env.globals["static_url"] = CONSOLE_ASSETS.url
 
 
 class StaffName(ConstrainedStr):
