@@ -31,7 +31,10 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_compat import require
 from bot.settings import Settings, get_settings
+
+require("rasa-sdk", __name__)
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,11 @@ from rasa.core.agent import Agent
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 
+from bot.rasa_compat import require
 from bot.rasa_stores import UrlSQLTrackerStore
 from bot.settings import get_settings
+
+require("rasa", __name__)
 
 
 @functools.lru_cache(maxsize=None)

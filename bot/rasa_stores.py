@@ -27,7 +27,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import make_engine
+from bot.rasa_compat import require
 from bot.settings import get_settings
+
+require("rasa", __name__)
 
 
 RESEND_WINDOW = 50  # user messages of a conversation looked at for a resent message id

@@ -47,8 +47,11 @@ from sanic.response import HTTPResponse
 
 from bot.channels import UNAVAILABLE_REPLY
 from bot.channels.limits import bounded
+from bot.rasa_compat import require
 from bot.rasa_stores import UrlSQLTrackerStore
 from bot.settings import get_settings
+
+require("rasa", __name__)
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,10 @@ from socketio.exceptions import ConnectionRefusedError
 from bot import customer_area
 from bot.channels import apologise
 from bot.channels.limits import bounded
+from bot.rasa_compat import require
 from bot.settings import Settings, get_settings
+
+require("rasa", __name__)
 
 logger = logging.getLogger(__name__)
 
