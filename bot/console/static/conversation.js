@@ -2,6 +2,19 @@
   const id = document.getElementById("conversation").dataset.id;
   const api = "/console/api/conversations/" + encodeURIComponent(id);
   let ticket = null;
+  // The transcript is a live region: it is updated by difference (turns only get added), so a
+  // screen reader announces the new turns and does not read the conversation again at each poll.
+  const turns = document.getElementById("turns");
+  let shown = [];  // a key per turn on screen
+  function showTurns(list) {
+    const keys = list.map(turn => JSON.stringify(turn));
+    let same = 0;
+    while (same < shown.length && same < keys.length && shown[same] === keys[same]) same++;
+    while (turns.children.length > same) turns.lastElementChild.remove();
+    turns.append(...list.slice(same).map(line));
+    shown = keys;
+  }
+  function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
   function line(turn) {
     const div = document.createElement("div"); div.className = "turn " + turn.from;
     const meta = document.createElement("div"); meta.className = "meta";
@@ -26,11 +39,11 @@
     ticket = data.ticket;
     const wa = document.getElementById("whatsapp"), waLine = data.whatsapp ? data.whatsapp.line : ""; if (wa && wa.textContent !== waLine) wa.textContent = waLine;  // WhatsApp: window, waiting replies, Meta's errors
     const s = data.ticket ? data.ticket.summary : null;
-    document.getElementById("summary").textContent = s
+    setText(document.getElementById("summary"), s
       ? `Canale: ${s.channel} · Cliente: ${s.customer.verified ? "verificato " + s.customer.code : "non verificato"} · Voleva: ${(s.wanted || []).join(", ")} · Motivo: ${s.reason}` +
         (data.ticket.taken_by ? ` · Assegnata a: ${data.ticket.taken_by}` : " · In attesa")
-      : (data.paused ? "In pausa" : "Nessun passaggio a operatore aperto: risponde l'assistente.");
-    document.getElementById("turns").replaceChildren(...data.turns.map(line));
+      : (data.paused ? "In pausa" : "Nessun passaggio a operatore aperto: risponde l'assistente."));
+    showTurns(data.turns);
   }
   document.getElementById("reply").addEventListener("submit", async (event) => {
     event.preventDefault(); const box = document.getElementById("text");
@@ -53,7 +66,7 @@
   let timer = null;
   document.getElementById("reveal")?.addEventListener("click", async () => {
     const data = await post(api + "/reveal"); clearInterval(timer);
-    document.getElementById("turns").replaceChildren(...data.turns.map(line));
+    showTurns(data.turns);
   });
   annotations(); refresh(); timer = setInterval(refresh, 2000);
 })();

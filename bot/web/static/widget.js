@@ -20,7 +20,10 @@
  *
  * which forgets the conversation in this browser and disconnects.
  *
- * No build step: plain JavaScript; socket.io's client is loaded from the same folder.
+ * No build step: plain JavaScript. This file is the loader (served with `no-cache`): it loads
+ * widget.css and socket.io's client from the same folder under content-hashed names, cached
+ * for a year. The launcher shows once the style sheet is there; it works before socket.io has
+ * arrived (the panel opens and says "Connessione…", the chat connects as soon as it can).
  */
 (function () {
   "use strict";
@@ -29,6 +32,8 @@
 
   var script = document.currentScript;
   var base = script ? script.src.replace(/[^/]*$/, "") : "/widget/";
+  // the web service writes the hashed names in when it serves this file (bot/web/assets.py)
+  var ASSETS = {"css": "widget.css", "socketio": "vendor/socket.io-4.7.5.min.js"};
   var config = Object.assign({
     socketUrl: script ? new URL(script.src).origin : window.location.origin,
     title: "Assistente clienti luce e gas",
@@ -41,6 +46,7 @@
   var customer = tokenSubject(config.token);
   var state = loadState();
   var socket = null;
+  var wanted = false;  // the panel was opened: connect as soon as socket.io is there
   var confirmed = false;  // the server has bound this socket to the conversation
   var pending = [];  // messages written before that: sent once it is
   var typingTimer = null;
@@ -76,49 +82,101 @@
     } catch (e) { /* private mode: the conversation lasts as long as the page */ }
   }
 
-  // ------------------------------------------------------------------ the interface
+  // ------------------------------------------------------------------ the files it loads
+  // socket.io loads once the page has (it does not hold up the page's load event), or at the
+  // first click on the launcher if that comes earlier; the panel works without it until then
+  var io = document.createElement("script");
+  io.src = base + ASSETS.socketio;
+  io.async = true;
+  io.onload = function () { if (wanted) connect(); };
+  io.onerror = function () { status.textContent = "Connessione non disponibile: ricarichi la pagina."; };
+
+  function loadSocketIo() {
+    if (typeof window.io !== "function" && !io.parentNode) document.head.appendChild(io);
+  }
+
+  if (document.readyState === "complete") loadSocketIo(); else window.addEventListener("load", loadSocketIo);
+
+  // the launcher shows only once the style sheet is there (no unstyled flash, no jump)
   var css = document.createElement("link");
   css.rel = "stylesheet";
-  css.href = base + "widget.css";
+  css.href = base + ASSETS.css;
+  css.onload = css.onerror = function () { if (!root.parentNode) start(); };
   document.head.appendChild(css);
 
+  // ------------------------------------------------------------------ the interface
   var root = document.createElement("div");
   root.className = "aw-root";
   root.innerHTML =
     '<button type="button" class="aw-launcher" aria-haspopup="dialog" aria-expanded="false" aria-controls="aw-panel">' +
     '<span aria-hidden="true">💬</span><span class="aw-launcher-label">Assistenza</span></button>' +
-    '<section id="aw-panel" class="aw-panel" role="dialog" aria-modal="false" aria-labelledby="aw-title" hidden>' +
-    '<header class="aw-header"><h2 id="aw-title" class="aw-title"></h2>' +
-    '<span class="aw-status" role="status" aria-live="polite"></span>' +
-    '<button type="button" class="aw-close" aria-label="Chiudi la chat">×</button></header>' +
-    '<ol class="aw-log" role="log" aria-live="polite" aria-relevant="additions" aria-label="Conversazione"></ol>' +
-    '<p class="aw-typing" aria-live="polite" hidden>L\'assistente sta scrivendo…</p>' +
+    '<div id="aw-panel" class="aw-panel" role="dialog" aria-modal="false" aria-labelledby="aw-title" hidden>' +
+    '<div class="aw-header"><h2 id="aw-title" class="aw-title"></h2>' +
+    '<span class="aw-status" role="status"></span>' +
+    '<button type="button" class="aw-close" aria-label="Chiudi la chat">×</button></div>' +
+    // a log is not a list: the list of messages sits inside it; tabindex: scrollable with the keyboard
+    '<div class="aw-log" role="log" aria-label="Conversazione" tabindex="0"><ol class="aw-messages"></ol></div>' +
+    // always in the page: a live region is silent when it appears or disappears, not when its text changes
+    '<p class="aw-typing" role="status"></p>' +
     '<form class="aw-form"><label class="aw-sr" for="aw-input">Scriva un messaggio</label>' +
     '<textarea id="aw-input" class="aw-input" rows="1" maxlength="1000" placeholder="Scriva qui…" autocomplete="off"></textarea>' +
-    '<button type="submit" class="aw-send">Invia</button></form></section>';
-  document.body.appendChild(root);
+    '<button type="submit" class="aw-send">Invia</button></form></div>';
 
   var launcher = root.querySelector(".aw-launcher");
   var panel = root.querySelector(".aw-panel");
   var log = root.querySelector(".aw-log");
+  var messages = root.querySelector(".aw-messages");
   var input = root.querySelector(".aw-input");
   var form = root.querySelector(".aw-form");
   var typing = root.querySelector(".aw-typing");
   var status = root.querySelector(".aw-status");
   root.querySelector(".aw-title").textContent = config.title;
 
-  function open() {
+  // On a phone the panel covers the page: it is then a modal dialog and keeps the focus.
+  var phone = window.matchMedia("(max-width: 480px)");
+
+  function modal() { return !panel.hidden && phone.matches; }
+
+  function syncModal() {
+    panel.setAttribute("aria-modal", modal() ? "true" : "false");
+    launcher.inert = modal();  // hidden behind the panel
+  }
+
+  function focusable() {
+    return Array.prototype.filter.call(
+      panel.querySelectorAll("button, textarea, input, select, a[href], [tabindex]:not([tabindex='-1'])"),
+      function (element) { return !element.disabled && element.getClientRects().length > 0; });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab" || !modal()) return;
+    var items = focusable();
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1], active = document.activeElement;
+    if (!panel.contains(active) || (event.shiftKey && active === first) || (!event.shiftKey && active === last)) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
+  }, true);
+  document.addEventListener("focusin", function (event) {
+    if (modal() && !panel.contains(event.target)) input.focus();
+  });
+  if (phone.addEventListener) phone.addEventListener("change", syncModal); else phone.addListener(syncModal);
+
+  function open(focus) {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
+    syncModal();
     state.open = true;
     saveState();
     connect();
-    input.focus();
+    if (focus !== false || modal()) input.focus();
   }
 
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
+    syncModal();
     state.open = false;
     saveState();
     launcher.focus();
@@ -151,7 +209,7 @@
     body.className = "aw-text";
     body.textContent = entry.text;
     item.appendChild(body);
-    if (entry.buttons && entry.buttons.length) {
+    if (entry.buttons && entry.buttons.length && !entry.answered) {
       var group = document.createElement("div");
       group.className = "aw-buttons";
       group.setAttribute("role", "group");
@@ -161,12 +219,15 @@
         element.type = "button";
         element.className = "aw-quick";
         element.textContent = button.title;
-        element.addEventListener("click", function () { send(button.payload, button.title); });
+        element.addEventListener("click", function () {
+          input.focus();  // the button is about to go: the focus must not fall back to the page
+          send(button.payload, button.title);
+        });
         group.appendChild(element);
       });
       item.appendChild(group);
     }
-    log.appendChild(item);
+    messages.appendChild(item);
     log.scrollTop = log.scrollHeight;
   }
 
@@ -176,15 +237,29 @@
     render(entry);
   }
 
+  // Quick replies are for the question they came with: once the customer answers, they go
+  // (a screen reader would otherwise find every old choice still live).
+  function retireQuickReplies() {
+    state.history.forEach(function (entry) { if (entry.buttons && entry.buttons.length) entry.answered = true; });
+    Array.prototype.forEach.call(messages.querySelectorAll(".aw-buttons"), function (group) { group.remove(); });
+  }
+
   function showTyping(on) {
-    typing.hidden = !on;
+    typing.textContent = on ? "L'assistente sta scrivendo…" : "";
     clearTimeout(typingTimer);
-    if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, 15000);
+    if (on) typingTimer = setTimeout(function () { typing.textContent = ""; }, 15000);
   }
 
   // ------------------------------------------------------------------ the connection
   function connect() {
+    wanted = true;
     if (socket) return;
+    if (typeof window.io !== "function") {
+      status.textContent = "Connessione…";  // socket.io is still loading: io.onload comes back here
+      loadSocketIo();
+      return;
+    }
+    status.textContent = "Connessione…";
     socket = window.io(config.socketUrl, {
       transports: ["websocket"], reconnection: true, auth: config.token ? { token: config.token } : {}
     });
@@ -196,7 +271,7 @@
       if (state.sessionId && sessionId !== state.sessionId) {
         // the server did not resume the stored conversation: it started a new one
         state.history = [];
-        log.textContent = "";
+        messages.textContent = "";
       }
       state.sessionId = sessionId;
       saveState();
@@ -236,6 +311,7 @@
   }
 
   function send(payload, shown) {
+    retireQuickReplies();
     if (shown) remember({ from: "user", text: shown });
     showTyping(true);
     // written while offline: held here, not in socket.io's buffer, which would send it on
@@ -255,32 +331,27 @@
     state = freshState();
     state.open = wasOpen;
     pending = [];
-    log.textContent = "";
+    messages.textContent = "";
   }
 
   window.Assistente = {
     logout: function () {
       config.token = null;
       customer = null;
+      wanted = false;
       if (socket) { socket.disconnect(); socket = null; }
       confirmed = false;
       forget();
-      close();
+      if (!panel.hidden) close();
       try { window.localStorage.removeItem(STORE); } catch (e) { /* nothing stored */ }
     }
   };
 
   function start() {
+    document.body.appendChild(root);
     state.history.forEach(render);
-    if (state.open) open();
-  }
-
-  if (window.io) {
-    start();
-  } else {
-    var loader = document.createElement("script");
-    loader.src = base + "vendor/socket.io-4.7.5.min.js";
-    loader.onload = start;
-    document.head.appendChild(loader);
+    // a panel left open on the previous page opens again, without taking the focus from the
+    // page (unless it covers the page)
+    if (state.open) open(false);
   }
 })();
