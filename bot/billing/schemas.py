@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import List, Optional
+from typing import TYPE_CHECKING, TypeAlias
 
-from pydantic import BaseModel, Field, constr
+from pydantic import BaseModel, Field, conint, constr
+
+if TYPE_CHECKING:  # mypy reads constrained strings as str (no pydantic plugin: it crashes mypy 2)
+    CustomerCode: TypeAlias = str
+    FiscalCode: TypeAlias = str
+    JwtText: TypeAlias = str
+else:
+    # ASCII letters and digits only: both are compared byte for byte (a non-ASCII codice
+    # fiscale used to reach hmac.compare_digest and answer 500).
+    CustomerCode = constr(strip_whitespace=True, min_length=1, max_length=16, regex=r"^[A-Za-z0-9]+$")
+    FiscalCode = constr(strip_whitespace=True, min_length=1, max_length=32, regex=r"^[A-Za-z0-9]+$")
+    # a JWT's alphabet only (base64url and dots): anything else is a 422 before any decoding
+    JwtText = constr(min_length=1, max_length=4096, regex=r"^[A-Za-z0-9_.-]+$")
 
 
 class ErrorDetail(BaseModel):
@@ -23,15 +35,12 @@ class Reason(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    # ASCII letters and digits only: both are compared byte for byte (a non-ASCII codice
-    # fiscale used to reach hmac.compare_digest and answer 500).
-    customer_code: constr(strip_whitespace=True, min_length=1, max_length=16, regex=r"^[A-Za-z0-9]+$")
-    fiscal_code: constr(strip_whitespace=True, min_length=1, max_length=32, regex=r"^[A-Za-z0-9]+$")
+    customer_code: CustomerCode
+    fiscal_code: FiscalCode
 
 
 class CustomerAreaRequest(BaseModel):
-    # a JWT's alphabet only (base64url and dots): anything else is a 422 before any decoding
-    token: constr(min_length=1, max_length=4096, regex=r"^[A-Za-z0-9_.-]+$")
+    token: JwtText
 
 
 class VerifyResponse(BaseModel):
@@ -44,14 +53,14 @@ class VerifyResponse(BaseModel):
 class BillOut(BaseModel):
     id: str
     supply: str = Field(description="luce or gas")
-    pod: Optional[str] = None
-    pdr: Optional[str] = None
+    pod: str | None = None
+    pdr: str | None = None
     issue_date: date
     due_date: date
     original_due_date: date
     amount_cents: int
     status: str = Field(description="open, paid or arrears")
-    paid_on: Optional[date] = None
+    paid_on: date | None = None
     kind: str = Field(description="regular or adjustment (conguaglio)")
     deferred: bool
     has_installment_plan: bool
@@ -59,16 +68,16 @@ class BillOut(BaseModel):
 
 class BillsResponse(BaseModel):
     customer_code: str
-    bills: List[BillOut]
+    bills: list[BillOut]
 
 
 class DeferralOptions(BaseModel):
     bill_id: str
     eligible: bool
     current_due_date: date
-    earliest_date: Optional[date] = None
-    latest_date: Optional[date] = None
-    reason: Optional[Reason] = None
+    earliest_date: date | None = None
+    latest_date: date | None = None
+    reason: Reason | None = None
 
 
 class DeferralRequest(BaseModel):
@@ -94,16 +103,16 @@ class InstallmentOptionOut(BaseModel):
     count: int
     total_cents: int
     interest_cents: int
-    installments: List[InstallmentOut]
+    installments: list[InstallmentOut]
 
 
 class InstallmentOptions(BaseModel):
     bill_id: str
     eligible: bool
-    scheme: Optional[str] = None
-    scheme_label: Optional[str] = None
-    options: List[InstallmentOptionOut] = []
-    reason: Optional[Reason] = None
+    scheme: str | None = None
+    scheme_label: str | None = None
+    options: list[InstallmentOptionOut] = []
+    reason: Reason | None = None
 
 
 class PlanRequest(BaseModel):
@@ -116,12 +125,12 @@ class PlanOut(BaseModel):
     scheme: str
     created_on: date
     total_cents: int
-    installments: List[InstallmentOut]
+    installments: list[InstallmentOut]
 
 
 class PlansResponse(BaseModel):
     customer_code: str
-    plans: List[PlanOut]
+    plans: list[PlanOut]
 
 
 class LateInterestOut(BaseModel):
@@ -132,7 +141,7 @@ class LateInterestOut(BaseModel):
     days_late: int
     interest_cents: int
     rule: str
-    waiver: Optional[str] = None
+    waiver: str | None = None
 
 
 class BonusSocialeRulesOut(BaseModel):
@@ -143,7 +152,7 @@ class BonusSocialeRulesOut(BaseModel):
     automatic: bool
     how: str
     disagio_fisico: str
-    deadlines: List[str]
+    deadlines: list[str]
 
 
 class OpeningPeriod(BaseModel):
@@ -157,17 +166,109 @@ class StoreOut(BaseModel):
     address: str
     city: str
     province: str
-    phone: Optional[str] = None
-    services: List[str]
+    phone: str | None = None
+    services: list[str]
     opening_hours: dict
-    open_today: List[OpeningPeriod]
-    distance_km: Optional[float] = None
+    open_today: list[OpeningPeriod]
+    distance_km: float | None = None
     sample_data: bool
 
 
 class StoresResponse(BaseModel):
-    stores: List[StoreOut]
+    stores: list[StoreOut]
 
 
 class PhoneLookup(BaseModel):
     customer_code: str
+
+
+# --------------------------------------------------------------------------- self-service (issue 12)
+RegisterName = constr(regex=r"^(total|F1|F2|F3)$")
+
+
+class MeterReadingOut(BaseModel):
+    read_on: date
+    source: str = Field(description="actual (the distributor's), estimated, or customer (a self-reading)")
+    registers: Dict[str, int] = Field(description='{"total": n} or {"F1": n, "F2": n, "F3": n}; kWh or m³')
+
+
+class MeterOut(BaseModel):
+    supply_id: int
+    supply: str = Field(description="luce or gas")
+    unit: str = Field(description="kWh or m³")
+    registers: List[str] = Field(description='["total"] or ["F1", "F2", "F3"]')
+    last_reading: Optional[MeterReadingOut] = None
+    next_reading_date: Optional[date] = None
+    window_opens: Optional[date] = None
+    window_closes: Optional[date] = None
+    window_open: bool
+
+
+class MetersResponse(BaseModel):
+    customer_code: str
+    meters: List[MeterOut]
+
+
+class ReadingRequest(BaseModel):
+    # whole kWh or m³, as the meter's digits before the decimal point
+    registers: Dict[RegisterName, conint(ge=0, le=99_999_999)] = Field(  # type: ignore[valid-type]
+        ..., min_items=1, max_items=3
+    )
+    confirm_high: bool = Field(False, description="the customer confirmed a reading above the consumption profile")
+
+
+class ReadingOut(BaseModel):
+    id: int
+    supply_id: int
+    supply: str
+    read_on: date
+    registers: Dict[str, int]
+    consumed: int = Field(description="units since the previous reading")
+    used_for_reading_of: date = Field(description="the scheduled reading (and so the bill) this one replaces")
+
+
+class PaymentOut(BaseModel):
+    bill_id: str
+    paid_on: date
+    registered_on: date
+    method: str
+    amount_cents: int
+
+
+class UnregisteredBill(BaseModel):
+    bill_id: str
+    supply: str
+    amount_cents: int
+    due_date: date
+    status: str
+
+
+class PaymentsResponse(BaseModel):
+    customer_code: str
+    payments: List[PaymentOut]
+    open_bills: List[UnregisteredBill] = Field(description="bills with no payment registered yet")
+    registration_days: Dict[str, int] = Field(description="working days a payment takes to reach us, by method")
+
+
+class PaymentNoticeOut(BaseModel):
+    bill_id: str
+    notice_code: str = Field(description="pagoPA codice avviso, 18 digits")
+    creditor_tax_code: str = Field(description="codice fiscale of the creditor (the utility)")
+    amount_cents: int
+    due_date: date
+
+
+class ComplaintRequest(BaseModel):
+    category: constr(regex=r"^(fatturazione|letture|pagamenti|contratto|servizio|altro)$")  # type: ignore[valid-type]
+    text: constr(strip_whitespace=True, min_length=10, max_length=4000)  # type: ignore[valid-type]
+
+
+class ComplaintOut(BaseModel):
+    protocol: str
+    category: str
+    received_on: date
+    answer_due_on: date
+    answer_days: int
+    indemnity_eur: int
+    regulation: str
+    regulation_verified: bool
