@@ -183,37 +183,44 @@ class PhoneLookup(BaseModel):
 
 
 # --------------------------------------------------------------------------- self-service (issue 12)
-RegisterName = constr(regex=r"^(total|F1|F2|F3)$")
+if TYPE_CHECKING:
+    RegisterName: TypeAlias = str
+    ReadingValue: TypeAlias = int
+    ComplaintCategory: TypeAlias = str
+    ComplaintText: TypeAlias = str
+else:
+    RegisterName = constr(regex=r"^(total|F1|F2|F3)$")
+    # whole kWh or m³, as the meter's digits before the decimal point
+    ReadingValue = conint(ge=0, le=99_999_999)
+    ComplaintCategory = constr(regex=r"^(fatturazione|letture|pagamenti|contratto|servizio|altro)$")
+    ComplaintText = constr(strip_whitespace=True, min_length=10, max_length=4000)
 
 
 class MeterReadingOut(BaseModel):
     read_on: date
     source: str = Field(description="actual (the distributor's), estimated, or customer (a self-reading)")
-    registers: Dict[str, int] = Field(description='{"total": n} or {"F1": n, "F2": n, "F3": n}; kWh or m³')
+    registers: dict[str, int] = Field(description='{"total": n} or {"F1": n, "F2": n, "F3": n}; kWh or m³')
 
 
 class MeterOut(BaseModel):
     supply_id: int
     supply: str = Field(description="luce or gas")
     unit: str = Field(description="kWh or m³")
-    registers: List[str] = Field(description='["total"] or ["F1", "F2", "F3"]')
-    last_reading: Optional[MeterReadingOut] = None
-    next_reading_date: Optional[date] = None
-    window_opens: Optional[date] = None
-    window_closes: Optional[date] = None
+    registers: list[str] = Field(description='["total"] or ["F1", "F2", "F3"]')
+    last_reading: MeterReadingOut | None = None
+    next_reading_date: date | None = None
+    window_opens: date | None = None
+    window_closes: date | None = None
     window_open: bool
 
 
 class MetersResponse(BaseModel):
     customer_code: str
-    meters: List[MeterOut]
+    meters: list[MeterOut]
 
 
 class ReadingRequest(BaseModel):
-    # whole kWh or m³, as the meter's digits before the decimal point
-    registers: Dict[RegisterName, conint(ge=0, le=99_999_999)] = Field(  # type: ignore[valid-type]
-        ..., min_items=1, max_items=3
-    )
+    registers: dict[RegisterName, ReadingValue] = Field(..., description="at most the 4 register names: bounded")
     confirm_high: bool = Field(False, description="the customer confirmed a reading above the consumption profile")
 
 
@@ -222,7 +229,7 @@ class ReadingOut(BaseModel):
     supply_id: int
     supply: str
     read_on: date
-    registers: Dict[str, int]
+    registers: dict[str, int]
     consumed: int = Field(description="units since the previous reading")
     used_for_reading_of: date = Field(description="the scheduled reading (and so the bill) this one replaces")
 
@@ -245,9 +252,9 @@ class UnregisteredBill(BaseModel):
 
 class PaymentsResponse(BaseModel):
     customer_code: str
-    payments: List[PaymentOut]
-    open_bills: List[UnregisteredBill] = Field(description="bills with no payment registered yet")
-    registration_days: Dict[str, int] = Field(description="working days a payment takes to reach us, by method")
+    payments: list[PaymentOut]
+    open_bills: list[UnregisteredBill] = Field(description="bills with no payment registered yet")
+    registration_days: dict[str, int] = Field(description="working days a payment takes to reach us, by method")
 
 
 class PaymentNoticeOut(BaseModel):
@@ -259,8 +266,8 @@ class PaymentNoticeOut(BaseModel):
 
 
 class ComplaintRequest(BaseModel):
-    category: constr(regex=r"^(fatturazione|letture|pagamenti|contratto|servizio|altro)$")  # type: ignore[valid-type]
-    text: constr(strip_whitespace=True, min_length=10, max_length=4000)  # type: ignore[valid-type]
+    category: ComplaintCategory
+    text: ComplaintText
 
 
 class ComplaintOut(BaseModel):
