@@ -41,8 +41,15 @@ class Supply(Base):
     customer_code = Column(String(16), ForeignKey("customers.code"), nullable=False, index=True)
     kind = Column(String(4), nullable=False)  # luce | gas
     point_id = Column(String(20), nullable=False, unique=True)  # POD (luce) or PDR (gas)
+    # Self-reading (issue 12): 1 = one register (gas in m³, or a single-rate electricity meter),
+    # 3 = F1/F2/F3. The reading window is policy.yml's, around the next scheduled reading.
+    registers = Column(Integer, nullable=False, default=1)
+    next_reading_date = Column(Date, nullable=True)
+    # kWh or Smc a year: the consumption profile a reading is checked against
+    annual_consumption = Column(Integer, nullable=False, default=2700)
 
     customer = relationship("Customer", back_populates="supplies")
+    readings = relationship("MeterReading", back_populates="supply", order_by="MeterReading.read_on")
 
 
 class Bill(Base):
@@ -60,6 +67,8 @@ class Bill(Base):
     kind = Column(String(12), nullable=False, default="regular")  # regular | adjustment
     average_previous_cents = Column(Integer, nullable=True)
     estimated_bills_since_adjustment = Column(Integer, nullable=False, default=0)
+    # pagoPA codice avviso (18 digits) printed on the bill's payment slip (issue 12)
+    notice_code = Column(String(18), nullable=True)
 
     customer = relationship("Customer", back_populates="bills")
     supply = relationship("Supply")
@@ -101,6 +110,51 @@ class PlanInstallment(Base):
     due_date = Column(Date, nullable=False)
     amount_cents = Column(Integer, nullable=False)
     interest_cents = Column(Integer, nullable=False, default=0)
+
+
+# --------------------------------------------------------------------------- self-service (issue 12)
+class MeterReading(Base):
+    """A reading of a supply's meter: the distributor's (actual), an estimate, or the customer's."""
+
+    __tablename__ = "meter_readings"
+
+    id = Column(Integer, primary_key=True)
+    supply_id = Column(Integer, ForeignKey("supplies.id"), nullable=False, index=True)
+    read_on = Column(Date, nullable=False)
+    source = Column(String(10), nullable=False)  # actual | estimated | customer
+    # {"F1": 1234, "F2": 567, "F3": 890} or {"total": 1234}: whole kWh or m³
+    registers = Column(JSON, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+    supply = relationship("Supply", back_populates="readings")
+
+
+class Payment(Base):
+    """A payment registered against a bill (the bank's or Poste's flow has reached the utility)."""
+
+    __tablename__ = "payments"
+
+    id = Column(Integer, primary_key=True)
+    bill_id = Column(String(20), ForeignKey("bills.id"), nullable=False, index=True)
+    paid_on = Column(Date, nullable=False)
+    registered_on = Column(Date, nullable=False)
+    method = Column(String(20), nullable=False)  # policy.yml payments.methods ids
+    amount_cents = Column(Integer, nullable=False)
+
+
+class Complaint(Base):
+    """A written complaint (reclamo scritto) with its protocol number."""
+
+    __tablename__ = "complaints"
+
+    id = Column(Integer, primary_key=True)
+    protocol = Column(String(20), nullable=False, unique=True)
+    customer_code = Column(String(16), ForeignKey("customers.code"), nullable=False, index=True)
+    category = Column(String(20), nullable=False)
+    text = Column(Text, nullable=False)
+    received_on = Column(Date, nullable=False)
+    answer_due_on = Column(Date, nullable=False)
+    created_at = Column(DateTime, nullable=False)
 
 
 class IdempotencyRecord(Base):

@@ -33,7 +33,10 @@ from bot.billing.models import (
     Customer,
     Deferral,
     IdempotencyRecord,
+    Complaint,
     InstallmentPlan,
+    MeterReading,
+    Payment,
     PlanInstallment,
     SeedRun,
     Store,
@@ -102,14 +105,50 @@ DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
 )
 
 
+@dataclass(frozen=True)
+class DemoMeter:
+    """Self-reading data of a demo supply (issue 12)."""
+    registers: int = 1                 # 3 = F1/F2/F3
+    next_reading_in_days: int = 2      # the window (policy.yml meter_reading) is open around it
+    annual_consumption: int = 2700     # kWh or Smc a year
+    last: Tuple[int, ...] = (12_000,)  # the distributor's reading 30 days ago, per register
+
+
+# By POD/PDR; a supply not listed gets DemoMeter().
+DEMO_METERS: Dict[str, DemoMeter] = {
+    "IT001E12345678": DemoMeter(registers=3, last=(4_210, 3_180, 5_020)),        # Mario Rossi: three rates
+    "00881234567890": DemoMeter(annual_consumption=1_400, last=(8_350,)),       # Laura Bianchi: gas, m³
+    "IT001E87654321": DemoMeter(last=(23_140,)),                                 # Giuseppe Verdi
+    "00881234500001": DemoMeter(annual_consumption=900, last=(3_415,)),
+    "IT003E33334444": DemoMeter(next_reading_in_days=20, last=(6_020,)),        # Francesca Romano: window closed
+}
+# How the demo's paid bills were paid, by bill id (default: pagoPA).
+DEMO_PAYMENT_METHODS: Dict[str, str] = {
+    "F100001-02": "domiciliazione", "F100001-03": "domiciliazione",
+    "F100002-02": "bollettino", "F100003-01": "carta", "F100003-02": "bonifico",
+}
+
+
+def notice_code(bill_id: str) -> str:
+    """A stable 18-digit pagoPA codice avviso for a demo bill (aux digit 3, then digits of the id)."""
+    digits = "".join(ch for ch in bill_id if ch.isdigit())
+    return ("3" + digits.rjust(17, "0"))[:18]
+
+
 def _seed_customers(session: Session, today: date) -> None:
     codes = [c.code for c in DEMO_CUSTOMERS]
     bill_ids = select(Bill.id).where(Bill.customer_code.in_(codes))
     # the POST routes an idempotency record's scope names (api.idempotent)
     replayable = [f"POST /v1/bills/{bill_id}/{what}" for bill_id in session.execute(bill_ids).scalars()
                   for what in ("deferrals", "installment-plans")]
+    supply_ids = select(Supply.id).where(Supply.customer_code.in_(codes))
+    replayable += [f"POST /v1/supplies/{supply_id}/readings" for supply_id in session.execute(supply_ids).scalars()]
+    replayable += [f"POST /v1/customers/{code}/complaints" for code in codes]
     plan_ids = select(InstallmentPlan.id).where(InstallmentPlan.bill_id.in_(bill_ids))
     statements = [
+        delete(MeterReading).where(MeterReading.supply_id.in_(supply_ids)),
+        delete(Payment).where(Payment.bill_id.in_(bill_ids)),
+        delete(Complaint).where(Complaint.customer_code.in_(codes)),
         delete(PlanInstallment).where(PlanInstallment.plan_id.in_(plan_ids)),
         delete(InstallmentPlan).where(InstallmentPlan.bill_id.in_(bill_ids)),
         delete(Deferral).where(Deferral.bill_id.in_(bill_ids)),
@@ -129,9 +168,21 @@ def _seed_customers(session: Session, today: date) -> None:
                              phone_e164=demo.phone, good_payer=demo.good_payer))
         supplies: Dict[str, Supply] = {}
         for kind, point in demo.supplies:
-            supplies[kind] = Supply(customer_code=demo.code, kind=kind, point_id=point)
+            meter = DEMO_METERS.get(point, DemoMeter())
+            supplies[kind] = Supply(customer_code=demo.code, kind=kind, point_id=point, registers=meter.registers,
+                                    next_reading_date=today + timedelta(days=meter.next_reading_in_days),
+                                    annual_consumption=meter.annual_consumption)
             session.add(supplies[kind])
         session.flush()
+        for kind, point in demo.supplies:
+            meter = DEMO_METERS.get(point, DemoMeter())
+            names = ["F1", "F2", "F3"] if meter.registers == 3 else ["total"]
+            monthly = meter.annual_consumption // 12 // len(names)
+            for months_ago in (3, 2, 1):
+                values = {n: max(v - monthly * (months_ago - 1), 0) for n, v in zip(names, meter.last)}
+                session.add(MeterReading(supply_id=supplies[kind].id, read_on=today - timedelta(days=30 * months_ago),
+                                         source="estimated" if months_ago == 2 else "actual", registers=values,
+                                         created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
         for number, bill in enumerate(demo.bills, start=1):
             due = today + timedelta(days=bill.due_in_days)
             session.add(Bill(
@@ -147,7 +198,14 @@ def _seed_customers(session: Session, today: date) -> None:
                 kind=bill.kind,
                 average_previous_cents=bill.average_previous_cents,
                 estimated_bills_since_adjustment=bill.estimated_bills_since_adjustment,
+                notice_code=notice_code(f"F{demo.code}-{number:02d}"),
             ))
+            if bill.status == "paid":
+                bill_id = f"F{demo.code}-{number:02d}"
+                method = DEMO_PAYMENT_METHODS.get(bill_id, "pagopa")
+                paid_on = due - timedelta(days=2)
+                session.add(Payment(bill_id=bill_id, paid_on=paid_on, method=method, amount_cents=bill.amount_cents,
+                                    registered_on=paid_on + timedelta(days=2)))
 
 
 def _hours(cell: str) -> List[List[str]]:

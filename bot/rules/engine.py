@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import calendar
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import yaml
 
@@ -25,17 +26,17 @@ POLICY_FILE = Path(__file__).with_name("policy.yml")
 
 # --------------------------------------------------------------------------- policy data
 @functools.lru_cache(maxsize=4)
-def load_policy(path: Path = POLICY_FILE) -> Dict[str, Any]:
+def load_policy(path: Path = POLICY_FILE) -> dict[str, Any]:
     """The policy document; dates are parsed by YAML into `date` objects."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _in_force(entry: Dict[str, Any], on: date) -> bool:
+def _in_force(entry: dict[str, Any], on: date) -> bool:
     start, end = entry.get("valid_from"), entry.get("valid_to")
     return (start is None or start <= on) and (end is None or on <= end)
 
 
-def _rate_on(table: Sequence[Dict[str, Any]], day: date) -> Decimal:
+def _rate_on(table: Sequence[dict[str, Any]], day: date) -> Decimal:
     """The rate of a step table ({from, rate}, ascending) in force on `day`."""
     rate = None
     for step in table:
@@ -60,11 +61,11 @@ class BillFacts:
 
     amount_cents: int
     due_date: date
-    status: str = "open"                     # open | paid | arrears
-    deferrals: int = 0                       # deferrals already granted on this bill
-    has_plan: bool = False                   # an installment plan already exists
-    kind: str = "regular"                    # regular | adjustment (conguaglio)
-    average_previous_cents: Optional[int] = None  # average of the preceding estimated bills
+    status: str = "open"  # open | paid | arrears
+    deferrals: int = 0  # deferrals already granted on this bill
+    has_plan: bool = False  # an installment plan already exists
+    kind: str = "regular"  # regular | adjustment (conguaglio)
+    average_previous_cents: int | None = None  # average of the preceding estimated bills
     estimated_bills_since_adjustment: int = 0
 
 
@@ -74,14 +75,13 @@ class Refusal:
     message: str
 
 
-def _common_refusal(bill: BillFacts) -> Optional[Refusal]:
+def _common_refusal(bill: BillFacts) -> Refusal | None:
     if bill.status == "paid":
         return Refusal("already_paid", "La bolletta risulta già pagata.")
     if bill.status == "arrears":
         return Refusal(
             "in_arrears",
-            "Per questa bolletta è già in corso una procedura di sollecito: "
-            "serve l'intervento di un operatore.",
+            "Per questa bolletta è già in corso una procedura di sollecito: serve l'intervento di un operatore.",
         )
     return None
 
@@ -90,9 +90,9 @@ def _common_refusal(bill: BillFacts) -> Optional[Refusal]:
 @dataclass(frozen=True)
 class DeferralDecision:
     eligible: bool
-    earliest_date: Optional[date] = None
-    latest_date: Optional[date] = None
-    refusal: Optional[Refusal] = None
+    earliest_date: date | None = None
+    latest_date: date | None = None
+    refusal: Refusal | None = None
 
 
 def deferral_options(bill: BillFacts, on: date) -> DeferralDecision:
@@ -125,7 +125,7 @@ def deferral_options(bill: BillFacts, on: date) -> DeferralDecision:
 
 
 # --------------------------------------------------------------------------- installments
-def split_amount(total_cents: int, count: int) -> List[int]:
+def split_amount(total_cents: int, count: int) -> list[int]:
     """Equal installments adding up exactly to the total; the odd cents go to the first ones."""
     if count < 1:
         raise ValueError("count must be at least 1")
@@ -139,14 +139,14 @@ def split_amount(total_cents: int, count: int) -> List[int]:
 class Installment:
     number: int
     due_date: date
-    amount_cents: int          # principal + interest
+    amount_cents: int  # principal + interest
     interest_cents: int = 0
 
 
 @dataclass(frozen=True)
 class InstallmentOption:
     count: int
-    installments: Tuple[Installment, ...]
+    installments: tuple[Installment, ...]
 
     @property
     def total_cents(self) -> int:
@@ -160,13 +160,13 @@ class InstallmentOption:
 @dataclass(frozen=True)
 class InstallmentDecision:
     eligible: bool
-    scheme_id: Optional[str] = None
-    scheme_label: Optional[str] = None
-    options: Tuple[InstallmentOption, ...] = ()
-    refusal: Optional[Refusal] = None
+    scheme_id: str | None = None
+    scheme_label: str | None = None
+    options: tuple[InstallmentOption, ...] = ()
+    refusal: Refusal | None = None
 
 
-def _first_due(scheme: Dict[str, Any], bill: BillFacts, on: date) -> date:
+def _first_due(scheme: dict[str, Any], bill: BillFacts, on: date) -> date:
     if scheme["first_due"] == "next_month_of_due_date":
         return max(add_months(bill.due_date, 1), on + timedelta(days=1))
     if scheme["first_due"] == "thirty_days_after_request":
@@ -174,7 +174,7 @@ def _first_due(scheme: Dict[str, Any], bill: BillFacts, on: date) -> date:
     raise ValueError(f"unknown first_due rule {scheme['first_due']!r}")
 
 
-def _schedule(scheme: Dict[str, Any], bill: BillFacts, on: date, count: int) -> InstallmentOption:
+def _schedule(scheme: dict[str, Any], bill: BillFacts, on: date, count: int) -> InstallmentOption:
     first = _first_due(scheme, bill, on)
     parts = split_amount(bill.amount_cents, count)
     installments = []
@@ -189,14 +189,14 @@ def _schedule(scheme: Dict[str, Any], bill: BillFacts, on: date, count: int) -> 
     return InstallmentOption(count, tuple(installments))
 
 
-def _max_count(scheme: Dict[str, Any], amount_cents: int) -> int:
+def _max_count(scheme: dict[str, Any], amount_cents: int) -> int:
     for step in scheme["max_count_by_amount"]:
         if step["up_to_cents"] is None or amount_cents <= step["up_to_cents"]:
             return step["count"]
     raise ValueError("max_count_by_amount must end with an open bound")
 
 
-def _applicable_schemes(bill: BillFacts, on: date) -> List[Dict[str, Any]]:
+def _applicable_schemes(bill: BillFacts, on: date) -> list[dict[str, Any]]:
     """Schemes in force on `on` that cover this bill, campaigns first."""
     found = []
     for scheme in load_policy()["installments"]:
@@ -206,7 +206,11 @@ def _applicable_schemes(bill: BillFacts, on: date) -> List[Dict[str, Any]]:
             continue
         if scheme["kind"] == "adjustment":
             average = bill.average_previous_cents
-            if bill.kind != "adjustment" or not average or bill.amount_cents * 100 < average * scheme["min_ratio_percent"]:
+            if (
+                bill.kind != "adjustment"
+                or not average
+                or bill.amount_cents * 100 < average * scheme["min_ratio_percent"]
+            ):
                 continue
         found.append(scheme)
     order = {"campaign": 0, "adjustment": 1, "scheme": 2}
@@ -223,10 +227,12 @@ def installment_options(bill: BillFacts, on: date) -> InstallmentDecision:
 
     schemes = _applicable_schemes(bill, on)
     if not schemes:
-        return InstallmentDecision(False, refusal=Refusal("no_scheme", "Al momento non è attiva una rateizzazione per questa bolletta."))
+        return InstallmentDecision(
+            False, refusal=Refusal("no_scheme", "Al momento non è attiva una rateizzazione per questa bolletta.")
+        )
 
     overdue = (on - bill.due_date).days
-    last_refusal: Optional[Refusal] = None
+    last_refusal: Refusal | None = None
     for scheme in schemes:
         if bill.amount_cents < scheme["min_amount_cents"]:
             last_refusal = last_refusal or Refusal(
@@ -258,8 +264,8 @@ def installment_options(bill: BillFacts, on: date) -> InstallmentDecision:
 class InterestQuote:
     days_late: int
     interest_cents: int
-    rule: str                    # plain Italian: what was applied
-    waiver_id: Optional[str] = None
+    rule: str  # plain Italian: what was applied
+    waiver_id: str | None = None
 
 
 def late_interest(amount_cents: int, due_date: date, paid_on: date, good_payer: bool = False) -> InterestQuote:
@@ -271,7 +277,8 @@ def late_interest(amount_cents: int, due_date: date, paid_on: date, good_payer: 
     for waiver in policy["waivers"]:
         if waiver["bills_due_from"] <= due_date <= waiver["bills_due_to"] and paid_on <= waiver["paid_by"]:
             return InterestQuote(
-                days_late, 0,
+                days_late,
+                0,
                 f"Interessi non applicati: bolletta con scadenza tra {italian_date(waiver['bills_due_from'], 'il')} e "
                 f"{italian_date(waiver['bills_due_to'], 'il')} pagata entro {italian_date(waiver['paid_by'], 'il')}.",
                 waiver["id"],
@@ -288,9 +295,14 @@ def late_interest(amount_cents: int, due_date: date, paid_on: date, good_payer: 
         total += Decimal(amount_cents) * rate / 100 / 365
     cents = int(total.quantize(Decimal(1), ROUND_HALF_UP))
     rule = (
-        f"Tasso di riferimento BCE più {str(spread).replace('.', ',')} punti all'anno, per {days_late} giorni di ritardo"
-        + (f"; per i primi {legal_days} giorni solo l'interesse legale, avendo pagato puntualmente negli ultimi "
-           f"{policy['good_payer_years']} anni" if legal_days else "")
+        f"Tasso di riferimento BCE più {str(spread).replace('.', ',')} punti all'anno, "
+        f"per {days_late} giorni di ritardo"
+        + (
+            f"; per i primi {legal_days} giorni solo l'interesse legale, avendo pagato puntualmente negli ultimi "
+            f"{policy['good_payer_years']} anni"
+            if legal_days
+            else ""
+        )
         + "."
     )
     return InterestQuote(days_late, cents, rule)
@@ -306,7 +318,7 @@ class BonusRules:
     automatic: bool
     how: str
     disagio_fisico: str
-    deadlines: Tuple[str, ...] = field(default_factory=tuple)
+    deadlines: tuple[str, ...] = field(default_factory=tuple)
 
 
 def bonus_sociale_rules(on: date) -> BonusRules:
@@ -345,29 +357,128 @@ class BonusThresholds:
     large_family_min_children: int
 
     @classmethod
-    def of(cls, rules: "BonusRules | Dict[str, Any]") -> "BonusThresholds":
+    def of(cls, rules: BonusRules | dict[str, Any]) -> BonusThresholds:
         """From the engine's rules or from the billing API's JSON answer (euros)."""
+
         def get(name: str) -> Any:
             return rules[name] if isinstance(rules, dict) else getattr(rules, name)
 
-        return cls(cents_of(get("isee_threshold_eur")), cents_of(get("large_family_isee_threshold_eur")),
-                   int(get("large_family_min_children")))
+        return cls(
+            cents_of(get("isee_threshold_eur")),
+            cents_of(get("large_family_isee_threshold_eur")),
+            int(get("large_family_min_children")),
+        )
 
-    def large_family(self, dependent_children: Optional[int]) -> bool:
+    def large_family(self, dependent_children: int | None) -> bool:
         return dependent_children is not None and dependent_children >= self.large_family_min_children
 
-    def limit_cents(self, dependent_children: Optional[int] = None) -> int:
+    def limit_cents(self, dependent_children: int | None = None) -> int:
         """The limit that applies to the household."""
         return self.large_family_isee_cents if self.large_family(dependent_children) else self.isee_cents
 
 
-def bonus_sociale_eligible(thresholds: BonusThresholds, isee_cents: int, dependent_children: Optional[int] = None) -> bool:
+def bonus_sociale_eligible(thresholds: BonusThresholds, isee_cents: int, dependent_children: int | None = None) -> bool:
     """Whether an ISEE value (cents) is within the limit that applies to the household."""
     return isee_cents <= thresholds.limit_cents(dependent_children)
 
 
 # --------------------------------------------------------------------------- hardship
-def hardship_measures(on: date) -> List[str]:
+def hardship_measures(on: date) -> list[str]:
     """Plain-Italian descriptions of the hardship measures in force on `on`, specific first."""
     entries = [h for h in load_policy()["hardship"] if _in_force(h, on)]
     return [" ".join(h["text"].split()) for h in sorted(entries, key=lambda h: h["id"] == "standard")]
+
+
+# --------------------------------------------------------------------------- self-service (issue 12)
+def _policy_on(section: str, on: date) -> dict[str, Any]:
+    listed = load_policy()[section]
+    entries = [p for p in (listed["terms"] if isinstance(listed, dict) else listed) if _in_force(p, on)]
+    if not entries:
+        raise LookupError(f"no {section} policy in force on {on.isoformat()}")
+    return entries[-1]
+
+
+@dataclass(frozen=True)
+class ReadingWindow:
+    opens: date
+    closes: date
+
+    def contains(self, day: date) -> bool:
+        return self.opens <= day <= self.closes
+
+
+def reading_window(next_reading: date, on: date) -> ReadingWindow:
+    """The days a self-reading is accepted for the scheduled reading of `next_reading`."""
+    policy = _policy_on("meter_reading", on)
+    return ReadingWindow(
+        next_reading - timedelta(days=policy["days_before"]), next_reading + timedelta(days=policy["days_after"])
+    )
+
+
+@dataclass(frozen=True)
+class ReadingCheck:
+    """`ok`, `lower` (a register below the last reading: "please check") or `implausible`
+    (more than the consumption profile allows: the customer confirms)."""
+
+    verdict: str
+    register: str | None = None  # the register that decided it
+    consumed: int = 0  # units since the last reading, all registers
+    allowed: int = 0  # the most the profile allows for the days in between
+
+
+def check_reading(
+    last: dict[str, int], last_on: date, new: dict[str, int], on: date, annual_consumption: int
+) -> ReadingCheck:
+    """A new reading against the last one and the supply's yearly consumption."""
+    for register in sorted(new):
+        if new[register] < last.get(register, 0):
+            return ReadingCheck("lower", register)
+    policy = _policy_on("meter_reading", on)
+    consumed = sum(new[r] - last.get(r, 0) for r in new)
+    days = max((on - last_on).days, 1)
+    allowed = int(annual_consumption / 365 * days * policy["max_profile_ratio"]) + policy["slack_units"]
+    verdict = "implausible" if consumed > allowed else "ok"
+    return ReadingCheck(verdict, None, consumed, allowed)
+
+
+def payment_registration_days(method: str) -> int:
+    """Working days a payment by `method` takes to reach the utility."""
+    days: dict[str, int] = load_policy()["payments"]["registration_days"]
+    return days.get(method, max(days.values()))
+
+
+def payment_methods() -> list[dict[str, str]]:
+    methods: list[dict[str, str]] = load_policy()["payments"]["methods"]
+    return methods
+
+
+@dataclass(frozen=True)
+class ComplaintTerms:
+    answer_days: int
+    answer_due_on: date
+    indemnity_eur: int
+    source: str
+    verified: bool
+    conciliation_after_days: int | None = None
+
+
+def complaint_terms(received_on: date) -> ComplaintTerms:
+    """The regulated time for a reasoned answer to a written complaint received that day."""
+    policy = _policy_on("complaints", received_on)
+    return ComplaintTerms(
+        answer_days=policy["answer_days"],
+        answer_due_on=received_on + timedelta(days=policy["answer_days"]),
+        indemnity_eur=policy["indemnity_eur"],
+        source=policy["source"],
+        verified=bool(policy.get("verified")),
+        conciliation_after_days=policy.get("conciliation_after_days"),
+    )
+
+
+def complaint_categories() -> dict[str, str]:
+    categories: dict[str, str] = load_policy()["complaints"]["categories"]
+    return categories
+
+
+def creditor_tax_code() -> str:
+    return str(load_policy()["payments"]["creditor_tax_code"])

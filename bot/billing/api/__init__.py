@@ -8,7 +8,8 @@ twice. Run: `uvicorn --factory bot.billing.api:create_app`.
 
 Modules: `deps` (settings, database, tokens, ownership), `errors`, `idempotency`, `presenters`
 (rows to bodies), and the routes by resource: `identity`, `bills`, `plans` (deferrals and
-installment plans), `reference` (bonus sociale rules, stores).
+installment plans), `reference` (bonus sociale rules, stores), and self-service (issue 12):
+`readings`, `payments`, `complaints`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bot import clock
-from bot.billing.api import bills, identity, plans, reference
+from bot.billing.api import bills, complaints, identity, payments, plans, readings, reference
 from bot.billing.api.deps import Backend
 from bot.billing.api.errors import install_error_handlers
 from bot.billing.db import make_engine, session_factory, upgrade_schema
@@ -46,6 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "business_date": clock.today().isoformat()}
 
-    for router in (identity.router, bills.router, plans.router, reference.router):
+    # self-service (issue 12): readings, payments, complaints
+    for router in (
+        identity.router,
+        bills.router,
+        plans.router,
+        reference.router,
+        readings.router,
+        payments.router,
+        complaints.router,
+    ):
         app.include_router(router)
     return app
