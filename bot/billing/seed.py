@@ -138,7 +138,7 @@ def notice_code(bill_id: str) -> str:
 def _seed_customers(session: Session, today: date) -> None:
     codes = [c.code for c in DEMO_CUSTOMERS]
     bill_ids = select(Bill.id).where(Bill.customer_code.in_(codes))
-    # the POST routes an idempotency record's scope names (api.idempotent)
+    # the POST routes an idempotency record's scope names (bot/billing/api/idempotency.py)
     replayable = [f"POST /v1/bills/{bill_id}/{what}" for bill_id in session.execute(bill_ids).scalars()
                   for what in ("deferrals", "installment-plans")]
     supply_ids = select(Supply.id).where(Supply.customer_code.in_(codes))
