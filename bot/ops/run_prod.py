@@ -21,7 +21,6 @@ Configuration and docs/deployment.md).
 
 from __future__ import annotations
 
-import logging
 import shlex
 import shutil
 import socket
@@ -36,7 +35,7 @@ from honcho.manager import Manager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.ops.run import _wait_until_up
+from bot.ops.run import _wait_until_up, launcher_logging
 from bot.ops.secrets import GENERATE_HINT, configured_secrets, weak_secrets
 from bot.ops.services import (
     action_server_command,
@@ -82,6 +81,8 @@ def ensure_database(url: str) -> None:
 def nginx_config(settings: Settings, var: Path) -> Path:
     rasa = "\n".join(f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s;"
                      for i in range(1, REPLICAS + 1))
+    whatsapp = "\n".join(f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s"
+                         + (";" if i == 1 else " backup;") for i in range(1, REPLICAS + 1))
     actions = "\n".join(f"        server 127.0.0.1:{settings.action_port + i} max_fails=1 fail_timeout=5s;"
                         for i in range(1, REPLICAS + 1))
     config = f"""
@@ -109,6 +110,12 @@ http {{
         ip_hash;
 {rasa}
     }}
+    # WhatsApp: one replica, the other as a backup. The channel orders each customer's messages
+    # by their timestamp inside one process (docs/whatsapp.md); webhooks spread over two
+    # replicas could be processed out of order.
+    upstream rasa_whatsapp {{
+{whatsapp}
+    }}
     upstream actions {{
 {actions}
     }}
@@ -131,6 +138,11 @@ http {{
         location /webhooks/ {{
             if ($request_uri !~ "^/webhooks/") {{ return 404; }}
             proxy_pass http://rasa;
+            proxy_set_header Host $host;
+        }}
+        location /webhooks/whatsapp/ {{
+            if ($request_uri !~ "^/webhooks/whatsapp/") {{ return 404; }}
+            proxy_pass http://rasa_whatsapp;
             proxy_set_header Host $host;
         }}
         location / {{ return 404; }}
@@ -244,7 +256,7 @@ def prepare_databases(env: Dict[str, str]) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    launcher_logging()
     settings = get_settings()
     env = production_environment(settings)
     insecure = insecure_settings(settings, env)
