@@ -185,3 +185,58 @@ def bonus_sociale(
         lines.append(f"Con un ISEE di {euros(isee_cents)} {verdict} nella soglia di {limit}{large}.")
     lines.append(rules["disagio_fisico"])
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- self-service (issue 12)
+def thousands(value: int) -> str:
+    """'12.345': a meter reading the Italian way."""
+    return f"{value:,}".replace(",", ".")
+
+
+def meter_registers(registers: Mapping[str, int], unit: str) -> str:
+    """'12.345 m³' or 'F1 4.300, F2 3.300, F3 5.100 kWh'."""
+    if list(registers) == ["total"]:
+        return f"{thousands(registers['total'])} {unit}"
+    return ", ".join(f"{name} {thousands(registers[name])}" for name in sorted(registers)) + f" {unit}"
+
+
+def reading_summary(supply: str, registers: Mapping[str, int], unit: str) -> str:
+    return f"lettura del contatore {supply} {meter_registers(registers, unit)}, più alta del consumo abituale"
+
+
+PAYMENT_METHOD_NAMES = {
+    "domiciliazione": "addebito diretto su conto",
+    "pagopa": "pagoPA",
+    "carta": "carta",
+    "bollettino": "bollettino postale",
+    "bonifico": "bonifico",
+    "sportello": "sportello",
+}
+
+
+def payment_methods(methods: Iterable[Mapping[str, str]]) -> str:
+    return bullets(f"{m['label']}: {m['where']}" for m in methods)
+
+
+def payments(found: Iterable[Mapping[str, Any]]) -> str:
+    """One line per registered payment: bill, amount, date, method."""
+    return bullets(
+        f"bolletta {p['bill_id']} di {euros(p['amount_cents'])}: pagata "
+        f"{italian_date(date.fromisoformat(p['paid_on']), 'il')} "
+        f"con {PAYMENT_METHOD_NAMES.get(p['method'], p['method'])}"
+        for p in found
+    )
+
+
+def payment_notice(notice: Mapping[str, Any]) -> str:
+    """The pagoPA data of one bill."""
+    return (
+        f"bolletta {notice['bill_id']} di {euros(notice['amount_cents'])}, scadenza "
+        f"{italian_date(date.fromisoformat(notice['due_date']))}: codice avviso {notice['notice_code']}, "
+        f"codice fiscale dell'ente {notice['creditor_tax_code']}"
+    )
+
+
+def complaint_summary(category_label: str, text: str, limit: int = 160) -> str:
+    shown = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return f"reclamo per «{category_label}»: «{shown}»"

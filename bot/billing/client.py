@@ -107,6 +107,11 @@ class BillingClient:
         return self._request("POST", "/v1/identity/verify", client_id=client_id,
                              json={"customer_code": customer_code, "fiscal_code": fiscal_code})
 
+    def verify_supply(self, fiscal_code: str, supply_point: str, client_id: Optional[str] = None) -> Dict[str, Any]:
+        """Codice fiscale and POD/PDR (issue 13). Not retried, as `verify`: each attempt counts."""
+        return self._request("POST", "/v1/identity/verify-supply", client_id=client_id,
+                             json={"fiscal_code": fiscal_code, "supply_point": supply_point})
+
     def verify_customer_area(self, token: str) -> Dict[str, Any]:
         return self._request("POST", "/v1/identity/customer-area", json={"token": token})
 
@@ -148,6 +153,27 @@ class BillingClient:
         params = {k: v for k, v in {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit}.items()
                   if v is not None}
         return self._request("GET", "/v1/stores", params=params)["stores"]
+
+    # ------------------------------------------------------------------ self-service (issue 12)
+    def meters(self, customer_code: str, customer_token: str) -> list:
+        return self._request("GET", f"/v1/customers/{customer_code}/meters", customer_token=customer_token)["meters"]
+
+    def submit_reading(self, supply_id: int, customer_token: str, registers: Dict[str, int], confirm_high: bool,
+                       idempotency_key: str) -> Dict[str, Any]:
+        return self._request("POST", f"/v1/supplies/{supply_id}/readings", customer_token=customer_token,
+                             json={"registers": registers, "confirm_high": confirm_high},
+                             idempotency_key=idempotency_key)
+
+    def payments(self, customer_code: str, customer_token: str) -> Dict[str, Any]:
+        return self._request("GET", f"/v1/customers/{customer_code}/payments", customer_token=customer_token)
+
+    def payment_notice(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+        return self._request("GET", f"/v1/bills/{bill_id}/payment-notice", customer_token=customer_token)
+
+    def file_complaint(self, customer_code: str, customer_token: str, category: str, text: str,
+                       idempotency_key: str) -> Dict[str, Any]:
+        return self._request("POST", f"/v1/customers/{customer_code}/complaints", customer_token=customer_token,
+                             json={"category": category, "text": text}, idempotency_key=idempotency_key)
 
 
 def client_id_for(conversation_id: str) -> str:

@@ -1,0 +1,47 @@
+"""The self-service requests of issue 12 as services of the customer form.
+
+The customer form (actions/customer_form.py) verifies the customer, then asks for what the
+service needs. A self-service request says here which slots it needs (they may depend on what
+the backend answered), what to check once the customer is verified (`prepare`), how to
+summarise it before a confirmation, and what to do at the end (`submit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+Events = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SelfService:
+    slots: Callable[[Tracker], list[str]]
+    submit: Callable[[CollectingDispatcher, Tracker], Awaitable[Events]]
+    prepare: Callable[[CollectingDispatcher, Tracker], Awaitable[Events]] | None = None
+    summary: Callable[[Tracker], Awaitable[str]] | None = None
+
+
+def registry() -> dict[str, SelfService]:
+    """Service name (the `service` slot's value) -> its parts. Imported late: the flow modules
+    import actions.common, which the customer form imports too."""
+    from actions import complaints, payments, readings
+
+    return {"reading": readings.SERVICE, "payments": payments.SERVICE, "complaint": complaints.SERVICE}
+
+
+async def prepare(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
+    """Once the customer is verified: what the service checks before asking anything."""
+    service = registry().get(tracker.get_slot("service") or "")
+    if (
+        service is None
+        or service.prepare is None
+        or not tracker.get_slot("customer_verified")
+        or tracker.get_slot("flow_outcome")
+    ):
+        return []
+    return await service.prepare(dispatcher, tracker)
