@@ -29,6 +29,17 @@ FLOW_SLOTS = (
     "confirmed",
     "flow_outcome",
     "flow_reason",
+    # issue 12: self-reading, payments, complaint
+    "meter_supply",
+    "meter_reading",
+    "reading_high",
+    "reading_receipt",
+    "payments_missing",
+    "payment_claim",
+    "payment_claim_date",
+    "payment_claim_method",
+    "complaint_category",
+    "complaint_text",
 )
 # Slots of the verified identity: kept for the conversation session only.
 IDENTITY_SLOTS = (

@@ -17,6 +17,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import self_service  # issue 12: readings, payments, complaints
 from actions.bills import match_bill, open_bills
 from actions.common import (
     FLOW_SLOTS,
@@ -28,10 +29,13 @@ from actions.common import (
     offer_human,
     reset,
 )
+from actions.complaints import ComplaintValidation
 from actions.deferral import DeferralValidation, create_deferral, deferral_summary
 from actions.identity import IdentityValidation
 from actions.installments import InstallmentsValidation, create_plan, installments_summary
 from actions.interest import InterestValidation, quote_interest
+from actions.payments import PaymentValidation
+from actions.readings import ReadingValidation
 from bot import formatters
 from bot.billing.client import BillingError, BillingUnavailable, run_blocking
 
@@ -60,7 +64,14 @@ def refusal_response(error: BillingError) -> str:
 
 
 class ValidateCustomerForm(
-    IdentityValidation, DeferralValidation, InstallmentsValidation, InterestValidation, FormValidationAction
+    IdentityValidation,
+    DeferralValidation,
+    InstallmentsValidation,
+    InterestValidation,
+    ReadingValidation,
+    PaymentValidation,
+    ComplaintValidation,
+    FormValidationAction,
 ):
     def name(self) -> str:
         return "validate_customer_form"
@@ -71,7 +82,9 @@ class ValidateCustomerForm(
         if tracker.get_slot("flow_outcome"):
             return []
         slots = [] if tracker.get_slot("customer_verified") else ["customer_code", "fiscal_code"]
-        return slots + SERVICE_SLOTS.get(tracker.get_slot("service") or "bills", [])
+        service = tracker.get_slot("service") or "bills"
+        own = self_service.registry().get(service)
+        return slots + (own.slots(tracker) if own else SERVICE_SLOTS.get(service, []))
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
@@ -88,6 +101,7 @@ class ValidateCustomerForm(
             # super().run has applied its slots to `tracker`: check the bill with them.
             changed = any(e.get("event") == "slot" and e.get("name") == "bill_id" for e in events)
             extra = await self._check_bill(dispatcher, tracker, changed)
+            extra = extra or await self_service.prepare(dispatcher, tracker)
         except BillingUnavailable:
             extra = [SlotSet("flow_outcome", "backend_down")]
         if not extra:
@@ -157,7 +171,7 @@ class ValidateCustomerForm(
         if (
             not tracker.get_slot("customer_verified")
             or tracker.get_slot("flow_outcome")
-            or "bill_id" not in SERVICE_SLOTS[service]
+            or "bill_id" not in SERVICE_SLOTS.get(service, [])
             or (bill_id and not changed)
         ):
             return []
@@ -210,7 +224,10 @@ class ActionAskConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if tracker.get_slot("service") == "deferral":
+        own = self_service.registry().get(tracker.get_slot("service") or "")
+        if own is not None and own.summary is not None:
+            summary = await own.summary(tracker)
+        elif tracker.get_slot("service") == "deferral":
             summary = deferral_summary(tracker)
         else:
             summary = await installments_summary(tracker)
@@ -264,6 +281,8 @@ class ActionSubmitCustomerForm(Action):
             if not reason:
                 return offer_human(dispatcher, "utter_refusal_not_online")
             return offer_human(dispatcher, "utter_offer_human", reason=reason)
+        if outcome == "answered":  # a self-service check already told the customer why not
+            return []
         if outcome == "no_open_bills":
             dispatcher.utter_message(response="utter_nothing_to_change")
             return []
@@ -280,6 +299,8 @@ class ActionSubmitCustomerForm(Action):
                 await create_plan(dispatcher, tracker)
             elif service == "interest":
                 await quote_interest(dispatcher, tracker)
+            elif service in self_service.registry():
+                return await self_service.registry()[service].submit(dispatcher, tracker)
         except BillingUnavailable:
             return apologise_backend_down(dispatcher)
         except BillingError as error:
