@@ -120,6 +120,15 @@ class Settings(BaseSettings):
 
     # Conversations older than this are purged by `python -m bot.console.retention purge`.
     retention_days: int = 365
+    # Console at scale (issue 17, docs/console-scale.md): review page size (default and most a
+    # request may ask), how far a count goes before it says "more than", how many conversations
+    # an export may hold without a date range, and the purge's batch and time budget per run.
+    console_page_size: int = 50
+    console_page_max: int = 200
+    console_count_cap: int = 10000
+    console_export_max_undated: int = 10000
+    purge_batch: int = 500
+    purge_time_budget_seconds: float = 60.0
 
     # Support database (WhatsApp deliveries and contacts; handoff tickets; conversation summaries).
     support_database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'support.db'}"

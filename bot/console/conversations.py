@@ -1,5 +1,5 @@
-"""Conversations for review, metrics and retention: their summaries (support database) and, one
-conversation at a time, their events (Rasa's SQL tracker store, table `events`).
+"""Conversations for review, metrics and retention: their summaries (support database) and
+their events (Rasa's SQL tracker store, table `events`).
 
 Rasa writes the tracker store; the console reads it (SQLAlchemy Core, 2.0 style) and, for
 retention and erasure only, deletes from it. The summaries are folded event by event by
@@ -7,22 +7,58 @@ retention and erasure only, deletes from it. The summaries are folded event by e
 broker (`BROKER_FEEDS_SUMMARIES=true`); in the embedded profile this module catches up before
 answering, folding only the events added to the tracker store since the last time (a watermark
 on the event id, kept in the support database).
+
+The review reads one page at a time (issue 17): keyset paging on (last activity, id), newest
+first, every filter answered by an index (docs/console-scale.md), the free text by SQLite FTS5 or
+PostgreSQL's Italian full-text search over the masked turns (`bot.support.review_index`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, select, update
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.sql import Select
 
 from bot import db
+from bot.masking import mask_text
 from bot.settings import Settings
-from bot.support.models import ConversationSummary, SummaryFeed
+from bot.support.models import (
+    ConversationIntent,
+    ConversationSummary,
+    ConversationTag,
+    ConversationText,
+    DailyIntent,
+    DailyRollup,
+    SummaryFeed,
+    Ticket,
+)
 from bot.support.summaries import fold_into
 
 _metadata = MetaData()
@@ -52,7 +88,7 @@ def _day_start(day: date) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
 
 
-def listed(summary: ConversationSummary) -> Dict[str, Any]:
+def listed(summary: ConversationSummary) -> dict[str, Any]:
     """What the review shows of a conversation (never the customer code or the names)."""
     return {
         "id": summary.conversation_id, "started": _iso(summary.started), "last": _iso(summary.last),
@@ -62,11 +98,57 @@ def listed(summary: ConversationSummary) -> Dict[str, Any]:
     }
 
 
-def _event_of(row: Any) -> Dict[str, Any]:
+def _event_of(row: Any) -> dict[str, Any]:
     event = json.loads(row.data or "{}")
     event.setdefault("event", row.type_name)
     event.setdefault("timestamp", row.timestamp)
     return event
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The review's filters; `q` is free text (masked before it is searched, like the index)."""
+
+    since: date | None = None
+    until: date | None = None
+    channel: str | None = None
+    intent: str | None = None
+    fallback: bool = False
+    handed_off: bool = False
+    verified: bool = False
+    outcome: str | None = None
+    tag: str | None = None
+    q: str | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
+Cursor = tuple[float, str]  # (last, conversation_id) of the last row of the previous page
+_WORD = re.compile(r"\w+")  # linear: one character class, no nesting
+MAX_QUERY_WORDS = 8
+
+
+def query_words(text: str) -> list[str]:
+    """The words searched for: those of the masked query (the index holds masked text, so a
+    codice fiscale typed in clear finds its masked form), at most MAX_QUERY_WORDS."""
+    return _WORD.findall(mask_text(text).lower())[:MAX_QUERY_WORDS]
+
+
+def _text_match(dialect: str, words: list[str]) -> Any:
+    """The conversation ids whose turns hold every word, from the full-text index."""
+    if dialect == "postgresql":
+        matching = select(ConversationText.conversation_id).where(
+            func.to_tsvector(literal_column("'italian'"), ConversationText.text)
+            .op("@@")(func.plainto_tsquery(literal_column("'italian'"), " ".join(words))))
+    else:
+        # FTS5 syntax: every word a quoted string (no operator a customer's words could inject)
+        expression = " ".join('"' + w.replace('"', "") + '"' for w in words)
+        rowids = select(literal_column("rowid")).select_from(text("conversation_texts_fts")) \
+            .where(text("conversation_texts_fts MATCH :fts").bindparams(fts=expression))
+        matching = select(ConversationText.conversation_id).where(ConversationText.id.in_(rowids))
+    return ConversationSummary.conversation_id.in_(matching)
 
 
 class ConversationStore:
@@ -78,49 +160,111 @@ class ConversationStore:
         self._catching_up = threading.Lock()
 
     # ------------------------------------------------------------------ summaries
-    def conversations(self, since: Optional[date] = None, until: Optional[date] = None,
-                      channel: Optional[str] = None, fallback: bool = False, handed_off: bool = False,
-                      verified: bool = False) -> List[ConversationSummary]:
-        """Summaries, most recent first; `since` and `until` are days (UTC) of the last message."""
+    def filtered(self, filters: Filters, *columns: Any) -> Select:
+        """The summaries (or these columns of them) the filters leave, unordered."""
+        summary = ConversationSummary
+        query = select(*columns) if columns else select(summary)
+        if filters.since is not None:
+            query = query.where(summary.last >= _day_start(filters.since))
+        if filters.until is not None:
+            query = query.where(summary.last < _day_start(filters.until + timedelta(days=1)))
+        if filters.channel:
+            query = query.where(summary.channel == filters.channel)
+        # the flags are compared with true, as the partial indexes' conditions are written
+        if filters.fallback:
+            query = query.where(summary.flagged == true())
+        if filters.handed_off:
+            query = query.where(summary.handed_off == true())
+        if filters.verified:
+            query = query.where(summary.verified == true())
+        if filters.intent:
+            query = query.where(exists().where(ConversationIntent.conversation_id == summary.conversation_id,
+                                               ConversationIntent.intent == filters.intent))
+        if filters.tag:
+            query = query.where(exists().where(ConversationTag.conversation_id == summary.conversation_id,
+                                               ConversationTag.tag == filters.tag))
+        if filters.outcome:
+            query = query.where(exists().where(Ticket.conversation_id == summary.conversation_id,
+                                               Ticket.outcome == filters.outcome))
+        words = query_words(filters.q or "")
+        if words:
+            query = query.where(_text_match(self._dialect(), words))
+        return query
+
+    def _dialect(self) -> str:
+        return str(self.sessions.kw["bind"].dialect.name)
+
+    def page(self, filters: Filters, after: Cursor | None = None, size: int = 50) -> list[ConversationSummary]:
+        """One page of summaries, most recent activity first, after the cursor's row."""
         self._fresh()
         summary = ConversationSummary
-        query = select(summary).order_by(summary.last.desc())
-        if since is not None:
-            query = query.where(summary.last >= _day_start(since))
-        if until is not None:
-            query = query.where(summary.last < _day_start(until + timedelta(days=1)))
-        if channel:
-            query = query.where(summary.channel == channel)
-        if fallback:
-            query = query.where(summary.fallback | summary.low_confidence)
-        if handed_off:
-            query = query.where(summary.handed_off)
-        if verified:
-            query = query.where(summary.verified)
+        query = self.filtered(filters)
+        if after is not None:
+            query = query.where(tuple_(summary.last, summary.conversation_id) < tuple_(*after))
+        query = query.order_by(summary.last.desc(), summary.conversation_id.desc()).limit(size)
         with self.sessions() as session:
-            return session.execute(query).scalars().all()
+            return list(session.execute(query).scalars())
 
-    def older_than(self, cutoff: datetime) -> List[str]:
-        limit = cutoff.replace(tzinfo=timezone.utc).timestamp() if cutoff.tzinfo is None else cutoff.timestamp()
-        return self._ids(ConversationSummary.last < limit)
-
-    def of_customer(self, customer_code: str) -> List[str]:
-        return self._ids(ConversationSummary.customer_code == customer_code)
-
-    def _ids(self, condition: Any) -> List[str]:
+    def count(self, filters: Filters, cap: int) -> int:
+        """How many summaries the filters leave, counting no further than `cap` + 1 (an exact
+        count of a year's conversations would read them all)."""
         self._fresh()
+        bounded = self.filtered(filters, literal_column("1")).limit(cap + 1).subquery()
         with self.sessions() as session:
-            return list(session.execute(select(ConversationSummary.conversation_id).where(condition)).scalars())
+            return int(session.execute(select(func.count()).select_from(bounded)).scalar_one())
+
+    def each(self, filters: Filters, batch: int = 200) -> Iterator[list[ConversationSummary]]:
+        """Every summary the filters leave, newest first, in pages (constant memory)."""
+        after: Cursor | None = None
+        while True:
+            rows = self.page(filters, after, batch)
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1].last, rows[-1].conversation_id)
+
+    def conversations(self, since: date | None = None, until: date | None = None,
+                      channel: str | None = None, fallback: bool = False, handed_off: bool = False,
+                      verified: bool = False) -> list[ConversationSummary]:
+        """Every summary the filters leave, most recent first (tests and small tools; the review
+        reads `page`)."""
+        filters = Filters(since=since, until=until, channel=channel, fallback=fallback, handed_off=handed_off,
+                          verified=verified)
+        return [summary for rows in self.each(filters) for summary in rows]
+
+    def older_than(self, cutoff: datetime, limit: int | None = None) -> list[str]:
+        """Ids of conversations without activity since the cutoff, oldest first (at most `limit`)."""
+        moment = cutoff.replace(tzinfo=timezone.utc).timestamp() if cutoff.tzinfo is None else cutoff.timestamp()
+        self._fresh()
+        query = select(ConversationSummary.conversation_id).where(ConversationSummary.last < moment) \
+            .order_by(ConversationSummary.last)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.sessions() as session:
+            return list(session.execute(query).scalars())
+
+    def of_customer(self, customer_code: str) -> list[str]:
+        self._fresh()
+        query = select(ConversationSummary.conversation_id).where(ConversationSummary.customer_code == customer_code)
+        with self.sessions() as session:
+            return list(session.execute(query).scalars())
 
     # ------------------------------------------------------------------ one conversation
-    def events(self, sender_id: str) -> List[Dict[str, Any]]:
+    def events(self, sender_id: str) -> list[dict[str, Any]]:
         query = select(EVENTS.c.data).where(EVENTS.c.sender_id == sender_id).order_by(EVENTS.c.id)
         with self.engine.connect() as connection:
             return [json.loads(data or "{}") for data in connection.execute(query).scalars()]
 
-    def texts(self, sender_id: str) -> List[str]:
-        """What the customer and the bot wrote, in clear (for searching, never for showing)."""
-        return [e.get("text") or "" for e in self.events(sender_id) if e.get("event") in ("user", "bot")]
+    def events_of(self, sender_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The events of several conversations, in one query (an export's page)."""
+        found: dict[str, list[dict[str, Any]]] = {sender_id: [] for sender_id in sender_ids}
+        query = select(EVENTS.c.sender_id, EVENTS.c.data).where(EVENTS.c.sender_id.in_(sender_ids)) \
+            .order_by(EVENTS.c.sender_id, EVENTS.c.id)
+        with self.engine.connect() as connection:
+            for sender_id, data in connection.execute(query):
+                found[sender_id].append(json.loads(data or "{}"))
+        return found
 
     def erase(self, sender_ids: Iterable[str]) -> int:
         """Delete these conversations' events (their summaries go with the support database's rows)."""
@@ -172,7 +316,7 @@ class ConversationStore:
                 except _Overtaken:
                     continue
 
-    def _advance(self, mark: int, to: int, events: List[Any], restart: bool = False) -> None:
+    def _advance(self, mark: int, to: int, events: list[Any], restart: bool = False) -> None:
         with self.sessions() as session, session.begin():
             moved = session.execute(update(SummaryFeed).where(SummaryFeed.source == FEED,
                                                               SummaryFeed.last_event_id == mark)
@@ -180,5 +324,6 @@ class ConversationStore:
             if not moved:
                 raise _Overtaken()
             if restart:
-                session.execute(delete(ConversationSummary))
+                for model in (ConversationSummary, ConversationIntent, ConversationText, DailyRollup, DailyIntent):
+                    session.execute(delete(model))
             fold_into(session, events)

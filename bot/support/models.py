@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -103,6 +116,7 @@ class Ticket(Base):
     """A conversation handed to the support team, with what the agent needs to know."""
 
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_outcome", "outcome", "conversation_id"),)  # the review's outcome filter
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(128), nullable=False, index=True)
@@ -133,6 +147,7 @@ class AuditEntry(Base):
 
 class ConversationTag(Base):
     __tablename__ = "conversation_tags"
+    __table_args__ = (Index("ix_conversation_tags_tag", "tag", "conversation_id"),)  # the review's tag filter
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(128), nullable=False, index=True)
@@ -175,11 +190,24 @@ class ConversationSummary(Base):
     """
 
     __tablename__ = "conversation_summaries"
+    # Issue 17: the review pages by (last, conversation_id) descending (keyset), so every filter
+    # has an index that yields its rows in that order: a composite one for the channel, partial
+    # ones for the flags (a flag's rows only, already ordered). See docs/console-scale.md.
+    __table_args__ = (
+        Index("ix_summaries_last_id", "last", "conversation_id"),
+        Index("ix_summaries_channel_last_id", "channel", "last", "conversation_id"),
+        Index("ix_summaries_handed_off_last_id", "last", "conversation_id",
+              sqlite_where=text("handed_off = 1"), postgresql_where=text("handed_off")),
+        Index("ix_summaries_verified_last_id", "last", "conversation_id",
+              sqlite_where=text("verified = 1"), postgresql_where=text("verified")),
+        Index("ix_summaries_flagged_last_id", "last", "conversation_id",
+              sqlite_where=text("flagged = 1"), postgresql_where=text("flagged")),
+    )
 
     conversation_id = Column(String(255), primary_key=True)  # Rasa's sender_id
     # Rasa's event timestamps: seconds since the epoch
     started = Column(Float, nullable=False)
-    last = Column(Float, nullable=False, index=True)
+    last = Column(Float, nullable=False)
     channel = Column(String(40), nullable=True)
     user_turns = Column(Integer, nullable=False)
     intents = Column(JSON, nullable=False)  # sorted intent names
@@ -196,6 +224,61 @@ class ConversationSummary(Base):
     channel_at = Column(Float, nullable=True)
     customer_code_at = Column(Float, nullable=True)
     preview_at = Column(Float, nullable=True)
+    # fallback or low confidence: the review's one "not understood" filter, as one indexed flag
+    flagged = Column(Boolean, nullable=False, server_default=text("false"))
+
+
+# ---------------------------------------------------------------------- review at scale (issue 17)
+class ConversationIntent(Base):
+    """An intent of a conversation (the summary's `intents`, one row each), so that the review's
+    intent filter is an index lookup. Written by the fold with the summary."""
+
+    __tablename__ = "conversation_intents"
+    __table_args__ = (Index("ix_conversation_intents_intent", "intent", "conversation_id"),)
+
+    conversation_id = Column(String(255), primary_key=True)
+    intent = Column(String(100), primary_key=True)
+
+
+class ConversationText(Base):
+    """The masked text of one customer, bot or agent turn, for the free-text search: SQLite
+    indexes it with FTS5 (`conversation_texts_fts`, kept by triggers), PostgreSQL with a GIN
+    index on its Italian tsvector (both created by migration 0008, outside the models). One row
+    per turn key, so folding a turn twice indexes it once."""
+
+    __tablename__ = "conversation_texts"
+
+    id = Column(Integer, primary_key=True)
+    turn = Column(String(32), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    at = Column(Float, nullable=False)
+    text = Column(Text, nullable=False)
+
+
+class DailyRollup(Base):
+    """Conversations started on a day (UTC) on a channel, and how many were handed off, not
+    understood, verified: the metrics page reads these rows, kept up to date by the fold (each
+    summary's contribution moved, not recounted). Anonymous counts: purge leaves them."""
+
+    __tablename__ = "daily_rollups"
+
+    day = Column(String(10), primary_key=True)  # YYYY-MM-DD
+    channel = Column(String(40), primary_key=True)  # "?" when unknown
+    conversations = Column(Integer, nullable=False, default=0)
+    handed_off = Column(Integer, nullable=False, default=0)
+    fallback = Column(Integer, nullable=False, default=0)
+    verified = Column(Integer, nullable=False, default=0)
+    user_turns = Column(Integer, nullable=False, default=0)
+
+
+class DailyIntent(Base):
+    """Conversations started on a day in which an intent was recognised."""
+
+    __tablename__ = "daily_intents"
+
+    day = Column(String(10), primary_key=True)
+    intent = Column(String(100), primary_key=True)
+    conversations = Column(Integer, nullable=False, default=0)
 
 
 class SummaryFeed(Base):

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.masking import mask_text
 from bot.support.models import ConversationSummary
+from bot.support.review_index import IndexWriter
 
 LOW_CONFIDENCE = 0.5
 PREVIEW_CHARS = 200
@@ -34,7 +36,8 @@ Event = Mapping[str, Any]
 def new_summary(conversation_id: str) -> ConversationSummary:
     """The summary of a conversation no event has been folded into yet."""
     return ConversationSummary(conversation_id=conversation_id, user_turns=0, intents=[], names=[], turn_keys=[],
-                               fallback=False, low_confidence=False, handed_off=False, verified=False)
+                               fallback=False, low_confidence=False, handed_off=False, verified=False,
+                               flagged=False)
 
 
 def turn_key(event: Event) -> str:
@@ -45,11 +48,11 @@ def turn_key(event: Event) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def _first(at: float, known: Optional[float]) -> bool:
+def _first(at: float, known: float | None) -> bool:
     return known is None or at < known
 
 
-def _latest(at: float, known: Optional[float]) -> bool:
+def _latest(at: float, known: float | None) -> bool:
     return known is None or at >= known
 
 
@@ -66,15 +69,16 @@ def fold(summary: ConversationSummary, event: Event) -> None:
     if kind == "user":
         key = turn_key(event)
         if key not in summary.turn_keys:
-            summary.turn_keys = sorted(summary.turn_keys + [key])
+            summary.turn_keys = sorted([*summary.turn_keys, key])
             summary.user_turns = len(summary.turn_keys)
         if event.get("input_channel") and _latest(at, summary.channel_at):
             summary.channel, summary.channel_at = event["input_channel"], at
         intent = (event.get("parse_data") or {}).get("intent") or {}
         if intent.get("name") and intent["name"] not in summary.intents:
-            summary.intents = sorted(summary.intents + [intent["name"]])
+            summary.intents = sorted([*summary.intents, intent["name"]])
         summary.fallback = summary.fallback or intent.get("name") == "nlu_fallback"
         summary.low_confidence = summary.low_confidence or (intent.get("confidence") or 1) < LOW_CONFIDENCE
+        summary.flagged = summary.fallback or summary.low_confidence
     elif kind == "pause":
         summary.handed_off = True
     elif kind == "slot" and value:
@@ -84,23 +88,31 @@ def fold(summary: ConversationSummary, event: Event) -> None:
         elif name == "customer_code" and _latest(at, summary.customer_code_at):
             summary.customer_code, summary.customer_code_at = str(value), at
         elif name == "customer_name" and str(value) not in summary.names:
-            summary.names = sorted(summary.names + [str(value)])
+            summary.names = sorted([*summary.names, str(value)])
 
 
-def fold_into(session: Session, events: Iterable[Tuple[str, Event]]) -> int:
+def fold_into(session: Session, events: Iterable[tuple[str, Event]]) -> int:
     """Fold (conversation id, event) pairs into their summaries, in the session's transaction
-    (the caller commits). The rows are locked for the update where the database can (PostgreSQL),
-    so that two feeders do not overwrite each other. Returns the number of events folded."""
+    (the caller commits), with what the review's indexes and the metrics' rollups need
+    (`bot.support.review_index`). The rows are locked for the update where the database can
+    (PostgreSQL), so that two feeders do not overwrite each other. Returns the number of events
+    folded."""
     events = list(events)
     ids = sorted({conversation_id for conversation_id, _ in events})
-    summaries: Dict[str, ConversationSummary] = {}
+    summaries: dict[str, ConversationSummary] = {}
     if ids:
         query = select(ConversationSummary).where(ConversationSummary.conversation_id.in_(ids)).with_for_update()
         summaries = {s.conversation_id: s for s in session.execute(query).scalars()}
+    index = IndexWriter()
+    for known in summaries.values():
+        index.seen(known, known=True)
     for conversation_id, event in events:
-        summary = summaries.get(conversation_id)
-        if summary is None:
-            summary = summaries[conversation_id] = new_summary(conversation_id)
-            session.add(summary)
-        fold(summary, event)
+        found = summaries.get(conversation_id)
+        if found is None:
+            found = summaries[conversation_id] = new_summary(conversation_id)
+            index.seen(found, known=False)
+            session.add(found)
+        fold(found, event)
+        index.event(found, event)
+    index.flush(session, summaries)
     return len(events)

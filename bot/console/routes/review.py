@@ -2,34 +2,35 @@
 only, audited, masked) and the learning loop (an agent's correction of an intent, exported as
 Rasa NLU training data).
 
-The list reads the summaries table (bot/console/conversations.py); only the free-text filter,
-the exports and the corrections' conversation read a conversation's events. Everything kept
-from an agent's typing (notes, corrections, the free-text filter in the audit log) is masked.
+The list is paged by a cursor (issue 17) and reads the summaries and their indexes
+(bot/console/conversations.py), the free text included; only the exports read events, a page of
+conversations at a time, streamed. Everything kept from an agent's typing (notes, corrections,
+the free-text filter in the audit log) is masked.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConstrainedStr
 from sqlalchemy import select
 
 from bot.console.auth import StaffMember
-from bot.console.conversations import listed
+from bot.console.conversations import Filters, listed
 from bot.console.routes.deps import TEMPLATES, Console
 from bot.console.turns import transcript
 from bot.masking import mask_text, names_masker
 from bot.support.handoff import utcnow
 from bot.support.models import AuditEntry, ConversationNote, ConversationSummary, ConversationTag, NluCorrection, Ticket
-
-SUMMARY_FILTERS = ("since", "until", "channel", "fallback", "handed_off", "verified")  # applied in SQL
 
 
 class Tag(ConstrainedStr):
@@ -67,71 +68,77 @@ class CorrectionBody(BaseModel):
     intent: IntentName
 
 
+class ShortText(ConstrainedStr):
+    """A filter's value: a channel, intent, outcome, tag, or the free text."""
+
+    strip_whitespace = True
+    max_length = 200
+
+
 def review_filters(
     since: date | None = None,
     until: date | None = None,
-    channel: str | None = None,
-    intent: str | None = None,
+    channel: ShortText | None = None,
+    intent: ShortText | None = None,
     fallback: bool = False,
     handed_off: bool = False,
     verified: bool = False,
-    outcome: str | None = None,
-    tag: str | None = None,
-    q: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "since": since,
-        "until": until,
-        "channel": channel,
-        "intent": intent,
-        "fallback": fallback,
-        "handed_off": handed_off,
-        "verified": verified,
-        "outcome": outcome,
-        "tag": tag,
-        "q": q,
-    }
+    outcome: ShortText | None = None,
+    tag: ShortText | None = None,
+    q: ShortText | None = None,
+) -> Filters:
+    return Filters(since=since, until=until, channel=channel or None, intent=intent or None, fallback=fallback,
+                   handed_off=handed_off, verified=verified, outcome=outcome or None, tag=tag or None, q=q or None)
+
+
+def encode_cursor(last: float, shown_id: str) -> str:
+    """The next page's cursor: the last row's activity time and its shown id (a reference, never
+    a personal id), opaque to the browser."""
+    return base64.urlsafe_b64encode(json.dumps([last, shown_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        last, shown = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if isinstance(last, (int, float)) and isinstance(shown, str):
+            return float(last), shown
+    except (ValueError, TypeError):
+        pass
+    raise HTTPException(400, "Cursore di paginazione non valido.")
 
 
 def router(console: Console) -> APIRouter:
     routes = APIRouter()
-    sessions, refs, conversations = console.sessions, console.refs, console.conversations
+    sessions, refs, conversations, settings = console.sessions, console.refs, console.conversations, console.settings
 
-    def review_rows(filters: dict[str, Any]) -> list[dict[str, Any]]:
+    def rows_of(page: list[ConversationSummary]) -> list[dict[str, Any]]:
+        """A page as the review lists it, with its outcomes and tags (one query each, for the page)."""
+        ids = [c.conversation_id for c in page]
         with sessions() as session:
-            tickets = session.execute(select(Ticket)).scalars().all()
-            tags = session.execute(select(ConversationTag)).scalars().all()
-        outcomes: dict[str, str] = {t.conversation_id: t.outcome for t in tickets if t.outcome}
-        tagged: dict[str, set[str]] = {}
-        for tag in tags:
-            tagged.setdefault(tag.conversation_id, set()).add(tag.tag)
+            outcomes = dict(session.execute(select(Ticket.conversation_id, Ticket.outcome).where(
+                Ticket.conversation_id.in_(ids), Ticket.outcome.is_not(None))).all())
+            tagged: dict[str, set[str]] = {}
+            for conversation_id, tag in session.execute(select(ConversationTag.conversation_id, ConversationTag.tag)
+                                                        .where(ConversationTag.conversation_id.in_(ids))):
+                tagged.setdefault(conversation_id, set()).add(tag)
         rows = []
-        for c in conversations.conversations(**{k: filters[k] for k in SUMMARY_FILTERS}):
-            outcome, tags_of_c = outcomes.get(c.conversation_id), tagged.get(c.conversation_id, set())
-            if not matches(c, filters, outcome, tags_of_c):
-                continue
+        for c in page:
             row = listed(c)
             row["id"] = refs.shown(c.conversation_id)
-            row.update(outcome=outcome, tags=sorted(tags_of_c), preview=names_masker(c.names)(c.preview or "")[:120])
+            row.update(outcome=outcomes.get(c.conversation_id), tags=sorted(tagged.get(c.conversation_id, ())),
+                       preview=names_masker(c.names)(c.preview or "")[:120])
             rows.append(row)
         return rows
 
-    def matches(c: ConversationSummary, f: dict[str, Any], outcome: str | None, tags: set[str]) -> bool:
-        """The filters the summaries' query does not apply; the free text last, as it reads the
-        conversation's events."""
-        return (
-            (not f.get("intent") or f["intent"] in c.intents)
-            and (not f.get("outcome") or outcome == f["outcome"])
-            and (not f.get("tag") or f["tag"] in tags)
-            and (not f.get("q") or any(f["q"].lower() in t.lower() for t in conversations.texts(c.conversation_id)))
-        )
-
-    def audit_export(staff: StaffMember, kind: str, filters: dict[str, Any], rows: int) -> None:
-        used = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
+    def audit_export(staff: StaffMember, kind: str, filters: Filters, rows: int) -> None:
+        used = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(filters).items() if v}
         # the free-text filter may be a customer's words: masked like everything else kept
         if "q" in used:
             used["q"] = mask_text(used["q"])
-        detail = json.dumps({"filters": used, "rows": rows}, ensure_ascii=False)
+        counted: dict[str, Any] = {"rows": rows}
+        if rows > settings.console_count_cap:
+            counted = {"rows_more_than": settings.console_count_cap}
+        detail = json.dumps({"filters": used, **counted}, ensure_ascii=False)
         with sessions() as session, session.begin():
             session.add(
                 AuditEntry(
@@ -139,51 +146,91 @@ def router(console: Console) -> APIRouter:
                 )
             )
 
+    def export_size(staff: StaffMember, kind: str, filters: Filters) -> None:
+        """Refuse an undated export beyond the configured size; audit the export before its first
+        byte (an export cut short by the client is audited too)."""
+        rows = conversations.count(filters, settings.console_count_cap)
+        if not filters.dated and rows > settings.console_export_max_undated:
+            raise HTTPException(
+                400,
+                f"Per esportare più di {settings.console_export_max_undated} conversazioni indichi un "
+                "intervallo di date (dal, al).",
+            )
+        audit_export(staff, kind, filters, rows)
+
+    def transcripts(filters: Filters) -> Iterator[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
+        """(shown id, masked turns, listed row) of every conversation the filters leave, a page
+        of summaries and one query of events at a time."""
+        for page in conversations.each(filters):
+            events = conversations.events_of([c.conversation_id for c in page])
+            for row, c in zip(rows_of(page), page, strict=True):
+                yield row["id"], transcript(events[c.conversation_id]), row
+
     # ------------------------------------------------------------------ the list
     @routes.get("/review", response_class=HTMLResponse)
     def review_page(request: Request, staff: StaffMember = Depends(console.member)) -> Any:
         return TEMPLATES.TemplateResponse("review.html", {"request": request, "staff": staff})
 
     @routes.get("/api/conversations")
-    def review(filters: dict[str, Any] = Depends(review_filters), staff: StaffMember = Depends(console.member)) -> Any:
-        return {"conversations": review_rows(filters)}
+    def review(
+        filters: Filters = Depends(review_filters),
+        after: str | None = Query(None, max_length=600),
+        limit: int | None = Query(None, ge=1),
+        staff: StaffMember = Depends(console.member),
+    ) -> Any:
+        """One page, newest activity first; `next` is the cursor of the following page (null on
+        the last); `count` is exact up to COUNT_CAP, `count_more_than` beyond."""
+        size = min(limit or settings.console_page_size, settings.console_page_max)
+        cursor = None
+        if after:
+            last, shown = decode_cursor(after)
+            cursor = (last, refs.resolve(shown))
+        page = conversations.page(filters, cursor, size)
+        rows = rows_of(page)
+        count = conversations.count(filters, settings.console_count_cap) if cursor is None else None
+        more = len(page) == size
+        return {
+            "conversations": rows,
+            "next": encode_cursor(page[-1].last, rows[-1]["id"]) if more else None,
+            "count": None if count is None or count > settings.console_count_cap else count,
+            "count_more_than": settings.console_count_cap if count and count > settings.console_count_cap else None,
+        }
 
     # ------------------------------------------------------------------ exports (supervisors)
-    @routes.get("/api/export.jsonl", response_class=PlainTextResponse)
+    @routes.get("/api/export.jsonl")
     def export_jsonl(
-        filters: dict[str, Any] = Depends(review_filters), staff: StaffMember = Depends(console.supervisor)
+        filters: Filters = Depends(review_filters), staff: StaffMember = Depends(console.supervisor)
     ) -> Any:
-        rows = review_rows(filters)
-        lines = [
-            json.dumps({**row, "turns": transcript(conversations.events(refs.resolve(row["id"])))}, ensure_ascii=False)
-            for row in rows
-        ]
-        audit_export(staff, "jsonl", filters, len(rows))
-        return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")
+        export_size(staff, "jsonl", filters)
 
-    @routes.get("/api/export.csv", response_class=PlainTextResponse)
+        def lines() -> Iterator[str]:
+            for _, turns, row in transcripts(filters):
+                yield json.dumps({**row, "turns": turns}, ensure_ascii=False) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @routes.get("/api/export.csv")
     def export_csv(
-        filters: dict[str, Any] = Depends(review_filters), staff: StaffMember = Depends(console.supervisor)
+        filters: Filters = Depends(review_filters), staff: StaffMember = Depends(console.supervisor)
     ) -> Any:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["conversation", "at", "from", "text", "intent", "confidence"])
-        rows = review_rows(filters)
-        for row in rows:
-            for turn in transcript(conversations.events(refs.resolve(row["id"]))):
-                if turn["from"] in ("cliente", "assistente", "operatore"):
-                    writer.writerow(
-                        [
-                            row["id"],
-                            turn.get("at"),
-                            turn["from"],
-                            turn.get("text"),
-                            turn.get("intent", ""),
-                            turn.get("confidence", ""),
-                        ]
-                    )
-        audit_export(staff, "csv", filters, len(rows))
-        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+        export_size(staff, "csv", filters)
+
+        def lines() -> Iterator[str]:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["conversation", "at", "from", "text", "intent", "confidence"])
+            for shown, turns, _ in transcripts(filters):
+                for turn in turns:
+                    if turn["from"] in ("cliente", "assistente", "operatore"):
+                        writer.writerow([shown, turn.get("at"), turn["from"], turn.get("text"),
+                                         turn.get("intent", ""), turn.get("confidence", "")])
+                # one conversation's lines at a time: the buffer never holds more
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+            yield out.getvalue()
+
+        return StreamingResponse(lines(), media_type="text/csv")
 
     # ------------------------------------------------------------------ tags and notes
     @routes.get("/api/conversations/{shown_id}/annotations")
