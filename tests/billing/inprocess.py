@@ -26,6 +26,8 @@ AREA_SECRET = "customer-area-secret-in-process-" + "a" * 24
 # (customer code, codice fiscale, open bill) of two demo customers (bot/billing/seed.py)
 MARIO = ("100001", "RSSMRA80A01H501U", "F100001-01")
 LAURA = ("100002", "BNCLRA85M41D612D", "F100002-01")
+# their supplies' ids on a freshly seeded database (issue 12's self-reading route)
+SUPPLY_IDS = {"100001": "1", "100002": "2"}
 
 
 @dataclass
@@ -112,12 +114,15 @@ def request_for(route: tuple[str, str], customer: tuple[str, str, str]) -> dict[
         path.replace("{customer_code}", customer[0])
         .replace("{bill_id}", customer[2])
         .replace("{e164}", "+393331234567")
+        .replace("{supply_id}", SUPPLY_IDS[customer[0]])
     )
     body: Any = {
         "/v1/identity/verify": {"customer_code": customer[0], "fiscal_code": customer[1]},
         "/v1/identity/customer-area": {"token": "x"},
         "/v1/bills/{bill_id}/deferrals": {"new_due_date": "2026-12-20"},
         "/v1/bills/{bill_id}/installment-plans": {"installments": 2},
+        "/v1/supplies/{supply_id}/readings": {"registers": {"F1": 4300, "F2": 3250, "F3": 5100}},
+        "/v1/customers/{customer_code}/complaints": {"category": "altro", "text": "Un reclamo di prova."},
     }.get(path)
     params = {"paid_on": BUSINESS_DATE} if path.endswith("late-interest") else None
     return {"method": method, "path": concrete, "body": body, "params": params}
