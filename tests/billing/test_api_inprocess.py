@@ -90,7 +90,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, str, str | None]] = {
         ("file_complaint_v1_customers__customer_code__complaints_post", "complaints",
          f"path:customer_code header:idempotency-key {CUSTOMER}", "ComplaintRequest"),
     ("GET", "/v1/customers/{customer_code}/complaints"):
-        ("complaints_v1_customers__customer_code__complaints_get", "complaints", f"path:customer_code {CUSTOMER}", None),
+        ("complaints_v1_customers__customer_code__complaints_get", "complaints",
+         f"path:customer_code {CUSTOMER}", None),
 }
 DOCS = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
 SCHEMAS = {
