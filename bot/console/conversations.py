@@ -163,7 +163,7 @@ class ConversationStore:
     def filtered(self, filters: Filters, *columns: Any) -> Select:
         """The summaries (or these columns of them) the filters leave, unordered."""
         summary = ConversationSummary
-        query = select(*columns) if columns else select(summary)
+        query = select(*columns).select_from(summary) if columns else select(summary)
         if filters.since is not None:
             query = query.where(summary.last >= _day_start(filters.since))
         if filters.until is not None:
@@ -194,16 +194,19 @@ class ConversationStore:
     def _dialect(self) -> str:
         return str(self.sessions.kw["bind"].dialect.name)
 
-    def page(self, filters: Filters, after: Cursor | None = None, size: int = 50) -> list[ConversationSummary]:
-        """One page of summaries, most recent activity first, after the cursor's row."""
-        self._fresh()
+    def page_query(self, filters: Filters, after: Cursor | None = None, size: int = 50) -> Select:
+        """One page: most recent activity first, after the cursor's row (keyset: the index is read
+        from the cursor on, whatever the page's depth)."""
         summary = ConversationSummary
         query = self.filtered(filters)
         if after is not None:
             query = query.where(tuple_(summary.last, summary.conversation_id) < tuple_(*after))
-        query = query.order_by(summary.last.desc(), summary.conversation_id.desc()).limit(size)
+        return query.order_by(summary.last.desc(), summary.conversation_id.desc()).limit(size)
+
+    def page(self, filters: Filters, after: Cursor | None = None, size: int = 50) -> list[ConversationSummary]:
+        self._fresh()
         with self.sessions() as session:
-            return list(session.execute(query).scalars())
+            return list(session.execute(self.page_query(filters, after, size)).scalars())
 
     def count(self, filters: Filters, cap: int) -> int:
         """How many summaries the filters leave, counting no further than `cap` + 1 (an exact
@@ -285,6 +288,10 @@ class ConversationStore:
     def _fresh(self) -> None:
         if not self.broker_feeds:
             self.catch_up()
+
+    def catch_up_if_embedded(self) -> None:
+        """Fold what the tracker store added, unless the broker feeds the summaries."""
+        self._fresh()
 
     def catch_up(self) -> int:
         """Fold the tracker store's events added since the last catch-up; the number folded.

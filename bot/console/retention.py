@@ -1,5 +1,6 @@
-"""Retention and erasure of conversations (tracker store and support database, summaries
-included), audited.
+"""Retention and erasure of conversations (tracker store and support database, summaries and
+their text index included), audited. Both delete in batches of PURGE_BATCH conversations, each
+its own short transactions; the purge also stops at PURGE_TIME_BUDGET_SECONDS (issue 17).
 
     python -m bot.console.retention purge [--days N]          # default RETENTION_DAYS
     python -m bot.console.retention erase --customer-code 100001 --by supervisor-name
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, List, Optional
 
 from sqlalchemy import delete, or_
 
@@ -22,10 +24,12 @@ from bot.support.db import make_engine, upgrade_schema
 from bot.support.handoff import utcnow
 from bot.support.models import (
     AuditEntry,
+    ConversationIntent,
     ConversationNote,
     ConversationRef,
     ConversationSummary,
     ConversationTag,
+    ConversationText,
     NluCorrection,
     Ticket,
     WhatsAppContact,
@@ -33,16 +37,20 @@ from bot.support.models import (
 
 
 class Retention:
-    def __init__(self, settings: Optional[Settings] = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         upgrade_schema(self.settings.support_database_url)
         self.sessions = session_factory(make_engine(self.settings.support_database_url))
         self.conversations = ConversationStore(self.settings, self.sessions)
+        self.unfinished = False  # the last purge stopped at its time budget with more to delete
 
-    def _erase(self, ids: List[str], actor: str, action: str, detail: str) -> int:
+    def _delete(self, ids: list[str]) -> int:
+        """One batch: its events (one short transaction on the tracker store), then everything
+        the support database holds about it (another); the number of events deleted."""
         events = self.conversations.erase(ids)
         with self.sessions() as session, session.begin():
-            for model in (Ticket, ConversationTag, ConversationNote, NluCorrection, ConversationSummary):
+            for model in (Ticket, ConversationTag, ConversationNote, NluCorrection, ConversationSummary,
+                          ConversationIntent, ConversationText):  # the texts' FTS5 rows follow by trigger
                 session.execute(delete(model).where(model.conversation_id.in_(ids))
                                 .execution_options(synchronize_session=False))
             # conversation ids are "wa:" HMACs since issue 10; older ones were the number itself
@@ -51,15 +59,45 @@ class Retention:
                             .execution_options(synchronize_session=False))
             session.execute(delete(ConversationRef).where(ConversationRef.conversation_id.in_(ids))
                             .execution_options(synchronize_session=False))
-            session.add(AuditEntry(at=utcnow(), actor=actor, action=action, conversation_id=None,
-                                   detail=f"{detail}: {len(ids)} conversations, {events} events"))
+        return events
+
+    def _audit(self, actor: str, action: str, detail: str) -> None:
+        with self.sessions() as session, session.begin():
+            session.add(AuditEntry(at=utcnow(), actor=actor, action=action, conversation_id=None, detail=detail))
+
+    def _erase(self, ids: list[str], actor: str, action: str, detail: str) -> int:
+        events = 0
+        for start in range(0, len(ids), self.settings.purge_batch):
+            events += self._delete(ids[start:start + self.settings.purge_batch])
+        self._audit(actor, action, f"{detail}: {len(ids)} conversations, {events} events")
         return len(ids)
 
-    def purge(self, days: Optional[int] = None, now: Optional[datetime] = None) -> int:
+    def purge(self, days: int | None = None, now: datetime | None = None,
+              budget_seconds: float | None = None) -> int:
+        """Delete conversations without activity for `days`, oldest first, PURGE_BATCH at a time
+        (each batch its own short transactions, so Rasa keeps writing the tracker store between
+        them), until none is left or the time budget is spent (`unfinished`: run it again).
+        Audited once per run; the number of conversations deleted."""
         days = self.settings.retention_days if days is None else days
+        budget = self.settings.purge_time_budget_seconds if budget_seconds is None else budget_seconds
         cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-        ids = self.conversations.older_than(cutoff)
-        return self._erase(ids, "retention", "purge", f"older than {days} days") if ids else 0
+        deadline = time.monotonic() + budget
+        purged = events = 0
+        self.unfinished = False
+        while True:
+            ids = self.conversations.older_than(cutoff, limit=self.settings.purge_batch)
+            if not ids:
+                break
+            events += self._delete(ids)
+            purged += len(ids)
+            if time.monotonic() >= deadline:
+                self.unfinished = bool(self.conversations.older_than(cutoff, limit=1))
+                break
+        if purged:
+            stopped = "; time budget spent, more to purge" if self.unfinished else ""
+            self._audit("retention", "purge", f"older than {days} days: {purged} conversations, {events} events"
+                        f"{stopped}")
+        return purged
 
     def erase_customer(self, customer_code: str, actor: str) -> int:
         return self._erase(self.conversations.of_customer(customer_code), actor, "erase",
@@ -83,6 +121,8 @@ def main(argv=None) -> int:
     retention = Retention()
     if args.command == "purge":
         print(f"{retention.purge(args.days)} conversations purged")
+        if retention.unfinished:
+            print("time budget (PURGE_TIME_BUDGET_SECONDS) spent: run it again to purge the rest")
     elif args.customer_code:
         print(f"{retention.erase_customer(args.customer_code, args.by)} conversations erased")
     else:

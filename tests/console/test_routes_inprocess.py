@@ -66,6 +66,7 @@ ROUTES = {
     ("POST", "/console/api/corrections"),
     ("GET", "/console/api/corrections.yml"),
     ("GET", "/console/api/metrics"),
+    ("GET", "/console/api/metrics.csv"),
     ("GET", "/console/metrics"),
     ("GET", "/console/security"),
     ("GET", "/console/api/security"),

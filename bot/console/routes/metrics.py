@@ -1,49 +1,119 @@
 """Metrics for the team: conversations per day and channel, containment (without a person),
-handoff and fallback rates, top intents, time to the first agent reply. Read from the summaries
-table and the tickets, never from the events."""
+handoff and fallback rates, top intents, time to the first agent reply, for a range of days.
+
+Read from the daily rollups the fold keeps (issue 17: a few rows per day, whatever the number
+of conversations) and, for the first agent reply, the tickets of the range (indexed by creation
+time); never from the summaries or the events.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime, timezone
+import csv
+import io
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.console.auth import StaffMember
 from bot.console.routes.deps import TEMPLATES, Console
-from bot.support.models import Ticket
+from bot.support.models import DailyIntent, DailyRollup, Ticket
+from bot.support.review_index import ROLLUP_COUNTS
+
+TOP_INTENTS = 10
+
+
+def day_range(since: date | None = None, until: date | None = None) -> tuple[date | None, date | None]:
+    if since and until and since > until:
+        raise HTTPException(400, "La data iniziale è successiva a quella finale.")
+    return since, until
+
+
+def _within(query: Any, column: Any, since: date | None, until: date | None) -> Any:
+    if since:
+        query = query.where(column >= since.isoformat())
+    if until:
+        query = query.where(column <= until.isoformat())
+    return query
+
+
+def _first_reply_seconds(session: Session, since: date | None, until: date | None) -> float | None:
+    """The mean time to an agent's first reply on the tickets opened in the range."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        waited = func.extract("epoch", Ticket.first_reply_at - Ticket.created_at)
+    else:
+        waited = (func.julianday(Ticket.first_reply_at) - func.julianday(Ticket.created_at)) * 86400
+    query = select(func.avg(waited)).where(Ticket.first_reply_at.is_not(None))
+    if since:
+        query = query.where(Ticket.created_at >= datetime.combine(since, time()))
+    if until:
+        query = query.where(Ticket.created_at < datetime.combine(until + timedelta(days=1), time()))
+    mean = session.execute(query).scalar()
+    return round(float(mean), 1) if mean is not None else None
 
 
 def router(console: Console) -> APIRouter:
     routes = APIRouter()
 
-    @routes.get("/api/metrics")
-    def metrics(staff: StaffMember = Depends(console.member)) -> Any:
-        every = console.conversations.conversations()
+    def rollups(since: date | None, until: date | None) -> list[DailyRollup]:
+        console.conversations.catch_up_if_embedded()
+        query = _within(select(DailyRollup), DailyRollup.day, since, until).order_by(DailyRollup.day,
+                                                                                    DailyRollup.channel)
         with console.sessions() as session:
-            tickets = session.execute(select(Ticket)).scalars().all()
-        per_day: dict[str, Counter[str]] = {}
-        intents: Counter[str] = Counter()
-        for c in every:
-            day = datetime.fromtimestamp(c.started, tz=timezone.utc).date().isoformat()
-            per_day.setdefault(day, Counter())[c.channel or "?"] += 1
-            intents.update(i for i in c.intents if i not in ("nlu_fallback",))
-        handed = {t.conversation_id for t in tickets}
-        replies = [(t.first_reply_at - t.created_at).total_seconds() for t in tickets if t.first_reply_at]
-        total = len(every) or 1
-        handed_rate = len([c for c in every if c.conversation_id in handed or c.handed_off]) / total
+            return list(session.execute(query).scalars())
+
+    @routes.get("/api/metrics")
+    def metrics(
+        days: tuple[date | None, date | None] = Depends(day_range), staff: StaffMember = Depends(console.member)
+    ) -> Any:
+        since, until = days
+        rows = rollups(since, until)
+        per_day: dict[str, dict[str, int]] = {}
+        totals = dict.fromkeys(ROLLUP_COUNTS, 0)
+        for row in rows:
+            if row.conversations:
+                per_day.setdefault(row.day, {})[row.channel] = row.conversations
+            for name in ROLLUP_COUNTS:
+                totals[name] += getattr(row, name)
+        count = DailyIntent.conversations
+        top = _within(select(DailyIntent.intent, func.sum(count)), DailyIntent.day, since, until) \
+            .group_by(DailyIntent.intent).having(func.sum(count) > 0) \
+            .order_by(func.sum(count).desc(), DailyIntent.intent).limit(TOP_INTENTS)
+        with console.sessions() as session:
+            top_intents = [[intent, int(n)] for intent, n in session.execute(top)]
+            first_reply = _first_reply_seconds(session, since, until)
+        total = totals["conversations"] or 1
         return {
-            "conversations": len(every),
-            "per_day": {day: dict(counts) for day, counts in sorted(per_day.items())},
-            "containment": round(1 - handed_rate, 3),
-            "handoff_rate": round(handed_rate, 3),
-            "fallback_rate": round(len([c for c in every if c.fallback]) / total, 3),
-            "top_intents": intents.most_common(10),
-            "first_agent_reply_seconds": round(sum(replies) / len(replies), 1) if replies else None,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+            "conversations": totals["conversations"],
+            "per_day": per_day,
+            "containment": round(1 - totals["handed_off"] / total, 3),
+            "handoff_rate": round(totals["handed_off"] / total, 3),
+            "fallback_rate": round(totals["fallback"] / total, 3),
+            "verified_rate": round(totals["verified"] / total, 3),
+            "top_intents": top_intents,
+            "first_agent_reply_seconds": first_reply,
         }
+
+    @routes.get("/api/metrics.csv", response_class=PlainTextResponse)
+    def metrics_csv(
+        days: tuple[date | None, date | None] = Depends(day_range), staff: StaffMember = Depends(console.member)
+    ) -> Any:
+        """The figures per day and channel (counts only: nothing personal)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["giorno", "canale", "conversazioni", "passate_a_operatore", "non_capite", "verificate",
+                         "messaggi_cliente"])
+        for row in rollups(*days):
+            if row.conversations:
+                writer.writerow([row.day, row.channel, *(getattr(row, name) for name in ROLLUP_COUNTS)])
+        return PlainTextResponse(out.getvalue(), media_type="text/csv",
+                                 headers={"Content-Disposition": 'attachment; filename="metriche.csv"'})
 
     @routes.get("/metrics", response_class=HTMLResponse)
     def metrics_page(request: Request, staff: StaffMember = Depends(console.member)) -> Any:
