@@ -103,6 +103,7 @@
   css.href = base + ASSETS.css;
   css.onload = css.onerror = function () { if (!root.parentNode) start(); };
   document.head.appendChild(css);
+  setTimeout(function () { if (!root.parentNode) start(); }, 10000);  // a stalled style sheet: show it anyway
 
   // ------------------------------------------------------------------ the interface
   var root = document.createElement("div");
