@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run run-prod load shell validate check test test-fast test-stories system-deps eval compare bench fuzz seed supervisor purge clean
+.PHONY: help install train run run-prod load shell validate check test test-fast test-stories system-deps eval compare bench bench-console fuzz seed supervisor purge clean
 
 help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,6 +84,10 @@ compare: $(INSTALLED) ## measure the NLU pipeline candidates (eval/pipelines) on
 bench: train ## make compare, then the WhatsApp webhook's answer time
 	$(PY) -m bot.ops.compare
 	$(PY) -m bench.webhook_latency 100
+
+bench-console: $(INSTALLED) ## the console at scale (issue 17): synthetic year, page/search/metrics/export/purge timings
+	$(PY) -m bench.console --profile sqlite --conversations $${CONVERSATIONS:-200000}
+	$(PY) -m bench.console --profile postgres --conversations $${PG_CONVERSATIONS:-1000000}
 
 load: train system-deps ## locust load on the embedded and the production profile, with an integrity check
 	$(PY) -m bench.load --users 16 --seconds 45

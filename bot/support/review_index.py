@@ -100,11 +100,12 @@ class IndexWriter:
         }
 
     def flush(self, session: Session, summaries: Mapping[str, ConversationSummary]) -> None:
+        """Write the batch: each statement executed once for many rows (executemany: compiled
+        once and cached, whatever the batch's size)."""
         if self.texts:
             session.execute(
-                _insert(session, ConversationText)
-                .values(list(self.texts.values()))
-                .on_conflict_do_nothing(index_elements=["turn"])
+                _insert(session, ConversationText).on_conflict_do_nothing(index_elements=["turn"]),
+                list(self.texts.values()),
             )
         rollups: dict[tuple[str, str], list[int]] = {}
         day_intents: Counter[tuple[str, str]] = Counter()
@@ -124,30 +125,27 @@ class IndexWriter:
             added = (new.intents if new else frozenset()) - (old.intents if old else frozenset())
             links += [{"conversation_id": conversation_id, "intent": intent} for intent in sorted(added)]
         if links:
-            session.execute(_insert(session, ConversationIntent).values(links).on_conflict_do_nothing())
-        changed = [(key, counts) for key, counts in sorted(rollups.items()) if any(counts)]
+            session.execute(_insert(session, ConversationIntent).on_conflict_do_nothing(), links)
+        changed = [
+            {"day": day, "channel": channel, **dict(zip(ROLLUP_COUNTS, counts, strict=True))}
+            for (day, channel), counts in sorted(rollups.items())
+            if any(counts)
+        ]
         if changed:
-            insert = _insert(session, DailyRollup).values(
-                [
-                    {"day": day, "channel": channel, **dict(zip(ROLLUP_COUNTS, counts, strict=True))}
-                    for (day, channel), counts in changed
-                ]
-            )
+            insert = _insert(session, DailyRollup)
             table = DailyRollup.__table__.c
-            session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["day", "channel"],
-                    set_={name: table[name] + insert.excluded[name] for name in ROLLUP_COUNTS},
-                )
+            upsert = insert.on_conflict_do_update(
+                index_elements=["day", "channel"],
+                set_={name: table[name] + insert.excluded[name] for name in ROLLUP_COUNTS},
             )
+            session.execute(upsert, changed)
         intents = [
             {"day": day, "intent": intent, "conversations": n} for (day, intent), n in sorted(day_intents.items()) if n
         ]
         if intents:
-            insert = _insert(session, DailyIntent).values(intents)
-            session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["day", "intent"],
-                    set_={"conversations": DailyIntent.__table__.c.conversations + insert.excluded.conversations},
-                )
+            insert = _insert(session, DailyIntent)
+            upsert = insert.on_conflict_do_update(
+                index_elements=["day", "intent"],
+                set_={"conversations": DailyIntent.__table__.c.conversations + insert.excluded.conversations},
             )
+            session.execute(upsert, intents)
