@@ -10,8 +10,19 @@
     const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
     t.setAttribute("x", x); t.setAttribute("y", y); t.setAttribute("font-size", "11"); t.textContent = value; svg.appendChild(t);
   }
-  (async () => {
-    const m = await (await fetch("/console/api/metrics")).json();
+  // Issue 17: the figures of a range of days (the last 30 by default), and their CSV.
+  function range() {
+    const form = document.getElementById("range");
+    if (!form) return "";
+    const query = new URLSearchParams([...new FormData(form)].filter(([, v]) => v)).toString();
+    const csv = document.getElementById("metrics-csv"); if (csv) csv.href = "/console/api/metrics.csv?" + query;
+    return query;
+  }
+  async function draw() {
+    const answer = await fetch("/console/api/metrics?" + range());
+    if (!answer.ok) { document.getElementById("numbers").textContent = (await answer.json()).detail; return; }
+    const m = await answer.json();
+    document.getElementById("days").replaceChildren(); document.getElementById("intents").replaceChildren();
     const pct = v => (v * 100).toFixed(1) + " %";
     document.getElementById("numbers").textContent =
       `Conversazioni: ${m.conversations} · Risolte senza operatore (contenimento): ${pct(m.containment)} · ` +
@@ -26,5 +37,13 @@
     });
     const intents = document.getElementById("intents"), top = Math.max(1, ...m.top_intents.map(([, n]) => n));
     m.top_intents.forEach(([name, n], i) => { bar(intents, 170, 8 + i * 24, 600 * n / top, 18, "#0b5cad", `${name}: ${n}`); text(intents, 4, 21 + i * 24, `${name} (${n})`); });
-  })();
+  }
+  const form = document.getElementById("range");
+  if (form) {
+    const day = d => d.toISOString().slice(0, 10), today = new Date();
+    if (!form.elements.until.value) form.elements.until.value = day(today);
+    if (!form.elements.since.value) form.elements.since.value = day(new Date(today.getTime() - 29 * 86400000));
+    form.addEventListener("submit", e => { e.preventDefault(); draw(); });
+  }
+  draw();
 })();
