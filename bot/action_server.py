@@ -19,6 +19,11 @@ the same app (rasa_sdk.endpoint.create_app with the `actions` package), but
 
 from __future__ import annotations
 
+# First, before rasa-sdk and Sanic: other libraries' deprecation notices stay out of the log
+import bot.quiet  # noqa: F401
+
+# isort: split
+
 import argparse
 import hmac
 import ipaddress

@@ -17,6 +17,11 @@ installed first. `make run`, `make run-prod` and the tests start the Rasa server
 
 from __future__ import annotations
 
+# First, before Rasa and Sanic: other libraries' deprecation notices stay out of the log
+import bot.quiet  # noqa: F401
+
+# isort: split
+
 import functools
 import os
 import sys

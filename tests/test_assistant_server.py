@@ -145,6 +145,17 @@ def test_held_out_macro_f1_and_out_of_scope(assistant):
     assert not taken_for_business, taken_for_business
 
 
+def test_the_log_shows_the_services_and_no_library_noise(assistant):
+    """`make run`'s combined log (launcher, backend, web, action server, Rasa, after the turns of
+    the tests above) had TensorFlow's CUDA and oneDNN notices, Alembic's plugin and dialect lines
+    and a dozen deprecation warnings from libraries (issue 11)."""
+    log = assistant.log()
+    assert "billing backend up, web service up, action server up, Rasa server up" in log
+    assert "Starting Rasa server" in log and "Action endpoint is up" in log  # every service's output is here
+    noise = ("cuda", "onednn", "tensorrt", "context impl", "setup plugin", "deprecationwarning", "deprecated")
+    assert [line for line in log.splitlines() if any(word in line.lower() for word in noise)] == []
+
+
 def test_ctrl_c_stops_every_process_it_started(assistant):
     children = set(assistant.children)
     assert len(children) >= 3, "the launcher should have started the backend, the action server and Rasa"

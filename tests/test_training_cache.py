@@ -68,7 +68,7 @@ def test_missing_model_is_trained_under_its_hash_name(project: Path, monkeypatch
     monkeypatch.setattr(subprocess, "run", fake_rasa_train)
     produced = train.ensure_model(project, models)
     assert produced == train.model_path(models, project) and produced.exists()
-    assert calls and calls[0][1:4] == ["-m", "rasa", "train"]
+    assert calls and calls[0][1:4] == ["-m", "bot.rasa_main", "train"]  # Rasa's command line, quiet
 
 
 def test_old_models_are_pruned(tmp_path: Path):

@@ -32,6 +32,14 @@ from bot.settings import PROJECT_ROOT, Settings, get_settings
 READY_TIMEOUT_S = 300
 
 
+def launcher_logging() -> None:
+    """The launcher's own lines, plainly. Alembic's are not among them: at INFO it names every
+    plugin it loads and its dialect ("Context impl SQLiteImpl.") on each start; it still reports
+    anything at WARNING and above."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic.runtime").setLevel(logging.WARNING)
+
+
 def _wait_until_up(url: str, deadline: float) -> bool:
     while time.monotonic() < deadline:
         try:
@@ -101,7 +109,7 @@ def _announce_when_ready(settings: Settings, secrets_file: Path) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    launcher_logging()
     settings = get_settings()
     model = ensure_model()
 

@@ -23,7 +23,8 @@ def service_environment(settings: Optional[Settings] = None, base: Optional[Mapp
     `overrides` on top; then, only where still missing, what `settings` says the services need
     (a launcher started by a test derives its ports and URLs itself: pass no settings). The
     project package is always importable (Rasa loads the project's tracker store, the action
-    server the actions) and SQLAlchemy 1.4's 2.0-migration banner is off.
+    server the actions); SQLAlchemy 1.4's 2.0-migration banner and TensorFlow's start-up
+    notices are off.
     """
     env = dict(os.environ if base is None else base)
     for name in unset:
@@ -35,6 +36,10 @@ def service_environment(settings: Optional[Settings] = None, base: Optional[Mapp
     paths = [str(PROJECT_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    # TensorFlow's C++ notices (no CUDA driver, no TensorRT, oneDNN is on, CPU instructions)
+    # print before Rasa configures any logging: level 2 keeps its errors only. A caller's value
+    # wins, e.g. TF_CPP_MIN_LOG_LEVEL=0 to see them all.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
 

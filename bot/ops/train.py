@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Optional
 
+from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT, get_settings
 
 logger = logging.getLogger(__name__)
@@ -63,15 +64,18 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Optional[Path] = None) -
 
     models_dir.mkdir(parents=True, exist_ok=True)
     logger.info("Training data changed: training %s", target.name)
+    # bot.rasa_main is `rasa` with the project's fixes; for training it only matters that it keeps
+    # other libraries' deprecation notices out of the output (bot/quiet.py), and the environment
+    # TensorFlow's (bot/ops/services.py)
     command = [
-        sys.executable, "-m", "rasa", "train",
+        sys.executable, "-m", "bot.rasa_main", "train",
         "--config", str(root / "config.yml"),
         "--domain", str(root / "domain.yml"),
         "--data", str(root / "data"),
         "--out", str(models_dir),
         "--fixed-model-name", target.name[: -len(".tar.gz")],
     ]
-    subprocess.run(command, cwd=root, check=True)
+    subprocess.run(command, cwd=root, env=service_environment(), check=True)
     _prune_old_models(models_dir, keep=target)
     return target
 
