@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,16 @@ from typing import Any
 import requests
 
 from bot.ops.services import service_environment
-from tests.harness.processes import descendants, free_port, launch, profile_ports, stop_tree, wait_for
+from tests.harness.processes import (
+    descendants,
+    free_port,
+    launch,
+    profile_ports,
+    start_logged,
+    stop_tree,
+    wait_for,
+    wait_for_line,
+)
 from tests.harness.rest import REST_TOKEN, TEST_SECRETS, say
 
 # The day the launched profiles' billing backend takes as today (BUSINESS_DATE).
@@ -84,7 +94,7 @@ def running_assistant(tmp: Path) -> Iterator[RunningAssistant]:
         **TEST_SECRETS,
     )
     log_path = tmp / "launcher.log"
-    process = launch("bot.ops.run", env, log_path, READY_MARKERS["bot.ops.run"])
+    process = start_logged([sys.executable, "-m", "bot.ops.run"], env, log_path)
     running = RunningAssistant(
         process=process,
         rasa_url=f"http://127.0.0.1:{rasa_port}",
@@ -96,8 +106,10 @@ def running_assistant(tmp: Path) -> Iterator[RunningAssistant]:
         log_path=log_path,
     )
     try:
+        # one wait each: the launcher may first train a model, then Rasa loads it
         for url in (f"{running.billing_url}/health", f"{running.action_url}/health", f"{running.rasa_url}/"):
             wait_for(url, process, log_path)
+        wait_for_line(process, log_path, READY_MARKERS["bot.ops.run"], timeout=60)  # the web service too
         running.children = descendants(process.pid)
         yield running
     finally:

@@ -151,15 +151,25 @@ def stop_tree(process: subprocess.Popen, children: Collection[int] = frozenset()
             os.kill(pid, signal.SIGKILL)
 
 
+def wait_for_line(process: subprocess.Popen, log_path: Path, marker: str, timeout: float = STARTUP_TIMEOUT_S) -> None:
+    """Wait until `marker` is in the process's log; fail with the log if it dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while marker not in log_path.read_text(errors="replace"):
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{tail(log_path)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no {marker!r} after {timeout} s:\n{tail(log_path)}")
+        time.sleep(1)
+
+
 def launch(
     module: str, env: Mapping[str, str], log_path: Path, ready_marker: str, timeout: float = STARTUP_TIMEOUT_S
 ) -> subprocess.Popen:
     """Start a launcher (`python -m module`) and wait for the line that says it is ready."""
     process = start_logged([sys.executable, "-m", module], env, log_path)
-    deadline = time.monotonic() + timeout
-    while ready_marker not in log_path.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_tree(process)
-            raise RuntimeError(tail(log_path))
-        time.sleep(1)
+    try:
+        wait_for_line(process, log_path, ready_marker, timeout)
+    except RuntimeError:
+        stop_tree(process)
+        raise
     return process
