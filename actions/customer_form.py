@@ -321,6 +321,10 @@ class ActionSwitchService(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot("requested_slot") == "complaint_text" and tracker.get_slot("complaint_text"):
+            # issue 12: the complaint's own words, whatever request they sound like ("letture
+            # stimate", "bolletta sbagliata"): the complaint goes on, the text is its answer
+            return [SlotSet("service", "complaint")]
         # the response's variations follow the slot `service` (the request switched to)
         dispatcher.utter_message(response="utter_switch_service")
         return reset(FLOW_SLOTS)
