@@ -11,6 +11,13 @@ from pathlib import Path
 
 import pytest
 
+# Loaded once here, as the services load them: Rasa's import starts a process (git), and a module
+# run again below finds the guarded modules it imports already checked.
+import bot.action_server
+import bot.channels.rest
+import bot.channels.socketio
+import bot.rasa_main
+import bot.rasa_stores  # noqa: F401
 from bot import rasa_compat
 from bot.ops.services import service_environment
 from bot.rasa_compat import UnsupportedRasaVersion, require
