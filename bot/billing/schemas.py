@@ -39,6 +39,17 @@ class VerifyRequest(BaseModel):
     fiscal_code: FiscalCode
 
 
+class VerifySupplyRequest(BaseModel):
+    """Issue 13: a customer without the codice cliente at hand identifies with the codice
+    fiscale and the POD (luce) or PDR (gas) of one of their supplies."""
+
+    fiscal_code: FiscalCode
+    supply_point: str = Field(
+        min_length=14, max_length=15, regex=r"^(?:[Ii][Tt][0-9]{3}[Ee][0-9A-Za-z]{8,9}|[0-9]{14})$",
+        description="POD (IT + 3 digits + E + 8-9 characters) or PDR (14 digits)",
+    )
+
+
 class CustomerAreaRequest(BaseModel):
     token: JwtText
 

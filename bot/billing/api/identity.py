@@ -20,7 +20,7 @@ from bot import customer_area
 from bot.billing import schemas
 from bot.billing.api.deps import SERVICE_TOKEN, EngineDep, SessionDep, SettingsDep
 from bot.billing.api.errors import ERROR_RESPONSES, ApiError
-from bot.billing.models import Customer, VerificationCounter
+from bot.billing.models import Customer, Supply, VerificationCounter
 from bot.settings import Settings
 
 router = APIRouter(dependencies=SERVICE_TOKEN, responses=ERROR_RESPONSES, tags=["identity"])
@@ -140,3 +140,47 @@ def customer_by_phone(e164: str, session: SessionDep) -> Any:
     if code is None:
         raise ApiError(404, "unknown_phone", "No customer is bound to this number.")
     return schemas.PhoneLookup(customer_code=code)
+
+
+@router.post("/v1/identity/verify-supply", response_model=schemas.VerifyResponse)
+def verify_supply(
+    payload: schemas.VerifySupplyRequest,
+    settings: SettingsDep,
+    engine: EngineDep,
+    session: SessionDep,
+    x_client_id: str | None = Header(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="As for /v1/identity/verify: the same per-client counter.",
+    ),
+) -> Any:
+    """Codice fiscale and the POD or PDR of one of the customer's supplies (issue 13: a customer
+    without the codice cliente at hand). The same atomic counters as /v1/identity/verify: the
+    client's (shared with it, so switching endpoints buys no guesses) and one per supply point,
+    both counted before the check; 401 on a mismatch, 429 beyond the limits."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    window_start = now - timedelta(minutes=settings.verify_window_minutes)
+    point = payload.supply_point.upper()
+    point_key = f"supply:{point}"
+    client_key = f"client:{x_client_id}" if x_client_id else None
+    counters = [(client_key, settings.verify_client_max_failures)] if client_key else []
+    counters.append((point_key, settings.verify_max_failures))
+    if not _reserve_all(engine, counters, now, window_start):
+        raise ApiError(429, "too_many_attempts", "Too many failed attempts; try again later.")
+    supply = session.execute(select(Supply).where(Supply.point_id == point)).scalar_one_or_none()
+    customer = session.get(Customer, supply.customer_code) if supply is not None else None
+    if customer is None or not hmac.compare_digest(customer.fiscal_code.encode(), payload.fiscal_code.upper().encode()):
+        session.execute(delete(VerificationCounter).where(VerificationCounter.window_start < window_start))
+        session.commit()
+        raise ApiError(401, "identity_mismatch", "Fiscal code and supply point do not match.")
+    session.execute(delete(VerificationCounter).where(VerificationCounter.key == point_key))
+    if client_key:
+        session.execute(
+            update(VerificationCounter)
+            .where(VerificationCounter.key == client_key, VerificationCounter.attempts > 0)
+            .values(attempts=VerificationCounter.attempts - 1)
+        )
+    session.commit()
+    return _customer_token_for(customer, settings)
