@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     # Rasa's own format, one message per event, for consumers that expect it.
     # The summary consumer reads both.
     broker_message_per_save: bool = True
+    # Issue 15 (bot/tracker_cache.py, docs/performance.md): conversations each Rasa process keeps
+    # in memory between turns, validated against the tracker store; 0 turns the cache off.
+    tracker_cache_size: int = 500
 
     # WhatsApp Cloud API channel. All four credentials, or none (channel disabled).
     whatsapp_verify_token: str = ""
