@@ -28,12 +28,19 @@ never passed to Rasa: metadata is what the actions may trust, so only channels w
 other channel's ids carry ("wa:...", "web:..."), so REST can never address their conversations.
 A message over MAX_MESSAGE_CHARS gets the request to shorten it and is not stored
 (bot/channels/limits.py).
+
+Fetching what arrived later (issue 14): an agent's reply, or anything appended after the client's
+last answer, is fetched with `GET /webhooks/rest/messages?sender=<id>&after=<timestamp>` (same
+Bearer token): the bot's and agents' messages stored after `after` (the `timestamp` of the last
+one the client has; 0 for all), oldest first, at most MAX_FETCH; page on with the last one's
+timestamp. Only conversations whose latest input channel is REST are served (404 otherwise).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -59,6 +66,21 @@ MAX_MESSAGE_ID = 100
 # No ':' (other channels' ids have one), no control characters, bounded: fullmatch of one
 # character class, linear in the length.
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+MAX_FETCH = 200
+
+
+def fetched(sender: str, event: BotUttered) -> dict[str, Any]:
+    """A stored bot event as the fetch route answers it: who wrote it, the text, its timestamp."""
+    custom = (event.data or {}).get("custom")
+    turn = custom.get("data") if isinstance(custom, dict) else None
+    if isinstance(turn, dict) and turn.get("sender") == "agent":
+        return {"recipient_id": sender, "text": turn.get("text") or "", "timestamp": event.timestamp,
+                "from": "agent", "agent_name": turn.get("agent_name")}
+    message: dict[str, Any] = {"recipient_id": sender, "text": event.text or "", "timestamp": event.timestamp,
+                               "from": "bot"}
+    if (event.data or {}).get("buttons"):
+        message["buttons"] = event.data["buttons"]
+    return message
 
 
 def _bad_request(reason: str) -> HTTPResponse:
@@ -112,6 +134,29 @@ class ResendableRestInput(RestInput):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/messages", methods=["GET"])
+        async def fetch(request: Request) -> HTTPResponse:
+            if not self.token:
+                return response.json({"error": "REST channel not configured (REST_CHANNEL_TOKEN)"}, status=503)
+            if not authorised(request.headers.get("Authorization"), self.token):
+                return response.json({"error": "missing or invalid Authorization: Bearer token"}, status=401,
+                                     headers={"WWW-Authenticate": "Bearer"})
+            sender = request.args.get("sender")
+            if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
+                return _bad_request("'sender' must be 1 to 128 characters among letters, digits and _ . @ -")
+            try:
+                after = float(request.args.get("after", "0")[:40])
+            except ValueError:
+                after = math.nan
+            if not math.isfinite(after) or after < 0:
+                return _bad_request("'after' must be a timestamp (seconds since the epoch), 0 or more")
+            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(sender)
+            if tracker is None or tracker.get_latest_input_channel() != self.name():
+                return response.json({"error": "no REST conversation with this sender"}, status=404)
+            later = [fetched(sender, e) for e in tracker.events
+                     if isinstance(e, BotUttered) and (e.timestamp or 0) > after]
+            return response.json({"messages": later[:MAX_FETCH], "more": len(later) > MAX_FETCH})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -19,6 +19,17 @@ standard Rasa socket.io client works:
   checked there (bot/customer_area.py). Each message's metadata is built here: the client's
   metadata is dropped, and `customer_area_token` is added only from the verified connection.
 - Browsers connect only from allowed origins (CORS_ORIGINS; default the web service's own).
+- Nothing is lost (issue 14): every `bot_uttered` carries the bot event's `timestamp`, and a
+  `session_request` that resumes a conversation with `after: <the last timestamp the client
+  saw>` gets, on that socket only, every bot and agent message stored after it (the tracker
+  store is the outbox): a reply an agent wrote while the page was closed arrives on return.
+- An agent's message (stored as a bot event with a custom payload, bot/console/turns.py) is sent
+  as Rasa documents a bot message, `{"text": ...}`, with `metadata: {"sender": "agent",
+  "agent_name": ...}` beside it: a standard client renders the text and ignores the rest. Its
+  line breaks are kept (one message, not split at blank lines).
+- The console says when an agent is typing: `POST /webhooks/socketio/typing` (Rasa's API token,
+  loopback) emits `agent_typing {"typing": bool}` to the conversation's sockets; clients that do
+  not know the event ignore it.
 - Malformed events get an `error` event with a short reason, never an exception; over-long
   messages get the polite request to shorten them (bot/channels/limits.py); a message that cannot
   be processed gets the apology. Failures are logged without the message text.
@@ -29,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +48,7 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -45,6 +58,7 @@ from socketio.exceptions import ConnectionRefusedError
 from bot import customer_area
 from bot.channels import apologise
 from bot.channels.limits import bounded
+from bot.channels.rest import authorised
 from bot.rasa_compat import require
 from bot.settings import Settings, get_settings
 
@@ -57,6 +71,51 @@ PREFIX = "web:"
 MAX_SESSION_ID_CHARS = 128
 MAX_TOKEN_CHARS = 4096
 ERROR_EVENT = "error"
+TYPING_EVENT = "agent_typing"
+# a replay sends at most this many messages (the most recent ones after `after`)
+MAX_REPLAY = 200
+
+
+def agent_payload(custom: Any) -> dict[str, Any] | None:
+    """The agent's turn inside a bot event's custom payload (bot/console/turns.py), or None."""
+    turn = custom.get("data") if isinstance(custom, dict) else None
+    if isinstance(turn, dict) and turn.get("sender") == "agent" and isinstance(turn.get("text"), str):
+        return turn
+    return None
+
+
+class ProtocolOutput(SocketIOOutput):
+    """Rasa's socket.io output, plus what a standard client ignores: each message's `timestamp`
+    (the bot event's: the client sends the last one back to get what it missed) and, on an
+    agent's message, `metadata` naming the agent; the agent's text is a plain `text`."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self._timestamp: float | None = None
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self._timestamp = message.get("timestamp")
+        await super().send_response(recipient_id, message)
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self._timestamp is not None and isinstance(response, dict):
+            response = {**response, "timestamp": self._timestamp}
+        await self.sio.emit(self.bot_message_evt, response, room=socket_id)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        turn = agent_payload(json_message)
+        if turn is None:
+            await super().send_custom_json(recipient_id, json_message, **kwargs)
+            return
+        metadata = {"sender": "agent", "agent_name": turn.get("agent_name") or "Operatore"}
+        await self._send_message(recipient_id, {"text": turn["text"], "metadata": metadata})
+
+
+def replay_after(after: Any) -> float | None:
+    """The client's last seen timestamp, if it is one (else no replay)."""
+    if isinstance(after, bool) or not isinstance(after, (int, float)) or not math.isfinite(after) or after < 0:
+        return None
+    return float(after)
 
 
 def answering_failures(
@@ -108,6 +167,7 @@ class Connection:
     customer_area_token: str | None = None
     customer_code: str | None = None
     conversation: str | None = None
+    app: Any = None  # Rasa's Sanic app: its agent's tracker store holds what to replay
 
 
 class AnsweringSocketIOInput(SocketIOInput):
@@ -127,6 +187,7 @@ class AnsweringSocketIOInput(SocketIOInput):
         blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         connections: dict[str, Connection] = {}
+        api_token = settings.rasa_api_token
 
         async def refuse(sid: str, code: str, reason: str) -> None:
             await sio.emit(ERROR_EVENT, {"code": code, "reason": reason}, room=sid, namespace=self.namespace)
@@ -135,13 +196,44 @@ class AnsweringSocketIOInput(SocketIOInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @blueprint.route("/typing", methods=["POST"])
+        async def typing(request: Request) -> HTTPResponse:
+            """The console: an agent is (or stopped) typing in this conversation."""
+            if not authorised(request.headers.get("Authorization"), api_token):
+                return response.json({"error": "missing or invalid Authorization: Bearer token"}, status=401)
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - sanic raises its own BadRequest for invalid JSON
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "the body must be a JSON object"}, status=400)
+            conversation = body.get("conversation_id")
+            if not isinstance(conversation, str) or not conversation.startswith(PREFIX) or len(conversation) > 64:
+                return response.json({"error": "conversation_id must be a web: conversation"}, status=400)
+            await sio.emit(TYPING_EVENT, {"typing": bool(body.get("typing"))}, room=conversation,
+                           namespace=self.namespace)
+            return response.json({"status": "sent"})
+
+        async def replay(sid: str, connection: Connection, after: float) -> None:
+            agent = getattr(getattr(connection.app, "ctx", None), "agent", None)
+            if agent is None or agent.tracker_store is None or connection.conversation is None:
+                return
+            tracker = await agent.tracker_store.retrieve_full_tracker(connection.conversation)
+            if tracker is None:
+                return
+            missed = [e for e in tracker.events if isinstance(e, BotUttered) and (e.timestamp or 0) > after]
+            output = ProtocolOutput(sio, self.bot_message_evt)
+            for event in missed[-MAX_REPLAY:]:
+                await output.send_response(sid, event.message())
+
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
             if origin and origin.rstrip("/") not in allowed_origins:
                 # a page of another site must not converse in a visitor's name (nor read replies)
                 raise ConnectionRefusedError("origin_not_allowed")
-            connection = Connection()
+            request = environ.get("sanic.request")
+            connection = Connection(app=getattr(request, "app", None))
             token = auth.get("token") if isinstance(auth, dict) else None
             if token is not None:
                 claims = _verified_claims(token, settings)
@@ -176,6 +268,12 @@ class AnsweringSocketIOInput(SocketIOInput):
             # Rasa's output channel sends replies to the room named after the sender id
             sio.enter_room(sid, conversation, namespace=self.namespace)
             await sio.emit("session_confirm", signed_id, room=sid, namespace=self.namespace)
+            after = replay_after((data or {}).get("after"))
+            if after is not None and signed_id == requested:
+                try:
+                    await replay(sid, connection, after)
+                except Exception as error:  # noqa: BLE001 - the live conversation still works
+                    logger.error("socket.io replay failed: %s", type(error).__name__)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: str, *args: Any) -> None:
@@ -194,7 +292,7 @@ class AnsweringSocketIOInput(SocketIOInput):
             await handle(
                 UserMessage(
                     data["message"],
-                    SocketIOOutput(sio, self.bot_message_evt),
+                    ProtocolOutput(sio, self.bot_message_evt),
                     connection.conversation,
                     input_channel=self.name(),
                     metadata=metadata,
@@ -202,6 +300,11 @@ class AnsweringSocketIOInput(SocketIOInput):
             )
 
         return blueprint
+
+    def get_output_channel(self) -> ProtocolOutput | None:
+        """The output for events appended through Rasa's HTTP API (the console's agent turns)."""
+        sio = getattr(self, "sio", None)
+        return ProtocolOutput(sio, self.bot_message_evt) if sio is not None else None
 
 
 def _verified_claims(token: Any, settings: Settings) -> dict[str, Any] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.web.app import STATIC
 from tests.web.browser import AGENT_PASSWORD, bot_texts, open_chat, say, wait_for_answer_containing
 
@@ -197,3 +199,33 @@ def test_markup_typed_by_a_customer_or_an_agent_is_shown_as_text_everywhere(site
     assert agent.title() != "XSS" and agent.locator("img[src='x']").count() == 0
     agent.close()
     customer.close()
+
+
+def test_a_reply_written_while_the_customer_is_away_is_shown_when_they_return(site, browser):
+    """Issue 14: the page is closed when the agent answers; the same browser comes back and sees it."""
+    from tests.console.test_handoff import logged_in
+
+    context = browser.new_context()
+    page = context.new_page()
+    open_chat(page, site + "/")
+    say(page, "vorrei parlare con una persona")
+    wait_for_answer_containing(page, "coda")
+    signed = page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('assistente:'))[1]")
+    conversation = json.loads(signed)["sessionId"].rpartition(".")[0]
+    page.close()  # the customer goes away
+
+    agent = logged_in(site, "giulia", AGENT_PASSWORD)
+    tickets = agent.get(site + "/console/api/queue", timeout=10).json()["tickets"]
+    ticket = next(t for t in tickets if t["conversation_id"] == conversation)
+    agent.post(site + f"/console/api/tickets/{ticket['id']}/take", timeout=10).raise_for_status()
+    reply = "Buonasera, sono Giulia: ho controllato, la bolletta risulta pagata."
+    agent.post(site + f"/console/api/conversations/{conversation}/reply", json={"text": reply},
+               timeout=10).raise_for_status()
+
+    back = context.new_page()
+    back.goto(site + "/")  # the panel was left open: it opens and reconnects by itself
+    back.wait_for_selector(".aw-agent")
+    assert reply in back.locator(".aw-agent .aw-text").inner_text()
+    back.wait_for_timeout(1000)
+    assert back.locator(".aw-agent").count() == 1  # once
+    context.close()

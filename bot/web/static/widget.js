@@ -266,12 +266,17 @@
     });
     socket.on("connect", function () {
       status.textContent = "";
-      socket.emit("session_request", { session_id: state.sessionId });
+      // `after`: the last message this browser has; the server sends what came later (an agent's
+      // reply written while the page was closed)
+      var request = { session_id: state.sessionId };
+      if (state.sessionId && state.lastSeen) request.after = state.lastSeen;
+      socket.emit("session_request", request);
     });
     socket.on("session_confirm", function (sessionId) {
       if (state.sessionId && sessionId !== state.sessionId) {
         // the server did not resume the stored conversation: it started a new one
         state.history = [];
+        state.lastSeen = 0;
         messages.textContent = "";
       }
       state.sessionId = sessionId;
@@ -299,13 +304,16 @@
     socket.on("error", function () { showTyping(false); });
     socket.on("bot_uttered", function (message) {
       showTyping(false);
-      // an agent's turn comes as the custom payload itself: {sender: "agent", agent_name, text}
-      var custom = message.custom || (message.data && message.data.custom) || (message.sender ? message : {});
-      var fromAgent = custom.sender === "agent";
+      // Rasa's protocol: `text`, `quick_replies`; an agent is named in `metadata`
+      var meta = message.metadata || {};
+      var fromAgent = meta.sender === "agent";
+      if (typeof message.timestamp === "number" && message.timestamp > (state.lastSeen || 0)) {
+        state.lastSeen = message.timestamp;
+      }
       remember({
         from: fromAgent ? "agent" : "bot",
-        agent: custom.agent_name || null,
-        text: message.text || custom.text || "",
+        agent: fromAgent ? meta.agent_name || null : null,
+        text: message.text || "",
         buttons: message.quick_replies || message.buttons || []
       });
     });
