@@ -34,6 +34,7 @@ from rasa.core.agent import Agent
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 
+from bot import tracker_history
 from bot.rasa_compat import require
 from bot.rasa_stores import UrlSQLTrackerStore
 from bot.settings import get_settings
@@ -80,6 +81,7 @@ def _cap_request_size() -> None:
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
+    tracker_history.install()
 
 
 def with_api_token(argv: List[str], token: str) -> List[str]:

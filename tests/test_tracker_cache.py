@@ -9,14 +9,25 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered, deserialise_events
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUttered,
+    deserialise_events,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from sqlalchemy import create_engine, text
 
+from bot import tracker_history
 from bot.rasa_stores import UrlSQLTrackerStore
 from bot.settings import PROJECT_ROOT
 from tests.support.recorded import EVENTS
@@ -168,3 +179,66 @@ def _rows(db: Path) -> list[dict[str, Any]]:
         rows = [dict(row._mapping) for row in connection.execute(text("SELECT * FROM events ORDER BY id"))]
     engine.dispose()
     return rows
+
+
+# Incremental applied events and policy states (bot/tracker_history.py)
+
+
+def _rasas(tracker: DialogueStateTracker, domain: Domain, **flags: Any) -> tuple[list[Event], list[Any]]:
+    """Rasa's own applied events and states, from scratch, on a fresh tracker."""
+    fresh = DialogueStateTracker.from_events(tracker.sender_id, list(tracker.events), domain.slots)
+    with (
+        patch.object(DialogueStateTracker, "applied_events", tracker_history.RASA_APPLIED_EVENTS),
+        patch.object(Domain, "states_for_tracker_history", tracker_history.RASA_STATES_FOR_TRACKER_HISTORY),
+    ):
+        return fresh.applied_events(), domain.states_for_tracker_history(fresh, **flags)
+
+
+def _with_reverts_restarts_and_loops() -> list[Event]:
+    """The recorded conversation (a fallback loop, a rewind, the customer form), then an undo, a
+    loop never seen before, a restart and the conversation again."""
+    recorded = deserialise_events(EVENTS)
+    extra: list[Event] = [
+        ActionExecuted("action_listen"),
+        UserUttered("ciao", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("utter_greet"),
+        ActionReverted(),
+        ActionExecuted("action_listen"),
+        UserUttered("vorrei pagare a rate", {"name": "request_installments", "confidence": 1.0}),
+        ActionExecuted("installments_form"),
+        ActiveLoop("installments_form"),
+        ActionExecuted("action_listen"),
+        UserUttered("100001", {"name": "inform", "confidence": 1.0}),
+        ActionExecuted("installments_form"),
+        ActionExecuted("action_listen"),
+        UserUttered("boh", {"name": "inform", "confidence": 1.0}),
+        ActionExecuted("installments_form"),
+        ActiveLoop(None),
+        ActionExecuted("action_listen"),
+        Restarted(),
+        ActionExecuted("action_listen"),
+    ]
+    return [*recorded, *extra, *deserialise_events(EVENTS)]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {},
+        {"omit_unset_slots": True},
+        {"ignore_rule_only_turns": True, "rule_only_data": {"slots": ["customer_verified"], "loops": []}},
+    ],
+)
+def test_incremental_states_are_rasas_after_every_event(domain: Domain, flags: dict[str, Any]) -> None:
+    tracker_history.install()
+    tracker = DialogueStateTracker(SENDER, domain.slots)
+    for event in _with_reverts_restarts_and_loops():
+        tracker.update(event)
+        if not isinstance(event, (ActionExecuted, UserUttered)):
+            continue  # where the processor predicts; every event would be slow and no stronger
+        applied, states = _rasas(tracker, domain, **flags)
+        assert tracker.applied_events() == applied
+        assert domain.states_for_tracker_history(tracker, **flags) == states
+        # the featurizer edits the last state it gets: the next answer must not change
+        domain.states_for_tracker_history(tracker, **flags)[-1].clear()
+        assert domain.states_for_tracker_history(tracker, **flags) == states
