@@ -65,7 +65,9 @@ class ComplaintValidation:
         if len(text) < MIN_TEXT:
             dispatcher.utter_message(response="utter_complaint_text_too_short")
             return {"complaint_text": None}
-        return {"complaint_text": text[:MAX_TEXT]}
+        # The words may sound like another request ("letture stimate"): the intent's from_intent
+        # mapping has then moved `service`; the text answers the complaint's question.
+        return {"complaint_text": text[:MAX_TEXT], "service": "complaint"}
 
 
 class ActionAskComplaintCategory(Action):

@@ -321,10 +321,11 @@ class ActionSwitchService(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if tracker.get_slot("requested_slot") == "complaint_text" and tracker.get_slot("complaint_text"):
+        if tracker.get_slot("requested_slot") == "complaint_text" and tracker.get_slot("complaint_category"):
             # issue 12: the complaint's own words, whatever request they sound like ("letture
             # stimate", "bolletta sbagliata"): the complaint goes on, the text is its answer
-            return [SlotSet("service", "complaint")]
+            words = str(tracker.latest_message.get("text") or "")
+            return [SlotSet("service", "complaint"), SlotSet("complaint_text", words)]
         # the response's variations follow the slot `service` (the request switched to)
         dispatcher.utter_message(response="utter_switch_service")
         return reset(FLOW_SLOTS)

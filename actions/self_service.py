@@ -9,7 +9,7 @@ summarise it before a confirmation, and what to do at the end (`submit`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -31,7 +31,22 @@ def registry() -> dict[str, SelfService]:
     import actions.common, which the customer form imports too."""
     from actions import complaints, payments, readings
 
-    return {"reading": readings.SERVICE, "payments": payments.SERVICE, "complaint": complaints.SERVICE}
+    def mid_complaint(tracker: Tracker) -> bool:
+        # The complaint's text may sound like another request ("letture stimate"): that
+        # intent's from_intent mapping moves `service`, but the text is the complaint's answer.
+        return tracker.get_slot("requested_slot") == "complaint_text" and bool(tracker.get_slot("complaint_category"))
+
+    def keeping_the_complaint(service: SelfService) -> SelfService:
+        def slots(tracker: Tracker) -> list[str]:
+            return complaints.SERVICE.slots(tracker) if mid_complaint(tracker) else service.slots(tracker)
+
+        return replace(service, slots=slots)
+
+    return {
+        "reading": keeping_the_complaint(readings.SERVICE),
+        "payments": keeping_the_complaint(payments.SERVICE),
+        "complaint": complaints.SERVICE,
+    }
 
 
 async def prepare(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
