@@ -50,6 +50,11 @@ IDENTITY_SLOTS = (
     "customer_name",
     "identity_attempts",
     "phone_lookup_done",
+    # issue 13: identification with the codice fiscale and the POD/PDR; the way-out counter
+    "identity_method",
+    "supply_point",
+    "unproductive_answers",
+    "way_out_offered",
 )
 
 
@@ -74,6 +79,14 @@ def offer_human(
     utter_offer_human with the backend's {reason}, or one of the utter_refusal_* sentences."""
     dispatcher.utter_message(response=response, **variables)
     return [SlotSet("handoff_offered", True), SlotSet("handoff_reason", code)]
+
+
+def offer_way_out(dispatcher: CollectingDispatcher, response: str) -> dict[str, Any]:
+    """Issue 13, no dead ends: after two answers that did not answer the form's question, the
+    ways out (another way to identify, a person, stopping) instead of the question a third time.
+    Slot values for a validate_<slot> method; the counter starts again."""
+    dispatcher.utter_message(response=response)
+    return {"unproductive_answers": 0, "way_out_offered": True}
 
 
 def apologise_backend_down(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:

@@ -63,6 +63,14 @@ def refusal_response(error: BillingError) -> str:
     return REFUSAL_RESPONSES.get(error.code, "utter_refusal_other")
 
 
+def identity_slots(tracker: Tracker) -> list[str]:
+    """What identifies the customer: the codice cliente and the codice fiscale, or (issue 13, no
+    codice cliente at hand) the POD/PDR of one of their supplies and the codice fiscale."""
+    if tracker.get_slot("identity_method") == "supply":
+        return ["supply_point", "fiscal_code"]
+    return ["customer_code", "fiscal_code"]
+
+
 class ValidateCustomerForm(
     IdentityValidation,
     DeferralValidation,
@@ -81,7 +89,7 @@ class ValidateCustomerForm(
     ) -> list[str]:
         if tracker.get_slot("flow_outcome"):
             return []
-        slots = [] if tracker.get_slot("customer_verified") else ["customer_code", "fiscal_code"]
+        slots = [] if tracker.get_slot("customer_verified") else identity_slots(tracker)
         service = tracker.get_slot("service") or "bills"
         own = self_service.registry().get(service)
         return slots + (own.slots(tracker) if own else SERVICE_SLOTS.get(service, []))

@@ -19,7 +19,9 @@ from bot.intents import CONVERSATION_INTENTS, INTENT_LABELS, NONE_OF_THESE
 MAX_SUGGESTIONS = 3
 # Never offered as "Did you mean ...?": not requests a customer would pick. Asking whether one
 # talks to a machine is (bot_challenge stays); nlu_fallback is Rasa's, not an intent of ours.
-NOT_SUGGESTED = (CONVERSATION_INTENTS - {"bot_challenge"}) | {"nlu_fallback"}
+# faq: a button "/faq" carries no question for the response selector to answer (issue 13);
+# identify_by_supply is offered by the identity form itself.
+NOT_SUGGESTED = (CONVERSATION_INTENTS - {"bot_challenge"}) | {"nlu_fallback", "faq", "identify_by_supply"}
 
 
 def suggested_intents(intent_ranking: list[dict[str, Any]], limit: int = MAX_SUGGESTIONS) -> list[str]:

@@ -12,21 +12,37 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.it import codicefiscale
 
-from actions.common import billing, guarded
+from actions.common import billing, guarded, offer_way_out
 from bot.billing.client import BillingError, BillingUnavailable, client_id_for, run_blocking
 from bot.masking import mask_fiscal_code
 
 MAX_ATTEMPTS = 3
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# POD: IT + 3 digits + E + 8-9 characters; PDR: 14 digits (../shared/domain/rules.md §6). Linear.
+_POD = re.compile(r"(?<![A-Za-z0-9])(IT\d{3}E[0-9A-Z]{8,9})(?![A-Za-z0-9])", re.IGNORECASE)
+_PDR = re.compile(r"(?<!\d)(\d{14})(?!\d)")
 
 
 def extract_customer_code(text: str) -> str | None:
     match = _CODE.search(re.sub(r"(?<=\d)[ .](?=\d)", "", text or ""))
     return match.group(1) if match else None
+
+
+def extract_supply_point(text: str) -> str | None:
+    """A POD or PDR in a message ("IT001E 1234 5678", "0088 1234 5000 01"), upper case."""
+    joined = re.sub(r"(?<=[A-Za-z0-9])[ .-](?=[A-Za-z0-9])", "", (text or "")[:200])
+    match = _POD.search(joined) or _PDR.search(joined)
+    return match.group(1).upper() if match else None
+
+
+def unproductive(tracker: Tracker) -> int:
+    """How many answers in a row did not answer the question being asked (this one included)."""
+    return int(tracker.get_slot("unproductive_answers") or 0) + 1
 
 
 def extract_fiscal_code(text: str) -> str:
@@ -57,26 +73,57 @@ class IdentityValidation:
     async def validate_customer_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        code = extract_customer_code(str(value or ""))
-        if code is None:
-            dispatcher.utter_message(response="utter_customer_code_not_understood")
-            return {"customer_code": None}
-        return {"customer_code": code}
+        text = str(value or "")
+        code = extract_customer_code(text)
+        if code is not None:
+            return {"customer_code": code, "unproductive_answers": 0}
+        point = extract_supply_point(text)
+        if point is not None:
+            # a POD/PDR instead of the codice cliente: identify with it and the codice fiscale
+            dispatcher.utter_message(response="utter_identify_by_supply_point_given")
+            return {"customer_code": None, "identity_method": "supply", "supply_point": point,
+                    "unproductive_answers": 0}
+        count = unproductive(tracker)
+        if count >= 2:
+            # the second answer that does not help: a way out rather than the same question again
+            return {"customer_code": None, **offer_way_out(dispatcher, "utter_identity_way_out")}
+        dispatcher.utter_message(response="utter_customer_code_not_understood")
+        return {"customer_code": None, "unproductive_answers": count}
+
+    async def validate_supply_point(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        point = extract_supply_point(str(value or ""))
+        if point is not None:
+            return {"supply_point": point, "unproductive_answers": 0}
+        count = unproductive(tracker)
+        if count >= 2:
+            return {"supply_point": None, **offer_way_out(dispatcher, "utter_identity_way_out_supply")}
+        dispatcher.utter_message(response="utter_supply_point_not_understood")
+        return {"supply_point": None, "unproductive_answers": count}
 
     async def validate_fiscal_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         fiscal_code = extract_fiscal_code(str(value or ""))
         problem = fiscal_code_problem(fiscal_code)
+        by_supply = tracker.get_slot("identity_method") == "supply"
         if problem:
+            count = unproductive(tracker)
+            if count >= 2:
+                way_out = "utter_identity_way_out_supply" if by_supply else "utter_identity_way_out"
+                return {"fiscal_code": None, **offer_way_out(dispatcher, way_out)}
             dispatcher.utter_message(response=problem, length=len(fiscal_code))
-            return {"fiscal_code": None}
+            return {"fiscal_code": None, "unproductive_answers": count}
         customer_code = tracker.get_slot("customer_code")
+        supply_point = tracker.get_slot("supply_point")
         attempts = int(tracker.get_slot("identity_attempts") or 0)
+        client_id = client_id_for(tracker.sender_id)
         try:
-            verified = await run_blocking(
-                billing().verify, customer_code, fiscal_code, client_id_for(tracker.sender_id)
-            )
+            if by_supply:
+                verified = await run_blocking(billing().verify_supply, fiscal_code, supply_point, client_id)
+            else:
+                verified = await run_blocking(billing().verify, customer_code, fiscal_code, client_id)
         except BillingUnavailable:
             return {"fiscal_code": None, "flow_outcome": "backend_down"}
         except BillingError as error:
@@ -89,20 +136,22 @@ class IdentityValidation:
                     "flow_outcome": "identity_failed",
                 }
             dispatcher.utter_message(
-                response="utter_identity_mismatch",
+                response="utter_identity_mismatch_supply" if by_supply else "utter_identity_mismatch",
                 customer_code=customer_code,
                 masked_fiscal_code=mask_fiscal_code(fiscal_code),
                 attempt=attempts,
                 max_attempts=MAX_ATTEMPTS,
             )
-            return {"fiscal_code": None, "customer_code": None, "identity_attempts": attempts}
+            return {"fiscal_code": None, "customer_code": None, "supply_point": None, "identity_attempts": attempts}
         dispatcher.utter_message(response="utter_identity_verified", first_name=verified["name"].split()[0])
         return {
             "fiscal_code": mask_fiscal_code(fiscal_code),
             "customer_verified": True,
             "customer_token": verified["customer_token"],
             "customer_name": verified["name"],
+            "customer_code": verified["customer_code"],
             "identity_attempts": 0,
+            "unproductive_answers": 0,
         }
 
 
@@ -114,6 +163,8 @@ class ActionAskCustomerCode(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot("way_out_offered"):
+            return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
         dispatcher.utter_message(response="utter_customer_code_please")
         return []
 
@@ -126,5 +177,23 @@ class ActionAskFiscalCode(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot("way_out_offered"):
+            return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
         dispatcher.utter_message(response="utter_fiscal_code_please")
+        return []
+
+
+class ActionAskSupplyPoint(Action):
+    """Issue 13: the POD or PDR, with where it is printed."""
+
+    def name(self) -> str:
+        return "action_ask_supply_point"
+
+    @guarded
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if tracker.get_slot("way_out_offered"):
+            return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
+        dispatcher.utter_message(response="utter_supply_point_please")
         return []

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import guarded
+from actions.emergency import flag_emergency
 from bot.settings import get_settings
 
 # Words that make a report a possible gas leak, whatever the NLU extracted.
@@ -41,4 +42,7 @@ class ActionReportOutage(Action):
             emergency_number_electricity=settings.emergency_number_electricity,
             emergency_number_gas=settings.emergency_number_gas,
         )
+        if tracker.is_paused():
+            # issue 13: answered while waiting for / talking to an agent; the agent sees it flagged
+            await flag_emergency(tracker.sender_id)
         return []

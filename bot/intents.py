@@ -27,6 +27,8 @@ INTENT_LABELS: dict[str, str] = {
     "ask_hardship_support": "Aiuti per chi è in difficoltà",
     "report_outage": "Segnalare un guasto",
     "inform": "Comunicare un dato",
+    # issue 13
+    "identify_by_supply": "Identificarmi con POD o PDR",
 }
 
 # The fallback's last button ("none of these"): it sends /out_of_scope, which Rasa reads as a denial.

@@ -82,6 +82,10 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
     tracker_history.install()
+    # issue 13: typed button titles; emergencies answered while a conversation is paused
+    from bot import conversation_guards
+
+    conversation_guards.install()
 
 
 def with_api_token(argv: List[str], token: str) -> List[str]:

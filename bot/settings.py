@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     emergency_number_gas: str = "800 900 700"
     call_centre_number: str = "800 123 456"
     call_centre_hours: str = "dal lunedì al venerdì dalle 8:30 alle 18:00, il sabato dalle 8:30 alle 13:00"
+    # Issue 13, the FAQ answers (utter_faq/*): the operator's own addresses. Sample values: the
+    # operator sets its real customer-area and offers pages and where customers write to.
+    customer_area_url: str = "https://www.esempio-energia.it/area-clienti"
+    offers_url: str = "https://www.esempio-energia.it/offerte"
+    written_contact: str = (
+        "dal modulo contatti dell'Area Clienti, via email a servizio.clienti@esempio-energia.it "
+        "o per PEC a servizio.clienti@pec.esempio-energia.it"
+    )
 
     # Billing backend. The service token protects every endpoint but /health and /openapi.json;
     # `make run` generates both secrets for the run when they are not set.
@@ -97,6 +105,10 @@ class Settings(BaseSettings):
     # average minutes an agent spends on a conversation (for the expected wait).
     support_hours: str = "mon-fri 08:30-18:00; sat 08:30-13:00"
     support_minutes_per_conversation: int = 5
+    # Agent desk (issue 14): a taken ticket without an agent reply for this many minutes goes back
+    # to the queue; how often the console's event streams (SSE) look for changes, in seconds.
+    support_unanswered_minutes: int = 10
+    console_push_interval_seconds: float = 0.5
     # Console sessions; cookies marked Secure when the console is served over HTTPS.
     console_session_hours: int = 10
     console_secure_cookies: bool = False

@@ -7,11 +7,12 @@ server runs them in a thread.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot import clock
 from bot.db import session_factory
@@ -27,21 +28,35 @@ REASONS = {
     "identity_failed": "tre tentativi di identificazione falliti",
     "backend_down": "sistema delle bollette non disponibile",
     "not_eligible": "richiesta non possibile online, il cliente vuole aiuto",
+    "emergency": "EMERGENZA: il cliente segnala odore di gas o un guasto (numeri di pronto intervento già dati)",
 }
 OPEN = ("waiting", "active")
+# the queue shows channels as agents say them
+CHANNELS = {"socketio": "Sito web", "whatsapp": "WhatsApp", "rest": "Sistemi interni (API)"}
+
+
+def channel_label(channel: str | None) -> str:
+    return CHANNELS.get(channel or "", channel or "sconosciuto")
+
+
+def masked_name(name: Any) -> str | None:
+    """'Mario Rossi' -> 'M*** R***': the same masking as the transcript's names."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return " ".join(word[0] + "***" for word in name.split()[:4])
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def conversation_summary(events: Iterable[Dict[str, Any]], slots: Dict[str, Any], channel: Optional[str],
-                         reason: str, last: int = 8) -> Dict[str, Any]:
+def conversation_summary(events: Iterable[dict[str, Any]], slots: dict[str, Any], channel: str | None,
+                         reason: str, last: int = 8) -> dict[str, Any]:
     """What an agent reads first: who (masked), what they wanted, the last messages, why."""
     events = list(events)
     mask_text = names_masker([slots.get("customer_name") or ""])
-    intents: List[str] = []
-    messages: List[Dict[str, str]] = []
+    intents: list[str] = []
+    messages: list[dict[str, str]] = []
     for event in events:
         if event.get("event") == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
@@ -54,7 +69,8 @@ def conversation_summary(events: Iterable[Dict[str, Any]], slots: Dict[str, Any]
     return {
         "channel": channel or "sconosciuto",
         "customer": {"verified": bool(slots.get("customer_verified")),
-                     "code": mask_customer_code(str(code)) if code else None},
+                     "code": mask_customer_code(str(code)) if code else None,
+                     "name": masked_name(slots.get("customer_name"))},
         "wanted": list(dict.fromkeys(intents)),
         "request": {k: slots.get(k) for k in ("service", "bill_id") if slots.get(k)},
         "reason": REASONS.get(reason, reason),
@@ -73,14 +89,14 @@ class QueueInfo:
 class TicketDesk:
     """Tickets in the support database."""
 
-    def __init__(self, url: Optional[str] = None, settings: Optional[Settings] = None) -> None:
+    def __init__(self, url: str | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         upgrade_schema(url or self.settings.support_database_url)
         self.sessions = session_factory(make_engine(url or self.settings.support_database_url))
         self.hours = OpeningHours.parse(self.settings.support_hours)
 
-    def open_ticket(self, conversation_id: str, channel: Optional[str], reason: str,
-                    summary: Dict[str, Any]) -> QueueInfo:
+    def open_ticket(self, conversation_id: str, channel: str | None, reason: str,
+                    summary: dict[str, Any]) -> QueueInfo:
         """A ticket for this conversation (the open one if there is one) and what to tell the customer."""
         with self.sessions() as session, session.begin():
             ticket = session.execute(
@@ -117,16 +133,16 @@ class TicketDesk:
         )
 
     # ------------------------------------------------------------------ for the console
-    def waiting_and_active(self) -> List[Ticket]:
+    def waiting_and_active(self) -> list[Ticket]:
         with self.sessions() as session:
             return list(session.execute(
                 select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.created_at)).scalars())
 
-    def get(self, ticket_id: int) -> Optional[Ticket]:
+    def get(self, ticket_id: int) -> Ticket | None:
         with self.sessions() as session:
             return session.get(Ticket, ticket_id)
 
-    def open_for(self, conversation_id: str) -> Optional[Ticket]:
+    def open_for(self, conversation_id: str) -> Ticket | None:
         with self.sessions() as session:
             return session.execute(select(Ticket).where(
                 Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))).scalar_one_or_none()
@@ -137,6 +153,16 @@ class TicketDesk:
             if ticket.status == "waiting":
                 ticket.status, ticket.taken_at, ticket.taken_by = "active", utcnow(), agent
             return ticket
+
+    def requeue_unanswered(self, now: datetime | None = None) -> int:
+        """Taken tickets nobody answered within SUPPORT_UNANSWERED_MINUTES go back to the queue
+        (one conditional UPDATE: a reply arriving at the same moment keeps the ticket)."""
+        limit = (now or utcnow()) - timedelta(minutes=self.settings.support_unanswered_minutes)
+        with self.sessions() as session, session.begin():
+            moved = session.execute(update(Ticket).where(
+                Ticket.status == "active", Ticket.first_reply_at.is_(None), Ticket.taken_at < limit,
+            ).values(status="waiting", taken_by=None, taken_at=None).execution_options(synchronize_session=False))
+            return int(moved.rowcount or 0)
 
     def replied(self, ticket_id: int) -> None:
         with self.sessions() as session, session.begin():
