@@ -259,6 +259,12 @@ class ConversationStore:
         with self.engine.connect() as connection:
             return [json.loads(data or "{}") for data in connection.execute(query).scalars()]
 
+    def last_event_id(self, sender_id: str) -> int:
+        """The id of the conversation's latest event (0 if none): what the live view watches."""
+        query = select(func.max(EVENTS.c.id)).where(EVENTS.c.sender_id == sender_id)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar() or 0)
+
     def events_of(self, sender_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The events of several conversations, in one query (an export's page)."""
         found: dict[str, list[dict[str, Any]]] = {sender_id: [] for sender_id in sender_ids}

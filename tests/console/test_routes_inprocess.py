@@ -71,6 +71,9 @@ ROUTES = {
     ("GET", "/console/security"),
     ("GET", "/console/api/security"),
     ("POST", "/console/api/security/unlock"),
+    # issue 14: the agent desk's push (server-sent events)
+    ("GET", "/console/api/events/queue"),
+    ("GET", "/console/api/events/conversations/{shown_id}"),
 }
 OPEN_ROUTES = {("GET", "/console/static/{name}"), ("GET", "/console/login"), ("POST", "/console/login")}
 SUPERVISOR_ONLY = [
@@ -279,7 +282,8 @@ def test_an_agent_acts_only_on_the_tickets_assigned_to_them(console: Console, cl
     assert any(t["id"] == ticket and t["status"] == "waiting" for t in queue)
 
     assert giulia.post(f"/console/api/tickets/{ticket}/take").json()["taken_by"] == "giulia"
-    assert paolo.post(f"/console/api/tickets/{ticket}/take").json()["taken_by"] == "giulia"  # stays hers
+    refused = paolo.post(f"/console/api/tickets/{ticket}/take")  # stays hers: a 409 naming her
+    assert refused.status_code == 409 and "giulia" in refused.json()["detail"]
     base = f"/console/api/conversations/{conversation}"
     for path, body in (
         (f"{base}/reply", {"text": "Buongiorno"}),

@@ -2,6 +2,7 @@
 
 - `access`: static files, login (throttled) and logout: the only routes without a session;
 - `queue`: the handoff queue; take, transfer, reply, hand back, close;
+- `events`: server-sent events pushing the queue and a conversation to the agent desk;
 - `conversation`: one conversation's page, live transcript and audited reveal in clear;
 - `review`: the review list, tags and notes, audited exports, NLU corrections;
 - `metrics`: the team's figures;
@@ -22,7 +23,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from bot.console.headers import install_security_headers
-from bot.console.routes import access, conversation, metrics, queue, review, security
+from bot.console.routes import access, conversation, events, metrics, queue, review, security
 from bot.console.routes.deps import Console, NotLoggedIn
 from bot.console.turns import agent_turn, agent_turn_of
 from bot.settings import Settings
@@ -34,6 +35,6 @@ __all__ = ["NotLoggedIn", "agent_turn", "agent_turn_of", "build_router", "instal
 def build_router(settings: Settings) -> APIRouter:
     console = Console.build(settings)
     router = APIRouter(prefix="/console")
-    for module in (access, queue, conversation, review, metrics, security):
+    for module in (access, queue, conversation, events, review, metrics, security):
         router.include_router(module.router(console))
     return router

@@ -21,6 +21,24 @@ from bot.support.models import AuditEntry
 from bot.support.whatsapp_status import conversation_status
 
 
+def conversation_view(console: Console, conversation_id: str) -> dict[str, Any]:
+    """What the live conversation view shows (also pushed by bot/console/routes/events.py)."""
+    tracker = console.rasa.tracker(conversation_id)
+    ticket = console.desk.open_for(conversation_id)
+    with console.sessions() as session:  # WhatsApp: window open or closed, replies waiting, Meta's errors
+        whatsapp = conversation_status(session, conversation_id)
+    return {
+        "whatsapp": whatsapp,
+        "conversation_id": console.refs.shown(conversation_id),
+        "paused": tracker.get("paused"),
+        "channel": tracker.get("latest_input_channel"),
+        "ticket": {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by, "summary": ticket.summary}
+        if ticket
+        else None,
+        "turns": transcript(tracker.get("events") or []),
+    }
+
+
 def router(console: Console) -> APIRouter:
     routes = APIRouter()
     refs = console.refs
@@ -36,21 +54,7 @@ def router(console: Console) -> APIRouter:
 
     @routes.get("/api/conversations/{shown_id}")
     def conversation(shown_id: str, staff: StaffMember = Depends(console.member)) -> Any:
-        conversation_id = refs.resolve(shown_id)
-        tracker = console.rasa.tracker(conversation_id)
-        ticket = console.desk.open_for(conversation_id)
-        with console.sessions() as session:  # WhatsApp: window open or closed, replies waiting, Meta's errors
-            whatsapp = conversation_status(session, conversation_id)
-        return {
-            "whatsapp": whatsapp,
-            "conversation_id": refs.shown(conversation_id),
-            "paused": tracker.get("paused"),
-            "channel": tracker.get("latest_input_channel"),
-            "ticket": {"id": ticket.id, "status": ticket.status, "taken_by": ticket.taken_by, "summary": ticket.summary}
-            if ticket
-            else None,
-            "turns": transcript(tracker.get("events") or []),
-        }
+        return conversation_view(console, refs.resolve(shown_id))
 
     @routes.post("/api/conversations/{shown_id}/reveal")
     def reveal(shown_id: str, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConstrainedStr
 from bot.console.auth import StaffMember
 from bot.console.routes.deps import TEMPLATES, Console, StaffName
 from bot.console.turns import agent_turn
-from bot.support.handoff import utcnow
+from bot.support.handoff import channel_label, utcnow
 from bot.support.models import Ticket
 
 OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
@@ -45,6 +45,36 @@ class CloseBody(BaseModel):
 
 class TransferBody(BaseModel):
     to: StaffName
+
+
+def queue_rows(console: Console) -> list[dict[str, Any]]:
+    """The queue as agents read it: who (masked), channel and reason in Italian, verified or not,
+    waiting time, assignee, emergency. Unanswered taken tickets go back to the queue first."""
+    console.desk.requeue_unanswered()
+    now = utcnow()
+    rows = []
+    for t in console.desk.waiting_and_active():
+        summary = t.summary or {}
+        customer = summary.get("customer") or {}
+        rows.append(
+            {
+                "id": t.id,
+                "conversation_id": console.refs.shown(t.conversation_id),
+                "channel": t.channel,
+                "channel_label": channel_label(t.channel),
+                "status": t.status,
+                "reason": summary.get("reason"),
+                "emergency": bool(summary.get("emergency")),
+                "display_name": customer.get("name") or ("Cliente verificato" if customer.get("verified") else
+                                                         "Cliente non identificato"),
+                "verified": bool(customer.get("verified")),
+                "taken_by": t.taken_by,
+                "summary": summary,
+                "created_at": t.created_at.replace(tzinfo=timezone.utc).timestamp(),
+                "waiting_seconds": int(((t.taken_at or now) - t.created_at).total_seconds()),
+            }
+        )
+    return rows
 
 
 def router(console: Console) -> APIRouter:
@@ -75,30 +105,25 @@ def router(console: Console) -> APIRouter:
 
     @routes.get("/", response_class=HTMLResponse)
     def queue_page(request: Request, staff: StaffMember = Depends(console.member)) -> Any:
-        return TEMPLATES.TemplateResponse("queue.html", {"request": request, "staff": staff})
+        return TEMPLATES.TemplateResponse(
+            "queue.html",
+            {"request": request, "staff": staff, "unanswered_minutes": console.settings.support_unanswered_minutes},
+        )
 
     @routes.get("/api/queue")
     def queue(staff: StaffMember = Depends(console.member)) -> Any:
-        now = utcnow()
-        return {
-            "tickets": [
-                {
-                    "id": t.id,
-                    "conversation_id": refs.shown(t.conversation_id),
-                    "channel": t.channel,
-                    "status": t.status,
-                    "reason": t.summary.get("reason"),
-                    "taken_by": t.taken_by,
-                    "summary": t.summary,
-                    "waiting_seconds": int(((t.taken_at or now) - t.created_at).total_seconds()),
-                }
-                for t in desk.waiting_and_active()
-            ]
-        }
+        return {"tickets": queue_rows(console)}
 
     @routes.post("/api/tickets/{ticket_id}/take")
     def take(ticket_id: int, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:
-        return assignment(rules.take(ticket_id, staff))
+        """One conditional UPDATE: of two agents taking the same ticket at once, one gets it and
+        the other a 409 naming the winner."""
+        ticket = rules.take(ticket_id, staff)
+        if ticket.status != "active":
+            raise HTTPException(409, "Questa richiesta è già stata chiusa.")
+        if ticket.taken_by != staff.username:
+            raise HTTPException(409, f"Questa richiesta è già stata presa da {ticket.taken_by}.")
+        return assignment(ticket)
 
     @routes.post("/api/tickets/{ticket_id}/transfer")
     def transfer(ticket_id: int, body: TransferBody, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:
