@@ -15,6 +15,7 @@ code for each step, so the result is the one Rasa computes from scratch:
   those, the same objects) go through Rasa's loop body; if one of them names a loop never seen
   before (Rasa decides how to treat a loop's earlier executions from every loop name in the
   tracker), or the events are not an extension of those seen, it is computed from scratch.
+- RulePolicy's debug line with every past state is formatted only when debug logging is on.
 - states: the replay tracker and the states up to the last applied event, valid while the applied
   events only grew by appending. A revert, a restart, a new session or a loop's happy path
   removes applied events: then the states are computed from scratch, as Rasa does.
@@ -26,9 +27,11 @@ from __future__ import annotations
 
 import copy
 import itertools
+import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from rasa.core.policies.policy import Policy
 from rasa.shared.core import constants
 from rasa.shared.core.domain import Domain, State, SubState
 from rasa.shared.core.events import (
@@ -181,6 +184,18 @@ def states_for_tracker_history(
     return final.states
 
 
+_rasa_format_tracker_states = Policy.format_tracker_states
+
+
+def format_tracker_states(states: list[dict[str, Any]]) -> str:
+    """RulePolicy formats every past state for one debug line on each prediction, whether or not
+    debug logging is on: formatted only when it is."""
+    if not logging.getLogger("rasa").isEnabledFor(logging.DEBUG):
+        return ""
+    return str(_rasa_format_tracker_states(states))
+
+
 def install() -> None:
+    Policy.format_tracker_states = staticmethod(format_tracker_states)
     DialogueStateTracker.applied_events = applied_events
     Domain.states_for_tracker_history = states_for_tracker_history
