@@ -132,7 +132,7 @@ async def submit(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         response="utter_complaint_registered",
         protocol=created["protocol"],
         answer_days=created["answer_days"],
-        answer_due=formatters.italian_date(date.fromisoformat(created["answer_due_on"]), "entro il"),
+        answer_due=formatters.answer_due(date.fromisoformat(created["answer_due_on"])),
         indemnity=formatters.euros(created["indemnity_eur"] * 100),
     )
     return []

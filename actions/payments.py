@@ -24,9 +24,9 @@ from bot.folding import fold
 from bot.rules import engine as rules
 
 METHOD_WORDS = (
-    ("bonifico", ("bonifico", "home banking", "homebanking")),
+    ("bonifico", ("bonifico", "homebanking")),
     ("bollettino", ("bollettino", "posta", "poste")),
-    ("pagopa", ("pagopa", "pago pa", "app io", "tabacch", "ricevitoria", "sisal", "lottomatica", "mooney", "cbill")),
+    ("pagopa", ("pagopa", "pago", "tabacch", "ricevitoria", "sisal", "lottomatica", "mooney", "cbill")),
     ("carta", ("carta", "paypal", "online", "app", "satispay")),
     ("sportello", ("sportello", "bancomat", "contanti")),
     ("domiciliazione", ("domiciliazione", "addebito", "rid", "sdd")),

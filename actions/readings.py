@@ -113,11 +113,7 @@ class ReadingValidation:
 
 
 def last_reading_text(meter: dict[str, Any]) -> str:
-    last = meter.get("last_reading")
-    if not last:
-        return "nessuna lettura precedente"
-    read_on = formatters.italian_date(date.fromisoformat(last["read_on"]), "del")
-    return f"{formatters.meter_registers(last['registers'], meter['unit'])} {read_on}"
+    return formatters.last_reading(meter.get("last_reading"), meter["unit"])
 
 
 async def submit_reading(

@@ -240,3 +240,15 @@ def payment_notice(notice: Mapping[str, Any]) -> str:
 def complaint_summary(category_label: str, text: str, limit: int = 160) -> str:
     shown = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
     return f"reclamo per «{category_label}»: «{shown}»"
+
+
+def answer_due(day: date) -> str:
+    """'entro il 26 dicembre 2026'."""
+    return italian_date(day, "entro il")
+
+
+def last_reading(last: Mapping[str, Any] | None, unit: str) -> str:
+    """'F1 4.210, F2 3.180, F3 5.020 kWh del 27 ottobre 2026', or that there is none."""
+    if not last:
+        return "nessuna lettura precedente"
+    return f"{meter_registers(last['registers'], unit)} {italian_date(date.fromisoformat(last['read_on']), 'del')}"
