@@ -21,8 +21,7 @@ from bot.settings import get_settings
 
 # The topic the form answers by switching to the codice fiscale + POD/PDR identification.
 NO_CUSTOMER_CODE_TOPIC = "faq/dove_codice_cliente"
-# Rasa's name for the retrieval intent's responses (utter_faq/<topic>): sent by this action.
-FAQ_RESPONSES = "utter_faq"
+RETRIEVAL_INTENT = "faq"
 FALLBACK_RESPONSE = "utter_faq/numero_verde"
 
 
@@ -41,13 +40,12 @@ def operator_facts() -> dict[str, str]:
 
 
 def selected_response(tracker: Tracker) -> str | None:
-    """The utter_faq/<topic> the response selector chose for the latest message, if any."""
+    """The response (utter_faq/<topic>) the response selector chose for the latest message, if any."""
     selector = tracker.latest_message.get("response_selector") or {}
-    for key in ("faq", "default"):
-        prediction = (selector.get(key) or {}).get("response") or {}
-        action = prediction.get("utter_action")
-        if isinstance(action, str) and action.startswith(f"{FAQ_RESPONSES}/"):
-            return action
+    for key in (RETRIEVAL_INTENT, "default"):
+        topic = ((selector.get(key) or {}).get("response") or {}).get("intent_response_key")
+        if isinstance(topic, str) and topic.startswith(f"{RETRIEVAL_INTENT}/"):
+            return f"utter_{topic}"
     return None
 
 

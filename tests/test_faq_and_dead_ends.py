@@ -4,6 +4,7 @@ whatever the conversation is doing, and no dead ends in identification."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, select
 
+from actions.faq import operator_facts
+from bot.domain import domain_responses
 from bot.settings import Settings
 from bot.support.models import Ticket
 from tests.harness.rest import texts
@@ -47,6 +50,14 @@ def assert_emergency(replies: list[dict[str, Any]]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ FAQ
+def test_every_faq_answer_names_only_the_operator_facts_action_faq_passes():
+    facts = set(operator_facts())
+    for name, variations in domain_responses().items():
+        if name.startswith("utter_faq/"):
+            for variation in variations:
+                assert set(re.findall(r"{(\w+)}", variation["text"])) <= facts, name
+
+
 def test_an_information_question_gets_its_answer_with_the_configured_facts(stack):
     replies = stack.say(sender(), "come si fa una voltura?")
     answer = texts(replies)
