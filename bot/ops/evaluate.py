@@ -1,8 +1,10 @@
-"""`make eval`: the held-out NLU evaluation.
+"""`make eval`: the held-out NLU evaluation and the contact mix.
 
 Trains if needed, runs `rasa test nlu` on tests/nlu_holdout.yml (written independently of the
-training data), prints accuracy and macro-F1 with the per-intent figures, and leaves Rasa's
-reports and the confusion-matrix image in results/holdout/.
+training data), prints accuracy and macro-F1 with the per-intent figures and the response
+selector's accuracy on the held-out information questions (faq/<topic>), and leaves Rasa's
+reports and the confusion-matrix image in results/holdout/. Then the contact mix
+(tests/contact_mix.yml, bot/ops/contact_mix.py) through the running server; `--nlu-only` skips it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import logging
 import subprocess
 import sys
-from typing import Dict
 
 from bot.ops.nlu_files import HOLDOUT
 from bot.ops.train import ensure_model
@@ -21,7 +22,7 @@ OUT = PROJECT_ROOT / "results" / "holdout"
 TARGET_MACRO_F1 = 0.95
 
 
-def format_report(report: Dict[str, Dict]) -> str:
+def format_report(report: dict[str, dict]) -> str:
     """A plain-text table of Rasa's intent_report.json."""
     lines = [f"{'intent':<24}{'precision':>10}{'recall':>8}{'F1':>8}{'n':>6}"]
     for name, figures in sorted(report.items()):
@@ -38,6 +39,15 @@ def format_report(report: Dict[str, Dict]) -> str:
     return "\n".join(lines)
 
 
+def format_response_selection(report: dict[str, dict]) -> str:
+    """The response selector's figures (Rasa's response_selection_report.json)."""
+    macro = report.get("macro avg") or {}
+    topics = [name for name, figures in report.items() if isinstance(figures, dict) and not name.endswith("avg")]
+    wrong = sorted(name for name in topics if report[name].get("recall", 1.0) < 1.0)
+    return (f"response selector (faq/<topic>, {len(topics)} answers): accuracy {report.get('accuracy', 0.0):.3f}, "
+            f"macro-F1 {macro.get('f1-score', 0.0):.3f}" + (f"\n  recall < 1: {', '.join(wrong)}" if wrong else ""))
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model = ensure_model()
@@ -51,6 +61,14 @@ def main() -> int:
     print(format_report(report))
     matrix = OUT / "intent_confusion_matrix.png"
     print(f"confusion matrix: {matrix.relative_to(PROJECT_ROOT)}" if matrix.exists() else "no confusion matrix written")
+    selection = OUT / "response_selection_report.json"
+    if selection.exists():
+        print(format_response_selection(json.loads(selection.read_text())))
+    if "--nlu-only" not in sys.argv[1:]:
+        from bot.ops import contact_mix
+
+        print()
+        print(contact_mix.format_report(contact_mix.run(contact_mix.load())))
     return 0
 
 
