@@ -16,6 +16,7 @@ bot/rasa_main.py keeps Rasa from wrapping it in its fail-safe store.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from bot.tracker_cache import Stamp, TrackerCache
 require("rasa", __name__)
 
 
+_STORED = "_issue15_stored"  # on a tracker this store saved: (stamp after the save, its events then)
 RESEND_WINDOW = 50  # user messages of a conversation looked at for a resent message id
 
 
@@ -127,6 +129,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         self.cache.partial += 1
         for event in deserialise_events([json.loads(row.data) for row in newer]):
             entry.tracker.update(event)
+        entry.tracker.__dict__[_STORED] = (stamp, len(entry.tracker.events))
         return entry.tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -142,7 +145,13 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         self.cache.discard(tracker.sender_id)
         with self.session_scope() as session:
             before = self._stamp(session, tracker.sender_id)
-            new_events: list[Event] = list(self._additional_events(session, tracker))
+            known = tracker.__dict__.get(_STORED)
+            if known is not None and known[0] == before:
+                # the tracker this store saved, and the store unchanged since: its events after
+                # the ones saved then are the new ones (Rasa counts the session's rows instead)
+                new_events: list[Event] = list(itertools.islice(tracker.events, known[1], None))
+            else:
+                new_events = list(self._additional_events(session, tracker))
             stored = [event.as_dict() for event in new_events]
             rows = [
                 self.SQLEvent(
@@ -161,7 +170,10 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             cacheable = self._cacheable(tracker, before, after, [row.id for row in rows])
             session.commit()
         if cacheable:
+            tracker.__dict__[_STORED] = (after, len(tracker.events))
             self.cache.put(tracker, after)
+        else:
+            tracker.__dict__.pop(_STORED, None)
         if self.event_broker is None or not new_events:
             return
         if get_settings().broker_message_per_save:
