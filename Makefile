@@ -81,9 +81,11 @@ eval: train ## held-out NLU evaluation: accuracy, macro-F1, confusion matrix
 compare: $(INSTALLED) ## measure the NLU pipeline candidates (eval/pipelines) on the held-out file
 	$(PY) -m bot.ops.compare
 
-bench: train ## make compare, then the WhatsApp webhook's answer time
+bench: train ## make compare, the WhatsApp webhook's answer time, a 400-turn conversation's cost per turn, training's peak memory
 	$(PY) -m bot.ops.compare
 	$(PY) -m bench.webhook_latency 100
+	$(PY) -m bench.turn_cost --turns 400
+	$(PY) -m bench.train_memory
 
 bench-console: $(INSTALLED) ## the console at scale (issue 17): synthetic year, page/search/metrics/export/purge timings
 	$(PY) -m bench.console --profile sqlite --conversations $${CONVERSATIONS:-200000}
