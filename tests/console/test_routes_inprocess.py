@@ -74,6 +74,7 @@ ROUTES = {
     # issue 14: the agent desk's push (server-sent events)
     ("GET", "/console/api/events/queue"),
     ("GET", "/console/api/events/conversations/{shown_id}"),
+    ("POST", "/console/api/conversations/{shown_id}/typing"),
 }
 OPEN_ROUTES = {("GET", "/console/static/{name}"), ("GET", "/console/login"), ("POST", "/console/login")}
 SUPERVISOR_ONLY = [

@@ -11,6 +11,7 @@ A route module is a function `router(console) -> APIRouter`; its routes declare
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,13 @@ class RasaApi:
             json=events,
             params={"output_channel": "latest", "execute_side_effects": "true"},
         )
+
+
+    def typing(self, conversation_id: str, typing: bool) -> None:
+        """An agent is typing (or stopped): the socket.io channel tells the widget (best effort)."""
+        with contextlib.suppress(requests.RequestException):  # a typing indicator is not worth an error
+            requests.post(self.url + "/webhooks/socketio/typing", json={"conversation_id": conversation_id,
+                          "typing": typing}, headers={"Authorization": f"Bearer {self.token}"}, timeout=(2, 5))
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,13 @@ class TransferBody(BaseModel):
     to: StaffName
 
 
+class TypingBody(BaseModel):
+    typing: bool
+
+
+NOT_OPEN = "La conversazione è già stata restituita all'assistente o chiusa: {what}"
+
+
 def queue_rows(console: Console) -> list[dict[str, Any]]:
     """The queue as agents read it: who (masked), channel and reason in Italian, verified or not,
     waiting time, assignee, emergency. Unanswered taken tickets go back to the queue first."""
@@ -89,10 +96,10 @@ def router(console: Console) -> APIRouter:
             "conversation_id": refs.shown(ticket.conversation_id),
         }
 
-    def open_ticket_of(conversation_id: str) -> Ticket:
+    def open_ticket_of(conversation_id: str, what: str = "non c'è più nulla da fare qui.") -> Ticket:
         ticket = desk.open_for(conversation_id)
         if ticket is None:
-            raise HTTPException(409, "nessun passaggio a operatore aperto per questa conversazione")
+            raise HTTPException(409, NOT_OPEN.format(what=what))
         return ticket
 
     def give_back(conversation_id: str, message: str) -> None:
@@ -132,7 +139,7 @@ def router(console: Console) -> APIRouter:
     @routes.post("/api/conversations/{shown_id}/reply")
     def reply(shown_id: str, body: ReplyBody, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:
         conversation_id = refs.resolve(shown_id)
-        ticket = rules.claim(open_ticket_of(conversation_id), staff)
+        ticket = rules.claim(open_ticket_of(conversation_id, "il messaggio non è stato inviato."), staff)
         agent = staff.username
         turn = {
             "event": "bot",
@@ -143,6 +150,18 @@ def router(console: Console) -> APIRouter:
         }
         console.rasa.send(conversation_id, [turn])
         desk.replied(ticket.id)
+        return {"status": "sent"}
+
+    @routes.post("/api/conversations/{shown_id}/typing")
+    def typing(shown_id: str, body: TypingBody, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:
+        """The customer's widget shows "L'operatore sta scrivendo" (web conversations only)."""
+        conversation_id = refs.resolve(shown_id)
+        ticket = desk.open_for(conversation_id)
+        if ticket is None or not conversation_id.startswith("web:"):
+            return {"status": "not_shown"}
+        if not (staff.is_supervisor or ticket.taken_by == staff.username):
+            return {"status": "not_shown"}
+        console.rasa.typing(conversation_id, body.typing)
         return {"status": "sent"}
 
     @routes.post("/api/conversations/{shown_id}/handback")
