@@ -37,10 +37,11 @@
   var config = Object.assign({
     socketUrl: script ? new URL(script.src).origin : window.location.origin,
     title: "Assistente clienti luce e gas",
-    greeting: "Buongiorno",
+    greeting: null,  // default: fits the hour on the utility's clock (Europe/Rome)
     token: null
   }, window.AssistenteConfig || {});
 
+  if (!config.greeting) config.greeting = greetingForNow();
   var STORE = "assistente:" + config.socketUrl;
   var STORE_HOURS = 24;
   var customer = tokenSubject(config.token);
@@ -50,6 +51,19 @@
   var confirmed = false;  // the server has bound this socket to the conversation
   var pending = [];  // messages written before that: sent once it is
   var typingTimer = null;
+  var withAgent = false;  // a person is in the conversation: no "assistant is typing"
+  var unread = 0;
+  var pageTitle = document.title;
+
+  // "Buongiorno" in the morning, "Buon pomeriggio", "Buonasera" from 18: the hour in Rome.
+  function greetingForNow() {
+    var hour = 12;
+    try {
+      hour = Number(new Intl.DateTimeFormat("it-IT", { hour: "numeric", hourCycle: "h23", timeZone: "Europe/Rome" })
+        .format(new Date()));
+    } catch (e) { hour = new Date().getHours(); }
+    return hour >= 5 && hour < 13 ? "Buongiorno" : hour >= 13 && hour < 18 ? "Buon pomeriggio" : "Buonasera";
+  }
 
   // Who the page says is logged in; only to notice a change of login (the server checks the token).
   function tokenSubject(token) {
@@ -110,7 +124,8 @@
   root.className = "aw-root";
   root.innerHTML =
     '<button type="button" class="aw-launcher" aria-haspopup="dialog" aria-expanded="false" aria-controls="aw-panel">' +
-    '<span aria-hidden="true">💬</span><span class="aw-launcher-label">Assistenza</span></button>' +
+    '<span aria-hidden="true">💬</span><span class="aw-launcher-label">Assistenza</span>' +
+    '<span class="aw-badge" hidden></span></button>' +
     '<div id="aw-panel" class="aw-panel" role="dialog" aria-modal="false" aria-labelledby="aw-title" hidden>' +
     '<div class="aw-header"><h2 id="aw-title" class="aw-title"></h2>' +
     '<span class="aw-status" role="status"></span>' +
@@ -131,6 +146,7 @@
   var form = root.querySelector(".aw-form");
   var typing = root.querySelector(".aw-typing");
   var status = root.querySelector(".aw-status");
+  var badge = root.querySelector(".aw-badge");
   root.querySelector(".aw-title").textContent = config.title;
 
   // On a phone the panel covers the page: it is then a modal dialog and keeps the focus.
@@ -171,7 +187,18 @@
     state.open = true;
     saveState();
     connect();
+    showUnread(0);
+    log.scrollTop = log.scrollHeight;  // the latest message, also after a reload
     if (focus !== false || modal()) input.focus();
+  }
+
+  // With the panel closed, a new message shows on the launcher and in the page's title.
+  function showUnread(count) {
+    unread = count;
+    badge.hidden = !count;
+    badge.textContent = count ? String(count) : "";
+    launcher.setAttribute("aria-label", count ? "Assistenza, " + count + (count === 1 ? " nuovo messaggio" : " nuovi messaggi") : "Assistenza");
+    document.title = count ? "(" + count + ") Nuovo messaggio · " + pageTitle : pageTitle;
   }
 
   function close() {
@@ -208,7 +235,8 @@
     }
     var body = document.createElement("p");
     body.className = "aw-text";
-    body.textContent = entry.text;
+    // amounts do not break between the figure and the euro sign ("182,40 €")
+    body.textContent = String(entry.text || "").replace(/(\d) (€)/g, "$1\u00a0$2").replace(/(€) (\d)/g, "$1\u00a0$2");
     item.appendChild(body);
     if (entry.buttons && entry.buttons.length && !entry.answered) {
       var group = document.createElement("div");
@@ -245,10 +273,12 @@
     Array.prototype.forEach.call(messages.querySelectorAll(".aw-buttons"), function (group) { group.remove(); });
   }
 
-  function showTyping(on) {
-    typing.textContent = on ? "L'assistente sta scrivendo…" : "";
+  // Only when someone is typing: the assistant answers within seconds of a message (never while
+  // a person has the conversation); an agent's typing comes as `agent_typing` from the server.
+  function showTyping(who) {
+    typing.textContent = who === "agent" ? "L'operatore sta scrivendo…" : who ? "L'assistente sta scrivendo…" : "";
     clearTimeout(typingTimer);
-    if (on) typingTimer = setTimeout(function () { typing.textContent = ""; }, 15000);
+    if (who) typingTimer = setTimeout(function () { typing.textContent = ""; }, who === "agent" ? 10000 : 5000);
   }
 
   // ------------------------------------------------------------------ the connection
@@ -302,11 +332,16 @@
       status.textContent = "Connessione non disponibile, riprovo…";
     });
     socket.on("error", function () { showTyping(false); });
+    socket.on("agent_typing", function (event) {
+      withAgent = true;
+      showTyping(event && event.typing ? "agent" : false);
+    });
     socket.on("bot_uttered", function (message) {
       showTyping(false);
       // Rasa's protocol: `text`, `quick_replies`; an agent is named in `metadata`
       var meta = message.metadata || {};
       var fromAgent = meta.sender === "agent";
+      withAgent = fromAgent || (withAgent && !(message.quick_replies && message.quick_replies.length));
       if (typeof message.timestamp === "number" && message.timestamp > (state.lastSeen || 0)) {
         state.lastSeen = message.timestamp;
       }
@@ -316,13 +351,14 @@
         text: message.text || "",
         buttons: message.quick_replies || message.buttons || []
       });
+      if (panel.hidden) showUnread(unread + 1);
     });
   }
 
   function send(payload, shown) {
     retireQuickReplies();
     if (shown) remember({ from: "user", text: shown });
-    showTyping(true);
+    showTyping(withAgent ? false : "bot");
     // written while offline: held here, not in socket.io's buffer, which would send it on
     // reconnection before the conversation is bound again
     if (confirmed) emit(payload); else pending.push(payload);
