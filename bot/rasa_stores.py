@@ -167,7 +167,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             session.add_all(rows)
             session.flush()
             after = self._stamp(session, tracker.sender_id)
-            cacheable = self._cacheable(tracker, before, after, [row.id for row in rows])
+            cacheable = self._cacheable(tracker, new_events, before, after, [row.id for row in rows])
             session.commit()
         if cacheable:
             tracker.__dict__[_STORED] = (after, len(tracker.events))
@@ -184,15 +184,23 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     @staticmethod
-    def _cacheable(tracker: DialogueStateTracker, before: Stamp, after: Stamp,
-                   row_ids: list[int]) -> bool:
+    @staticmethod
+    def _cacheable(
+        tracker: DialogueStateTracker, new_events: list[Event], before: Stamp, after: Stamp, row_ids: list[int]
+    ) -> bool:
         # exactly the rows known before plus this save's, none from another writer; and the
         # tracker holds one session only (after a session start Rasa's retrieve drops the
         # earlier sessions' events: the next turn reads the store)
         expected_last = row_ids[-1] if row_ids else before.last_id
         if after != Stamp(before.rows + len(row_ids), expected_last):
             return False
-        return not any(isinstance(e, SessionStarted) for e in list(tracker.events)[1:])
+        # a tracker checked at its last save (or read by Rasa's retrieve, which starts at the
+        # session start) can only have gained a session start among the new events
+        events = tracker.events
+        checked = len(events) - len(new_events) if _STORED in tracker.__dict__ else 0
+        return not any(
+            isinstance(e, SessionStarted) for e in itertools.islice(events, max(checked, 1), None)
+        )
 
     def has_user_message(self, sender_id: str, message_id: str, among_last: int = RESEND_WINDOW) -> bool:
         """Whether one of the conversation's last `among_last` user messages has this id: one
