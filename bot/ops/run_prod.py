@@ -35,7 +35,9 @@ from honcho.manager import Manager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.ops.run import _wait_until_up, launcher_logging
+# creating Rasa's tables imports Rasa, whose libraries' deprecation notices bot.quiet drops
+import bot.quiet  # noqa: F401
+from bot.ops.run import READY_TIMEOUT_S, _wait_until_up, launcher_logging
 from bot.ops.secrets import GENERATE_HINT, configured_secrets, weak_secrets
 from bot.ops.services import (
     action_server_command,
@@ -294,16 +296,39 @@ def main() -> int:
                       rabbitmq_password=env["RABBITMQ_PASSWORD"], rabbitmq_queue=env["RABBITMQ_QUEUE"])
 
     def announce() -> None:
-        # ready means every service answers, the action servers and the backend included
-        urls = [f"http://127.0.0.1:{settings.rasa_port + i}/" for i in range(1, REPLICAS + 1)]
-        urls += [f"http://127.0.0.1:{settings.action_port + i}/health" for i in range(1, REPLICAS + 1)]
-        urls += [f"http://127.0.0.1:{settings.billing_port}/health", f"http://127.0.0.1:{settings.web_port}/health"]
-        deadline = time.monotonic() + 300
-        while queue_consumers(broker) == 0 and time.monotonic() < deadline:  # the broker consumer reads
+        # ready means every service answers, the action servers, the backend and the broker
+        # consumer included; each gets READY_TIMEOUT_S (Rasa loads its model first)
+        checks = {f"Rasa replica :{settings.rasa_port + i}": f"http://127.0.0.1:{settings.rasa_port + i}/"
+                  for i in range(1, REPLICAS + 1)}
+        for i in range(1, REPLICAS + 1):
+            checks[f"action server :{settings.action_port + i}"] = f"http://127.0.0.1:{settings.action_port + i}/health"
+        checks["billing backend"] = f"http://127.0.0.1:{settings.billing_port}/health"
+        checks["web service"] = f"http://127.0.0.1:{settings.web_port}/health"
+        states = []
+        for name, url in checks.items():
+            if not _wait_until_up(url, time.monotonic() + READY_TIMEOUT_S):
+                print(f"!! {name} did not answer at {url} within {READY_TIMEOUT_S} s", flush=True)
+                return
+            states.append(f"{name} up")
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while queue_consumers(broker) == 0 and time.monotonic() < deadline:
             time.sleep(1)
-        if all(_wait_until_up(url, time.monotonic() + 300) for url in urls) and queue_consumers(broker):
-            print(f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
-                  f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n", flush=True)
+        if not queue_consumers(broker):
+            print(f"!! the summaries consumer is not reading RabbitMQ queue {broker.rabbitmq_queue}", flush=True)
+            return
+        states.append("summaries consumer reading")
+        host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else settings.bind_host  # noqa: S104
+        public = f"http://{host}:{settings.rasa_port}"
+        print(f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
+              f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n"
+              f"  services     : {', '.join(states)}\n"
+              f"  channels     : {public}/webhooks/rest/webhook (Authorization: Bearer REST_CHANNEL_TOKEN), "
+              f"{public}/socket.io/ (the widget), {public}/webhooks/whatsapp/webhook\n"
+              f"  website      : http://{host}:{settings.web_port}/  console: http://{host}:{settings.web_port}/console/\n"
+              f"  Rasa HTTP API: http://127.0.0.1:{settings.rasa_port + 1} and the next ports (each replica, loopback "
+              "only; RASA_API_TOKEN)\n"
+              f"  billing API  : http://127.0.0.1:{settings.billing_port} (BILLING_API_TOKEN)\n"
+              "  Ctrl-C stops everything.\n", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     manager.loop()

@@ -158,6 +158,16 @@ def test_the_replicas_start_on_a_fresh_database_without_racing(prod):
     assert "UniqueViolation" not in log and "duplicate key" not in log
 
 
+def test_the_log_has_no_library_noise(prod):
+    """As `make run`'s (tests/test_assistant_server.py): the launcher creating the schemas, the
+    replicas and action servers (one of each restarted above) print no TensorFlow notices,
+    Alembic plugin lines or libraries' deprecation warnings (issue 11)."""
+    log = prod["log"].read_text(errors="replace")
+    assert "production profile ready" in log and "Starting Rasa server" in log
+    noise = ("cuda", "onednn", "tensorrt", "context impl", "setup plugin", "deprecationwarning", "deprecated")
+    assert [line for line in log.splitlines() if any(word in line.lower() for word in noise)] == []
+
+
 def test_an_action_server_killed_is_replaced_by_the_other(prod):
     os.kill(service_pid(prod["process"].pid, [b"actions"], prod["action_port"] + 1), signal.SIGKILL)
     # the first turn may reach the dying server (connection reset): nginx sends the action call
