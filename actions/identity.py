@@ -81,8 +81,12 @@ class IdentityValidation:
         if point is not None:
             # a POD/PDR instead of the codice cliente: identify with it and the codice fiscale
             dispatcher.utter_message(response="utter_identify_by_supply_point_given")
-            return {"customer_code": None, "identity_method": "supply", "supply_point": point,
-                    "unproductive_answers": 0}
+            return {
+                "customer_code": None,
+                "identity_method": "supply",
+                "supply_point": point,
+                "unproductive_answers": 0,
+            }
         count = unproductive(tracker)
         if count >= 2:
             # the second answer that does not help: a way out rather than the same question again

@@ -12,25 +12,59 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
-from typing import Optional
 
 from bot.folding import fold
 
 MONTHS = {
-    "gennaio": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
-    "agosto": 8, "settembre": 9, "ottobre": 10, "novembre": 11, "dicembre": 12,
-    "gen": 1, "feb": 2, "mar": 3, "apr": 4, "mag": 5, "giu": 6, "lug": 7, "ago": 8, "set": 9,
-    "ott": 10, "nov": 11, "dic": 12,
+    "gennaio": 1,
+    "febbraio": 2,
+    "marzo": 3,
+    "aprile": 4,
+    "maggio": 5,
+    "giugno": 6,
+    "luglio": 7,
+    "agosto": 8,
+    "settembre": 9,
+    "ottobre": 10,
+    "novembre": 11,
+    "dicembre": 12,
+    "gen": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "mag": 5,
+    "giu": 6,
+    "lug": 7,
+    "ago": 8,
+    "set": 9,
+    "ott": 10,
+    "nov": 11,
+    "dic": 12,
 }
 WEEKDAYS = {"lunedi": 0, "martedi": 1, "mercoledi": 2, "giovedi": 3, "venerdi": 4, "sabato": 5, "domenica": 6}
 NUMBERS = {
-    "un": 1, "uno": 1, "una": 1, "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7,
-    "otto": 8, "nove": 9, "dieci": 10, "undici": 11, "dodici": 12, "quindici": 15, "venti": 20, "trenta": 30,
+    "un": 1,
+    "uno": 1,
+    "una": 1,
+    "due": 2,
+    "tre": 3,
+    "quattro": 4,
+    "cinque": 5,
+    "sei": 6,
+    "sette": 7,
+    "otto": 8,
+    "nove": 9,
+    "dieci": 10,
+    "undici": 11,
+    "dodici": 12,
+    "quindici": 15,
+    "venti": 20,
+    "trenta": 30,
 }
 
 
-def parse_number(text: str) -> Optional[int]:
-    """"3", "tre", "in 3 rate" -> 3."""
+def parse_number(text: str) -> int | None:
+    """ "3", "tre", "in 3 rate" -> 3."""
     plain = fold(text)
     digits = re.search(r"\b(\d{1,3})\b", plain)
     if digits:
@@ -45,7 +79,7 @@ def _month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _next_with_day(today: date, day_of_month: int) -> Optional[date]:
+def _next_with_day(today: date, day_of_month: int) -> date | None:
     """The next date (today included) whose day of month is `day_of_month`."""
     for months_ahead in range(0, 3):
         month_index = today.month - 1 + months_ahead
@@ -57,7 +91,7 @@ def _next_with_day(today: date, day_of_month: int) -> Optional[date]:
     return None
 
 
-def _with_month(today: date, day_of_month: int, month: int, year: Optional[int]) -> Optional[date]:
+def _with_month(today: date, day_of_month: int, month: int, year: int | None) -> date | None:
     year = year if year is not None else today.year
     if year < 100:
         year += 2000
@@ -73,7 +107,7 @@ def _with_month(today: date, day_of_month: int, month: int, year: Optional[int])
     return candidate
 
 
-def parse_italian_date(text: str, today: date) -> Optional[date]:
+def parse_italian_date(text: str, today: date) -> date | None:
     """The date a customer means, relative to `today`; None if there is none."""
     plain = fold(text)
     if re.search(r"\bdopodomani\b", plain):
@@ -103,7 +137,7 @@ def parse_italian_date(text: str, today: date) -> Optional[date]:
     match = re.search(r"\bfine\s+(?:del\s+)?(mese|([a-z]+))\b", plain)
     if match:
         if match.group(1) == "mese":
-            following = "prossimo" in plain[match.end():match.end() + 12]
+            following = "prossimo" in plain[match.end() : match.end() + 12]
             base = _month_end(today) + timedelta(days=1) if following else today
             return _month_end(base)
         if match.group(2) in MONTHS:
@@ -130,7 +164,9 @@ def parse_italian_date(text: str, today: date) -> Optional[date]:
             ahead = (weekday - today.weekday()) % 7 or 7
             return today + timedelta(days=ahead)
 
-    match = re.search(r"\b(?:il|entro il|dopo il|per il|al)\s+(\d{1,2})\b", plain) or re.fullmatch(r"\s*(\d{1,2})\s*", plain)
+    match = re.search(r"\b(?:il|entro il|dopo il|per il|al)\s+(\d{1,2})\b", plain) or re.fullmatch(
+        r"\s*(\d{1,2})\s*", plain
+    )
     if match:
         day_of_month = int(match.group(1))
         if 1 <= day_of_month <= 31:

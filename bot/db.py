@@ -32,12 +32,14 @@ def use_write_ahead_log(engine: Engine) -> Engine:
     a commit appends to the log instead of syncing the database file (synchronous=NORMAL: a
     power cut may lose the last commits, never corrupts the file). No-op for other databases."""
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
     return engine
 
 
@@ -47,8 +49,7 @@ def make_engine(url: str, future: bool = True) -> Engine:
         # connections: SQLAlchemy 1.4's default for files (NullPool) opens and closes the file
         # for every session (2.0 changed that default to this pool).
         pool = {} if make_url(url).database in (None, "", ":memory:") else {"poolclass": QueuePool}
-        return use_write_ahead_log(create_engine(url, future=future, connect_args={"check_same_thread": False},
-                                                 **pool))
+        return use_write_ahead_log(create_engine(url, future=future, connect_args={"check_same_thread": False}, **pool))
     return create_engine(url, future=future, pool_pre_ping=True)
 
 

@@ -14,7 +14,8 @@ cut before masking, with TRUNCATION_MARKER in place of the rest.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, Iterable, Pattern, Tuple
+from collections.abc import Callable, Iterable
+from re import Pattern
 
 _OMOCODE = "0-9LMNPQRSTUV"
 FISCAL_CODE = re.compile(
@@ -64,7 +65,7 @@ _VALUE_PUNCTUATION = frozenset("@.%+-/_ ")
 _DIGIT = re.compile(r"\d")
 
 # (pattern, mask, what the text must contain for the pattern to possibly match)
-_RULES: Tuple[Tuple[Pattern[str], Callable[[str], str], Callable[[str], bool]], ...] = (
+_RULES: tuple[tuple[Pattern[str], Callable[[str], str], Callable[[str], bool]], ...] = (
     (EMAIL, lambda v: v[0] + "***@" + v.split("@", 1)[1], lambda t: "@" in t),
     (FISCAL_CODE, mask_fiscal_code, lambda t: True),  # omocodia may replace every digit
     (POD, lambda v: _keep_ends(v.upper(), 2, 2), lambda t: _DIGIT.search(t) is not None),
@@ -91,8 +92,13 @@ def mask_text(text: str) -> str:
     text = _capped(text)
     for pattern, mask, may_match in _RULES:
         if may_match(text):
-            text = pattern.sub(lambda m: mask(m.group(0)), text)
+            text = pattern.sub(_whole_match(mask), text)
     return text
+
+
+def _whole_match(mask: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+    """A replacement for re.sub that masks the whole match (bound here, not in a loop's closure)."""
+    return lambda match: mask(match.group(0))
 
 
 def names_masker(names: Iterable[str]) -> Callable[[str], str]:
@@ -112,9 +118,9 @@ def mask_fiscal_codes_in(text: str) -> str:
 SENSITIVE_SLOTS = frozenset({"customer_token", "fiscal_code"})
 
 
-def mask_slots(slots: Dict[str, object], hidden: Iterable[str] = SENSITIVE_SLOTS) -> Dict[str, object]:
+def mask_slots(slots: dict[str, object], hidden: Iterable[str] = SENSITIVE_SLOTS) -> dict[str, object]:
     """Slots for display: tokens hidden, free texts masked."""
-    shown: Dict[str, object] = {}
+    shown: dict[str, object] = {}
     for name, value in slots.items():
         if name in hidden and value:
             shown[name] = "•••"

@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, create_engine
 
 def run_migrations(metadata: MetaData, version_table: str) -> None:
     config = context.config
-    options = dict(target_metadata=metadata, render_as_batch=True, version_table=version_table)
+    options = {"target_metadata": metadata, "render_as_batch": True, "version_table": version_table}
     if context.is_offline_mode():
         context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True, **options)
         with context.begin_transaction():

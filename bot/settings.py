@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Dict, List
 from urllib.parse import urlsplit
 
 from pydantic import BaseSettings
@@ -164,7 +163,7 @@ class Settings(BaseSettings):
     # the host may also be an amqp:// URL, as for Rasa.
     rabbitmq_host: str = "127.0.0.1"
     rabbitmq_user: str = "guest"
-    rabbitmq_password: str = "guest"
+    rabbitmq_password: str = "guest"  # noqa: S105 - RabbitMQ's local default; make run-prod refuses it
     rabbitmq_queue: str = "assistente_events"
     # true: the tracker store publishes one message per save, {"sender_id", "events": [...]}
     # (a turn's dozen events in one message; measured under `make load`, docs/deployment.md "Load"); false:
@@ -220,21 +219,28 @@ class Settings(BaseSettings):
         return self.public_rasa_url or f"http://127.0.0.1:{self.rasa_port}"
 
     @property
-    def allowed_origins(self) -> List[str]:
+    def allowed_origins(self) -> list[str]:
         """Browser origins allowed to reach the Rasa server (CORS_ORIGINS, or by default the web
         service's own origins and the public Rasa URL's, where nginx serves both)."""
         configured = [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
         if configured:
             return configured
         public = urlsplit(self.rasa_public_url)
-        return list(dict.fromkeys([f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}",
-                                   f"{public.scheme}://{public.netloc}"]))
+        return list(
+            dict.fromkeys(
+                [
+                    f"http://127.0.0.1:{self.web_port}",
+                    f"http://localhost:{self.web_port}",
+                    f"{public.scheme}://{public.netloc}",
+                ]
+            )
+        )
 
     @property
     def action_server_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}/webhook"
 
-    def process_environment(self) -> Dict[str, str]:
+    def process_environment(self) -> dict[str, str]:
         """Variables the child processes need (endpoints.yml interpolates some of them)."""
         env = {
             "RASA_PORT": str(self.rasa_port),

@@ -103,10 +103,18 @@ def best_seconds_per_call(text: str, calls: int) -> float:
     return min(timeit.Timer(lambda: mask_text(text)).repeat(repeat=5, number=calls)) / calls
 
 
-def growth_ratio(unit: str, small: int = MAX_MASKED_CHARS // GROWTH) -> float:
+def growth_ratio(unit: str, small: int = MAX_MASKED_CHARS // GROWTH, attempts: int = 3) -> float:
+    """Time for GROWTH times the text over time for the text. A ratio over the bound is measured
+    again (up to `attempts` times, the smallest kept): a quadratic pattern exceeds it every time,
+    a busy machine's pause only once in a while."""
     short = (unit * (small // len(unit) + 1))[:small]
     long = (unit * (GROWTH * small // len(unit) + 1))[:GROWTH * small]
-    return best_seconds_per_call(long, 2) / best_seconds_per_call(short, 2 * GROWTH)
+    ratio = float("inf")
+    for _ in range(attempts):
+        ratio = min(ratio, best_seconds_per_call(long, 2) / best_seconds_per_call(short, 2 * GROWTH))
+        if ratio < MAX_GROWTH_RATIO:
+            break
+    return ratio
 
 
 @settings(deadline=None, max_examples=25)

@@ -14,9 +14,10 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, TypeVar
 
 import requests
 
@@ -29,7 +30,7 @@ T = TypeVar("T")
 class BillingError(Exception):
     """The backend answered with an error (`code` from its JSON body) or could not be reached."""
 
-    def __init__(self, code: str, message: str = "", status: Optional[int] = None) -> None:
+    def __init__(self, code: str, message: str = "", status: int | None = None) -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code, self.message, self.status = code, message, status
 
@@ -48,7 +49,7 @@ class BillingClient:
     backoff: float = 0.3
 
     @classmethod
-    def from_settings(cls, settings: Optional[Settings] = None) -> "BillingClient":
+    def from_settings(cls, settings: Settings | None = None) -> BillingClient:
         settings = settings or get_settings()
         return cls(base_url=settings.billing_base_url.rstrip("/"), token=settings.billing_api_token)
 
@@ -57,10 +58,16 @@ class BillingClient:
 
     # ------------------------------------------------------------------ transport
     def _request(
-        self, method: str, path: str, *, customer_token: Optional[str] = None, params: Optional[Dict[str, Any]] = None,
-        json: Optional[Dict[str, Any]] = None, idempotency_key: Optional[str] = None,
-        client_id: Optional[str] = None,
-    ) -> Dict[str, Any]:
+        self,
+        method: str,
+        path: str,
+        *,
+        customer_token: str | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        client_id: str | None = None,
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"}
         if client_id:
             headers["X-Client-Id"] = client_id
@@ -73,7 +80,11 @@ class BillingClient:
         for attempt in range(1, attempts + 1):
             try:
                 response = self._session.request(
-                    method, self.base_url + path, headers=headers, params=params, json=json,
+                    method,
+                    self.base_url + path,
+                    headers=headers,
+                    params=params,
+                    json=json,
                     timeout=(self.connect_timeout, self.read_timeout),
                 )
             except requests.RequestException as exc:
@@ -101,21 +112,29 @@ class BillingClient:
         return BillingError(code, error.get("message", ""), response.status_code)
 
     # ------------------------------------------------------------------ API
-    def verify(self, customer_code: str, fiscal_code: str, client_id: Optional[str] = None) -> Dict[str, Any]:
+    def verify(self, customer_code: str, fiscal_code: str, client_id: str | None = None) -> dict[str, Any]:
         """`client_id` (see `client_id_for`) lets the backend limit one conversation's checks
         across customer codes. Not retried: a failed attempt counts towards the limits."""
-        return self._request("POST", "/v1/identity/verify", client_id=client_id,
-                             json={"customer_code": customer_code, "fiscal_code": fiscal_code})
+        return self._request(
+            "POST",
+            "/v1/identity/verify",
+            client_id=client_id,
+            json={"customer_code": customer_code, "fiscal_code": fiscal_code},
+        )
 
-    def verify_supply(self, fiscal_code: str, supply_point: str, client_id: Optional[str] = None) -> Dict[str, Any]:
+    def verify_supply(self, fiscal_code: str, supply_point: str, client_id: str | None = None) -> dict[str, Any]:
         """Codice fiscale and POD/PDR (issue 13). Not retried, as `verify`: each attempt counts."""
-        return self._request("POST", "/v1/identity/verify-supply", client_id=client_id,
-                             json={"fiscal_code": fiscal_code, "supply_point": supply_point})
+        return self._request(
+            "POST",
+            "/v1/identity/verify-supply",
+            client_id=client_id,
+            json={"fiscal_code": fiscal_code, "supply_point": supply_point},
+        )
 
-    def verify_customer_area(self, token: str) -> Dict[str, Any]:
+    def verify_customer_area(self, token: str) -> dict[str, Any]:
         return self._request("POST", "/v1/identity/customer-area", json={"token": token})
 
-    def customer_by_phone(self, e164: str) -> Optional[str]:
+    def customer_by_phone(self, e164: str) -> str | None:
         try:
             return self._request("GET", f"/v1/customers/by-phone/{e164}")["customer_code"]
         except BillingError as error:
@@ -124,56 +143,93 @@ class BillingClient:
             raise
 
     def bills(self, customer_code: str, customer_token: str, status: str = "open") -> list:
-        return self._request("GET", f"/v1/customers/{customer_code}/bills", customer_token=customer_token,
-                             params={"status": status})["bills"]
+        return self._request(
+            "GET", f"/v1/customers/{customer_code}/bills", customer_token=customer_token, params={"status": status}
+        )["bills"]
 
-    def deferral_options(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+    def deferral_options(self, bill_id: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/bills/{bill_id}/deferral-options", customer_token=customer_token)
 
-    def create_deferral(self, bill_id: str, customer_token: str, new_due_date: date, idempotency_key: str) -> Dict[str, Any]:
-        return self._request("POST", f"/v1/bills/{bill_id}/deferrals", customer_token=customer_token,
-                             json={"new_due_date": new_due_date.isoformat()}, idempotency_key=idempotency_key)
+    def create_deferral(
+        self, bill_id: str, customer_token: str, new_due_date: date, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            f"/v1/bills/{bill_id}/deferrals",
+            customer_token=customer_token,
+            json={"new_due_date": new_due_date.isoformat()},
+            idempotency_key=idempotency_key,
+        )
 
-    def installment_options(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+    def installment_options(self, bill_id: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/bills/{bill_id}/installment-options", customer_token=customer_token)
 
-    def create_plan(self, bill_id: str, customer_token: str, installments: int, idempotency_key: str) -> Dict[str, Any]:
-        return self._request("POST", f"/v1/bills/{bill_id}/installment-plans", customer_token=customer_token,
-                             json={"installments": installments}, idempotency_key=idempotency_key)
+    def create_plan(self, bill_id: str, customer_token: str, installments: int, idempotency_key: str) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            f"/v1/bills/{bill_id}/installment-plans",
+            customer_token=customer_token,
+            json={"installments": installments},
+            idempotency_key=idempotency_key,
+        )
 
-    def late_interest(self, bill_id: str, customer_token: str, paid_on: date) -> Dict[str, Any]:
-        return self._request("GET", f"/v1/bills/{bill_id}/late-interest", customer_token=customer_token,
-                             params={"paid_on": paid_on.isoformat()})
+    def late_interest(self, bill_id: str, customer_token: str, paid_on: date) -> dict[str, Any]:
+        return self._request(
+            "GET",
+            f"/v1/bills/{bill_id}/late-interest",
+            customer_token=customer_token,
+            params={"paid_on": paid_on.isoformat()},
+        )
 
-    def bonus_sociale_rules(self, on: Optional[date] = None) -> Dict[str, Any]:
+    def bonus_sociale_rules(self, on: date | None = None) -> dict[str, Any]:
         return self._request("GET", "/v1/bonus-sociale/rules", params={"on": on.isoformat()} if on else None)
 
-    def stores(self, city: Optional[str] = None, province: Optional[str] = None,
-               lat: Optional[float] = None, lon: Optional[float] = None, limit: int = 3) -> list:
-        params = {k: v for k, v in {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit}.items()
-                  if v is not None}
+    def stores(
+        self,
+        city: str | None = None,
+        province: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        limit: int = 3,
+    ) -> list:
+        params = {
+            k: v
+            for k, v in {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit}.items()
+            if v is not None
+        }
         return self._request("GET", "/v1/stores", params=params)["stores"]
 
     # ------------------------------------------------------------------ self-service (issue 12)
     def meters(self, customer_code: str, customer_token: str) -> list:
         return self._request("GET", f"/v1/customers/{customer_code}/meters", customer_token=customer_token)["meters"]
 
-    def submit_reading(self, supply_id: int, customer_token: str, registers: Dict[str, int], confirm_high: bool,
-                       idempotency_key: str) -> Dict[str, Any]:
-        return self._request("POST", f"/v1/supplies/{supply_id}/readings", customer_token=customer_token,
-                             json={"registers": registers, "confirm_high": confirm_high},
-                             idempotency_key=idempotency_key)
+    def submit_reading(
+        self, supply_id: int, customer_token: str, registers: dict[str, int], confirm_high: bool, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            f"/v1/supplies/{supply_id}/readings",
+            customer_token=customer_token,
+            json={"registers": registers, "confirm_high": confirm_high},
+            idempotency_key=idempotency_key,
+        )
 
-    def payments(self, customer_code: str, customer_token: str) -> Dict[str, Any]:
+    def payments(self, customer_code: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/customers/{customer_code}/payments", customer_token=customer_token)
 
-    def payment_notice(self, bill_id: str, customer_token: str) -> Dict[str, Any]:
+    def payment_notice(self, bill_id: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/bills/{bill_id}/payment-notice", customer_token=customer_token)
 
-    def file_complaint(self, customer_code: str, customer_token: str, category: str, text: str,
-                       idempotency_key: str) -> Dict[str, Any]:
-        return self._request("POST", f"/v1/customers/{customer_code}/complaints", customer_token=customer_token,
-                             json={"category": category, "text": text}, idempotency_key=idempotency_key)
+    def file_complaint(
+        self, customer_code: str, customer_token: str, category: str, text: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._request(
+            "POST",
+            f"/v1/customers/{customer_code}/complaints",
+            customer_token=customer_token,
+            json={"category": category, "text": text},
+            idempotency_key=idempotency_key,
+        )
 
 
 def client_id_for(conversation_id: str) -> str:

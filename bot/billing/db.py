@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy.engine import Engine
 
@@ -14,10 +13,10 @@ from bot.settings import get_settings
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: Optional[str] = None) -> Engine:
+def make_engine(url: str | None = None) -> Engine:
     return db.make_engine(url or get_settings().billing_database_url)
 
 
-def upgrade_schema(url: Optional[str] = None) -> None:
+def upgrade_schema(url: str | None = None) -> None:
     """Bring the billing database to the latest Alembic revision."""
     db.upgrade(url or get_settings().billing_database_url, MIGRATIONS)

@@ -45,7 +45,9 @@ class VerifySupplyRequest(BaseModel):
 
     fiscal_code: FiscalCode
     supply_point: str = Field(
-        min_length=14, max_length=15, regex=r"^(?:[Ii][Tt][0-9]{3}[Ee][0-9A-Za-z]{8,9}|[0-9]{14})$",
+        min_length=14,
+        max_length=15,
+        regex=r"^(?:[Ii][Tt][0-9]{3}[Ee][0-9A-Za-z]{8,9}|[0-9]{14})$",
         description="POD (IT + 3 digits + E + 8-9 characters) or PDR (14 digits)",
     )
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -30,10 +30,10 @@ from bot import clock
 from bot.billing.db import make_engine, session_factory, upgrade_schema
 from bot.billing.models import (
     Bill,
+    Complaint,
     Customer,
     Deferral,
     IdempotencyRecord,
-    Complaint,
     InstallmentPlan,
     MeterReading,
     Payment,
@@ -49,12 +49,12 @@ SAMPLE_STORES = Path(__file__).with_name("stores.csv")
 
 @dataclass(frozen=True)
 class DemoBill:
-    supply: str            # luce | gas
+    supply: str  # luce | gas
     amount_cents: int
-    due_in_days: int       # relative to the business day; negative = overdue
+    due_in_days: int  # relative to the business day; negative = overdue
     status: str = "open"
     kind: str = "regular"
-    average_previous_cents: Optional[int] = None
+    average_previous_cents: int | None = None
     estimated_bills_since_adjustment: int = 0
 
 
@@ -64,68 +64,111 @@ class DemoCustomer:
     name: str
     fiscal_code: str
     phone: str
-    supplies: Tuple[Tuple[str, str], ...]   # (kind, POD/PDR)
-    bills: Tuple[DemoBill, ...]
+    supplies: tuple[tuple[str, str], ...]  # (kind, POD/PDR)
+    bills: tuple[DemoBill, ...]
     good_payer: bool = True
 
 
 # The first three are fixed by the contract (../shared/design/contracts.md).
 DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
-    DemoCustomer("100001", "Mario Rossi", "RSSMRA80A01H501U", "+393331234567",
-                 (("luce", "IT001E12345678"),),
-                 (DemoBill("luce", 18_240, 5),
-                  DemoBill("luce", 15_610, -55, status="paid"),
-                  DemoBill("luce", 17_125, -115, status="paid"))),
-    DemoCustomer("100002", "Laura Bianchi", "BNCLRA85M41D612D", "+393471112233",
-                 (("gas", "00881234567890"),),
-                 (DemoBill("gas", 82_000, -12),
-                  DemoBill("gas", 41_230, -72, status="paid")),
-                 good_payer=False),
-    DemoCustomer("100003", "Giuseppe Verdi", "VRDGPP70C15G702S", "+393209876543",
-                 (("luce", "IT001E87654321"), ("gas", "00881234500001")),
-                 (DemoBill("luce", 9_870, -20, status="paid"),
-                  DemoBill("gas", 21_450, -22, status="paid"))),
+    DemoCustomer(
+        "100001",
+        "Mario Rossi",
+        "RSSMRA80A01H501U",
+        "+393331234567",
+        (("luce", "IT001E12345678"),),
+        (
+            DemoBill("luce", 18_240, 5),
+            DemoBill("luce", 15_610, -55, status="paid"),
+            DemoBill("luce", 17_125, -115, status="paid"),
+        ),
+    ),
+    DemoCustomer(
+        "100002",
+        "Laura Bianchi",
+        "BNCLRA85M41D612D",
+        "+393471112233",
+        (("gas", "00881234567890"),),
+        (DemoBill("gas", 82_000, -12), DemoBill("gas", 41_230, -72, status="paid")),
+        good_payer=False,
+    ),
+    DemoCustomer(
+        "100003",
+        "Giuseppe Verdi",
+        "VRDGPP70C15G702S",
+        "+393209876543",
+        (("luce", "IT001E87654321"), ("gas", "00881234500001")),
+        (DemoBill("luce", 9_870, -20, status="paid"), DemoBill("gas", 21_450, -22, status="paid")),
+    ),
     # An adjustment bill (conguaglio) over 150 % of the previous estimates: ARERA's right.
-    DemoCustomer("100004", "Anna Ferrari", "FRRNNA75D45G999S", "+393351230004",
-                 (("luce", "IT002E11112222"),),
-                 (DemoBill("luce", 12_300, 8, kind="adjustment", average_previous_cents=6_100,
-                           estimated_bills_since_adjustment=3),)),
+    DemoCustomer(
+        "100004",
+        "Anna Ferrari",
+        "FRRNNA75D45G999S",
+        "+393351230004",
+        (("luce", "IT002E11112222"),),
+        (
+            DemoBill(
+                "luce", 12_300, 8, kind="adjustment", average_previous_cents=6_100, estimated_bills_since_adjustment=3
+            ),
+        ),
+    ),
     # A bill in an arrears procedure: neither deferral nor installments by the bot.
-    DemoCustomer("100005", "Marco Esposito", "SPSMRC68H12F839Z", "+393351230005",
-                 (("gas", "00881234500005"),),
-                 (DemoBill("gas", 64_050, -45, status="arrears"),), good_payer=False),
+    DemoCustomer(
+        "100005",
+        "Marco Esposito",
+        "SPSMRC68H12F839Z",
+        "+393351230005",
+        (("gas", "00881234500005"),),
+        (DemoBill("gas", 64_050, -45, status="arrears"),),
+        good_payer=False,
+    ),
     # A small bill: deferral yes, installments no (under EUR 150).
-    DemoCustomer("100006", "Francesca Romano", "RMNFNC90T52A390Z", "+393351230006",
-                 (("luce", "IT003E33334444"),),
-                 (DemoBill("luce", 9_000, 10),)),
+    DemoCustomer(
+        "100006",
+        "Francesca Romano",
+        "RMNFNC90T52A390Z",
+        "+393351230006",
+        (("luce", "IT003E33334444"),),
+        (DemoBill("luce", 9_000, 10),),
+    ),
     # Two open bills: the bot asks which one.
-    DemoCustomer("100007", "Luca Ricci", "RCCLCU82B10L219I", "+393351230007",
-                 (("luce", "IT001E55556666"), ("gas", "00881234500007")),
-                 (DemoBill("luce", 24_580, 7), DemoBill("gas", 136_000, 15))),
+    DemoCustomer(
+        "100007",
+        "Luca Ricci",
+        "RCCLCU82B10L219I",
+        "+393351230007",
+        (("luce", "IT001E55556666"), ("gas", "00881234500007")),
+        (DemoBill("luce", 24_580, 7), DemoBill("gas", 136_000, 15)),
+    ),
 )
 
 
 @dataclass(frozen=True)
 class DemoMeter:
     """Self-reading data of a demo supply (issue 12)."""
-    registers: int = 1                 # 3 = F1/F2/F3
-    next_reading_in_days: int = 2      # the window (policy.yml meter_reading) is open around it
-    annual_consumption: int = 2700     # kWh or Smc a year
-    last: Tuple[int, ...] = (12_000,)  # the distributor's reading 30 days ago, per register
+
+    registers: int = 1  # 3 = F1/F2/F3
+    next_reading_in_days: int = 2  # the window (policy.yml meter_reading) is open around it
+    annual_consumption: int = 2700  # kWh or Smc a year
+    last: tuple[int, ...] = (12_000,)  # the distributor's reading 30 days ago, per register
 
 
 # By POD/PDR; a supply not listed gets DemoMeter().
-DEMO_METERS: Dict[str, DemoMeter] = {
-    "IT001E12345678": DemoMeter(registers=3, last=(4_210, 3_180, 5_020)),        # Mario Rossi: three rates
-    "00881234567890": DemoMeter(annual_consumption=1_400, last=(8_350,)),       # Laura Bianchi: gas, m³
-    "IT001E87654321": DemoMeter(last=(23_140,)),                                 # Giuseppe Verdi
+DEMO_METERS: dict[str, DemoMeter] = {
+    "IT001E12345678": DemoMeter(registers=3, last=(4_210, 3_180, 5_020)),  # Mario Rossi: three rates
+    "00881234567890": DemoMeter(annual_consumption=1_400, last=(8_350,)),  # Laura Bianchi: gas, m³
+    "IT001E87654321": DemoMeter(last=(23_140,)),  # Giuseppe Verdi
     "00881234500001": DemoMeter(annual_consumption=900, last=(3_415,)),
-    "IT003E33334444": DemoMeter(next_reading_in_days=20, last=(6_020,)),        # Francesca Romano: window closed
+    "IT003E33334444": DemoMeter(next_reading_in_days=20, last=(6_020,)),  # Francesca Romano: window closed
 }
 # How the demo's paid bills were paid, by bill id (default: pagoPA).
-DEMO_PAYMENT_METHODS: Dict[str, str] = {
-    "F100001-02": "domiciliazione", "F100001-03": "domiciliazione",
-    "F100002-02": "bollettino", "F100003-01": "carta", "F100003-02": "bonifico",
+DEMO_PAYMENT_METHODS: dict[str, str] = {
+    "F100001-02": "domiciliazione",
+    "F100001-03": "domiciliazione",
+    "F100002-02": "bollettino",
+    "F100003-01": "carta",
+    "F100003-02": "bonifico",
 }
 
 
@@ -139,8 +182,11 @@ def _seed_customers(session: Session, today: date) -> None:
     codes = [c.code for c in DEMO_CUSTOMERS]
     bill_ids = select(Bill.id).where(Bill.customer_code.in_(codes))
     # the POST routes an idempotency record's scope names (bot/billing/api/idempotency.py)
-    replayable = [f"POST /v1/bills/{bill_id}/{what}" for bill_id in session.execute(bill_ids).scalars()
-                  for what in ("deferrals", "installment-plans")]
+    replayable = [
+        f"POST /v1/bills/{bill_id}/{what}"
+        for bill_id in session.execute(bill_ids).scalars()
+        for what in ("deferrals", "installment-plans")
+    ]
     supply_ids = select(Supply.id).where(Supply.customer_code.in_(codes))
     replayable += [f"POST /v1/supplies/{supply_id}/readings" for supply_id in session.execute(supply_ids).scalars()]
     replayable += [f"POST /v1/customers/{code}/complaints" for code in codes]
@@ -164,14 +210,26 @@ def _seed_customers(session: Session, today: date) -> None:
     session.flush()
 
     for demo in DEMO_CUSTOMERS:
-        session.add(Customer(code=demo.code, name=demo.name, fiscal_code=demo.fiscal_code,
-                             phone_e164=demo.phone, good_payer=demo.good_payer))
-        supplies: Dict[str, Supply] = {}
+        session.add(
+            Customer(
+                code=demo.code,
+                name=demo.name,
+                fiscal_code=demo.fiscal_code,
+                phone_e164=demo.phone,
+                good_payer=demo.good_payer,
+            )
+        )
+        supplies: dict[str, Supply] = {}
         for kind, point in demo.supplies:
             meter = DEMO_METERS.get(point, DemoMeter())
-            supplies[kind] = Supply(customer_code=demo.code, kind=kind, point_id=point, registers=meter.registers,
-                                    next_reading_date=today + timedelta(days=meter.next_reading_in_days),
-                                    annual_consumption=meter.annual_consumption)
+            supplies[kind] = Supply(
+                customer_code=demo.code,
+                kind=kind,
+                point_id=point,
+                registers=meter.registers,
+                next_reading_date=today + timedelta(days=meter.next_reading_in_days),
+                annual_consumption=meter.annual_consumption,
+            )
             session.add(supplies[kind])
         session.flush()
         for kind, point in demo.supplies:
@@ -179,54 +237,78 @@ def _seed_customers(session: Session, today: date) -> None:
             names = ["F1", "F2", "F3"] if meter.registers == 3 else ["total"]
             monthly = meter.annual_consumption // 12 // len(names)
             for months_ago in (3, 2, 1):
-                values = {n: max(v - monthly * (months_ago - 1), 0) for n, v in zip(names, meter.last)}
-                session.add(MeterReading(supply_id=supplies[kind].id, read_on=today - timedelta(days=30 * months_ago),
-                                         source="estimated" if months_ago == 2 else "actual", registers=values,
-                                         created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                values = {n: max(v - monthly * (months_ago - 1), 0) for n, v in zip(names, meter.last, strict=True)}
+                session.add(
+                    MeterReading(
+                        supply_id=supplies[kind].id,
+                        read_on=today - timedelta(days=30 * months_ago),
+                        source="estimated" if months_ago == 2 else "actual",
+                        registers=values,
+                        created_at=datetime.now(timezone.utc).replace(tzinfo=None),
+                    )
+                )
         for number, bill in enumerate(demo.bills, start=1):
             due = today + timedelta(days=bill.due_in_days)
-            session.add(Bill(
-                id=f"F{demo.code}-{number:02d}",
-                customer_code=demo.code,
-                supply_id=supplies[bill.supply].id,
-                issue_date=due - timedelta(days=20),
-                due_date=due,
-                original_due_date=due,
-                amount_cents=bill.amount_cents,
-                status=bill.status,
-                paid_on=due - timedelta(days=2) if bill.status == "paid" else None,
-                kind=bill.kind,
-                average_previous_cents=bill.average_previous_cents,
-                estimated_bills_since_adjustment=bill.estimated_bills_since_adjustment,
-                notice_code=notice_code(f"F{demo.code}-{number:02d}"),
-            ))
+            session.add(
+                Bill(
+                    id=f"F{demo.code}-{number:02d}",
+                    customer_code=demo.code,
+                    supply_id=supplies[bill.supply].id,
+                    issue_date=due - timedelta(days=20),
+                    due_date=due,
+                    original_due_date=due,
+                    amount_cents=bill.amount_cents,
+                    status=bill.status,
+                    paid_on=due - timedelta(days=2) if bill.status == "paid" else None,
+                    kind=bill.kind,
+                    average_previous_cents=bill.average_previous_cents,
+                    estimated_bills_since_adjustment=bill.estimated_bills_since_adjustment,
+                    notice_code=notice_code(f"F{demo.code}-{number:02d}"),
+                )
+            )
             if bill.status == "paid":
                 bill_id = f"F{demo.code}-{number:02d}"
                 method = DEMO_PAYMENT_METHODS.get(bill_id, "pagopa")
                 paid_on = due - timedelta(days=2)
-                session.add(Payment(bill_id=bill_id, paid_on=paid_on, method=method, amount_cents=bill.amount_cents,
-                                    registered_on=paid_on + timedelta(days=2)))
+                session.add(
+                    Payment(
+                        bill_id=bill_id,
+                        paid_on=paid_on,
+                        method=method,
+                        amount_cents=bill.amount_cents,
+                        registered_on=paid_on + timedelta(days=2),
+                    )
+                )
 
 
-def _hours(cell: str) -> List[List[str]]:
+def _hours(cell: str) -> list[list[str]]:
     """'08:30-13:00,14:30-17:30' -> [['08:30', '13:00'], ['14:30', '17:30']]; '' -> closed."""
     return [part.strip().split("-") for part in cell.split(",") if part.strip()]
 
 
-def load_stores_csv(path: Path) -> List[Store]:
+def load_stores_csv(path: Path) -> list[Store]:
     """Stores from a CSV file (header: name,address,city,province,province_code,lat,lon,phone,
     services,mon,tue,wed,thu,fri,sat,sun,sample); services separated by ';'."""
     stores = []
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            stores.append(Store(
-                name=row["name"], address=row["address"], city=row["city"], province=row["province"],
-                province_code=row["province_code"], lat=float(row["lat"]), lon=float(row["lon"]),
-                phone=row.get("phone") or None,
-                services=[s.strip() for s in row.get("services", "").split(";") if s.strip()],
-                opening_hours={day: _hours(row.get(day, "")) for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-                sample=row.get("sample", "true").strip().lower() in ("1", "true", "yes", "si", "sì"),
-            ))
+            stores.append(
+                Store(
+                    name=row["name"],
+                    address=row["address"],
+                    city=row["city"],
+                    province=row["province"],
+                    province_code=row["province_code"],
+                    lat=float(row["lat"]),
+                    lon=float(row["lon"]),
+                    phone=row.get("phone") or None,
+                    services=[s.strip() for s in row.get("services", "").split(";") if s.strip()],
+                    opening_hours={
+                        day: _hours(row.get(day, "")) for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                    },
+                    sample=row.get("sample", "true").strip().lower() in ("1", "true", "yes", "si", "sì"),
+                )
+            )
     return stores
 
 
@@ -237,7 +319,7 @@ def replace_stores(session: Session, path: Path) -> int:
     return len(stores)
 
 
-def seed(url: Optional[str] = None, force: bool = False, stores_csv: Optional[Path] = None) -> str:
+def seed(url: str | None = None, force: bool = False, stores_csv: Path | None = None) -> str:
     """Seed what is missing or stale; returns what was done."""
     upgrade_schema(url)
     factory = session_factory(make_engine(url))

@@ -7,12 +7,16 @@ import logging
 from typing import Any
 
 # What a customer reads when the message could not be processed (a store unreachable).
-UNAVAILABLE_REPLY = ("Mi scusi, in questo momento non riesco a rispondere per un problema tecnico. Il Suo "
-                     "messaggio non è andato perso: lo rimandi tra qualche istante.")
+UNAVAILABLE_REPLY = (
+    "Mi scusi, in questo momento non riesco a rispondere per un problema tecnico. Il Suo "
+    "messaggio non è andato perso: lo rimandi tra qualche istante."
+)
 # What a customer reads when the message is longer than MAX_MESSAGE_CHARS (bot/channels/limits.py):
 # it is neither processed nor stored, so the customer must know to send it again, shorter.
-TOO_LONG_REPLY = ("Mi scusi, il Suo messaggio è troppo lungo e non sono riuscito a leggerlo. Può scriverlo "
-                  "in modo più breve, magari in più messaggi?")
+TOO_LONG_REPLY = (
+    "Mi scusi, il Suo messaggio è troppo lungo e non sono riuscito a leggerlo. Può scriverlo "
+    "in modo più breve, magari in più messaggi?"
+)
 
 
 # WhatsApp (bot/channels/whatsapp/): what the customer reads around the assistant's own words.

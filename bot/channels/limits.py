@@ -10,7 +10,8 @@ a multi-megabyte tracker row (issue 10, finding 5). Request bodies are capped se
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
@@ -22,19 +23,22 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def too_long(text: Optional[str], limit: Optional[int] = None) -> bool:
+def too_long(text: str | None, limit: int | None = None) -> bool:
     """Whether `text` is over the cap (`limit`, default the MAX_MESSAGE_CHARS setting)."""
     return text is not None and len(text) > (get_settings().max_message_chars if limit is None else limit)
 
 
-def bounded(on_new_message: Handler, limit: Optional[int] = None) -> Handler:
+def bounded(on_new_message: Handler, limit: int | None = None) -> Handler:
     """`on_new_message` for messages within the cap; over it, TOO_LONG_REPLY to the sender instead."""
 
     async def handle(message: UserMessage) -> Any:
         if too_long(message.text, limit):
             # the length only: the text may hold a codice fiscale or an IBAN
-            logger.info("%s message of %d characters refused: over the cap",
-                        message.input_channel or "unknown channel", len(message.text or ""))
+            logger.info(
+                "%s message of %d characters refused: over the cap",
+                message.input_channel or "unknown channel",
+                len(message.text or ""),
+            )
             await message.output_channel.send_text_message(message.sender_id, TOO_LONG_REPLY)
             return None
         return await on_new_message(message)

@@ -210,8 +210,9 @@ class AnsweringSocketIOInput(SocketIOInput):
             conversation = body.get("conversation_id")
             if not isinstance(conversation, str) or not conversation.startswith(PREFIX) or len(conversation) > 64:
                 return response.json({"error": "conversation_id must be a web: conversation"}, status=400)
-            await sio.emit(TYPING_EVENT, {"typing": bool(body.get("typing"))}, room=conversation,
-                           namespace=self.namespace)
+            await sio.emit(
+                TYPING_EVENT, {"typing": bool(body.get("typing"))}, room=conversation, namespace=self.namespace
+            )
             return response.json({"status": "sent"})
 
         async def replay(sid: str, connection: Connection, after: float) -> None:

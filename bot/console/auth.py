@@ -14,18 +14,17 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Optional
 
 from sqlalchemy import delete, select
 
-from bot.support.handoff import utcnow
 from bot.console.throttle import LoginThrottle, Refusal, client_key
+from bot.support.handoff import utcnow
 from bot.support.models import AuditEntry, StaffSession, StaffUser
 
 ROLES = ("agent", "supervisor")
 COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 def hash_password(password: str) -> str:
@@ -69,14 +68,13 @@ def create_user(sessions, username: str, password: str, role: str) -> None:
     with sessions() as session, session.begin():
         if session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none():
             raise ValueError(f"user {username!r} exists already")
-        session.add(StaffUser(username=username, password_hash=hash_password(password), role=role,
-                              created_at=utcnow()))
+        session.add(StaffUser(username=username, password_hash=hash_password(password), role=role, created_at=utcnow()))
 
 
 @dataclass(frozen=True)
 class LoginResult:
-    token: Optional[str] = None
-    error: Optional[str] = None  # "wrong" | "throttled" | "locked"
+    token: str | None = None
+    error: str | None = None  # "wrong" | "throttled" | "locked"
     retry_after: int = 0
 
 
@@ -88,8 +86,9 @@ def _audit(sessions, actor: str, action: str, detail: str) -> None:
         session.add(AuditEntry(at=utcnow(), actor=actor, action=action, conversation_id=None, detail=detail))
 
 
-def login(sessions, throttle: LoginThrottle, username: str, password: str, client_host: Optional[str],
-          hours: int) -> LoginResult:
+def login(
+    sessions, throttle: LoginThrottle, username: str, password: str, client_host: str | None, hours: int
+) -> LoginResult:
     """A new session for valid credentials, unless the account or the client is throttled.
     Every failure is audited; the audit names the account only when it exists (a name typed by
     mistake may be a password)."""
@@ -109,30 +108,42 @@ def login(sessions, throttle: LoginThrottle, username: str, password: str, clien
     if not valid:
         _audit(sessions, actor, "login_failed", f"wrong credentials; client {client}")
         if attempt.locks:
-            _audit(sessions, actor, "account_locked", f"after {throttle.settings.console_lockout_failures} "
-                                                      f"consecutive failures; client {client}")
+            _audit(
+                sessions,
+                actor,
+                "account_locked",
+                f"after {throttle.settings.console_lockout_failures} consecutive failures; client {client}",
+            )
         return LoginResult(error="wrong")
     throttle.succeeded(attempt)
     token = secrets.token_urlsafe(32)
     with sessions() as session, session.begin():
-        session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
-                                 created_at=utcnow(), expires_at=utcnow() + timedelta(hours=hours)))
+        session.add(
+            StaffSession(
+                token_hash=_token_hash(token),
+                user_id=user.id,
+                csrf_token=secrets.token_urlsafe(24),
+                created_at=utcnow(),
+                expires_at=utcnow() + timedelta(hours=hours),
+            )
+        )
     return LoginResult(token=token)
 
 
-def tokens_match(given: Optional[str], expected: Optional[str]) -> bool:
+def tokens_match(given: str | None, expected: str | None) -> bool:
     """Constant-time comparison of two CSRF tokens (bytes: compare_digest refuses non-ASCII str)."""
     if not given or not expected:
         return False
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
 
 
-def member_for(sessions, token: Optional[str]) -> Optional[StaffMember]:
+def member_for(sessions, token: str | None) -> StaffMember | None:
     if not token:
         return None
     with sessions() as session:
         row = session.execute(
-            select(StaffSession, StaffUser).join(StaffUser, StaffUser.id == StaffSession.user_id)
+            select(StaffSession, StaffUser)
+            .join(StaffUser, StaffUser.id == StaffSession.user_id)
             .where(StaffSession.token_hash == _token_hash(token))
         ).first()
         if row is None or row.StaffSession.expires_at < utcnow():

@@ -63,7 +63,8 @@ from bot.support.summaries import fold_into
 
 _metadata = MetaData()
 EVENTS = Table(
-    "events", _metadata,
+    "events",
+    _metadata,
     Column("id", Integer, primary_key=True),
     Column("sender_id", String(255)),
     Column("type_name", String(255)),
@@ -91,10 +92,16 @@ def _day_start(day: date) -> float:
 def listed(summary: ConversationSummary) -> dict[str, Any]:
     """What the review shows of a conversation (never the customer code or the names)."""
     return {
-        "id": summary.conversation_id, "started": _iso(summary.started), "last": _iso(summary.last),
-        "channel": summary.channel, "user_turns": summary.user_turns, "intents": list(summary.intents),
-        "fallback": summary.fallback, "low_confidence": summary.low_confidence,
-        "handed_off": summary.handed_off, "verified": summary.verified,
+        "id": summary.conversation_id,
+        "started": _iso(summary.started),
+        "last": _iso(summary.last),
+        "channel": summary.channel,
+        "user_turns": summary.user_turns,
+        "intents": list(summary.intents),
+        "fallback": summary.fallback,
+        "low_confidence": summary.low_confidence,
+        "handed_off": summary.handed_off,
+        "verified": summary.verified,
     }
 
 
@@ -140,13 +147,18 @@ def _text_match(dialect: str, words: list[str]) -> Any:
     """The conversation ids whose turns hold every word, from the full-text index."""
     if dialect == "postgresql":
         matching = select(ConversationText.conversation_id).where(
-            func.to_tsvector(literal_column("'italian'"), ConversationText.text)
-            .op("@@")(func.plainto_tsquery(literal_column("'italian'"), " ".join(words))))
+            func.to_tsvector(literal_column("'italian'"), ConversationText.text).op("@@")(
+                func.plainto_tsquery(literal_column("'italian'"), " ".join(words))
+            )
+        )
     else:
         # FTS5 syntax: every word a quoted string (no operator a customer's words could inject)
         expression = " ".join('"' + w.replace('"', "") + '"' for w in words)
-        rowids = select(literal_column("rowid")).select_from(text("conversation_texts_fts")) \
+        rowids = (
+            select(literal_column("rowid"))
+            .select_from(text("conversation_texts_fts"))
             .where(text("conversation_texts_fts MATCH :fts").bindparams(fts=expression))
+        )
         matching = select(ConversationText.conversation_id).where(ConversationText.id.in_(rowids))
     return ConversationSummary.conversation_id.in_(matching)
 
@@ -178,14 +190,22 @@ class ConversationStore:
         if filters.verified:
             query = query.where(summary.verified == true())
         if filters.intent:
-            query = query.where(exists().where(ConversationIntent.conversation_id == summary.conversation_id,
-                                               ConversationIntent.intent == filters.intent))
+            query = query.where(
+                exists().where(
+                    ConversationIntent.conversation_id == summary.conversation_id,
+                    ConversationIntent.intent == filters.intent,
+                )
+            )
         if filters.tag:
-            query = query.where(exists().where(ConversationTag.conversation_id == summary.conversation_id,
-                                               ConversationTag.tag == filters.tag))
+            query = query.where(
+                exists().where(
+                    ConversationTag.conversation_id == summary.conversation_id, ConversationTag.tag == filters.tag
+                )
+            )
         if filters.outcome:
-            query = query.where(exists().where(Ticket.conversation_id == summary.conversation_id,
-                                               Ticket.outcome == filters.outcome))
+            query = query.where(
+                exists().where(Ticket.conversation_id == summary.conversation_id, Ticket.outcome == filters.outcome)
+            )
         words = query_words(filters.q or "")
         if words:
             query = query.where(_text_match(self._dialect(), words))
@@ -227,21 +247,31 @@ class ConversationStore:
                 return
             after = (rows[-1].last, rows[-1].conversation_id)
 
-    def conversations(self, since: date | None = None, until: date | None = None,
-                      channel: str | None = None, fallback: bool = False, handed_off: bool = False,
-                      verified: bool = False) -> list[ConversationSummary]:
+    def conversations(
+        self,
+        since: date | None = None,
+        until: date | None = None,
+        channel: str | None = None,
+        fallback: bool = False,
+        handed_off: bool = False,
+        verified: bool = False,
+    ) -> list[ConversationSummary]:
         """Every summary the filters leave, most recent first (tests and small tools; the review
         reads `page`)."""
-        filters = Filters(since=since, until=until, channel=channel, fallback=fallback, handed_off=handed_off,
-                          verified=verified)
+        filters = Filters(
+            since=since, until=until, channel=channel, fallback=fallback, handed_off=handed_off, verified=verified
+        )
         return [summary for rows in self.each(filters) for summary in rows]
 
     def older_than(self, cutoff: datetime, limit: int | None = None) -> list[str]:
         """Ids of conversations without activity since the cutoff, oldest first (at most `limit`)."""
         moment = cutoff.replace(tzinfo=timezone.utc).timestamp() if cutoff.tzinfo is None else cutoff.timestamp()
         self._fresh()
-        query = select(ConversationSummary.conversation_id).where(ConversationSummary.last < moment) \
+        query = (
+            select(ConversationSummary.conversation_id)
+            .where(ConversationSummary.last < moment)
             .order_by(ConversationSummary.last)
+        )
         if limit is not None:
             query = query.limit(limit)
         with self.sessions() as session:
@@ -268,8 +298,11 @@ class ConversationStore:
     def events_of(self, sender_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The events of several conversations, in one query (an export's page)."""
         found: dict[str, list[dict[str, Any]]] = {sender_id: [] for sender_id in sender_ids}
-        query = select(EVENTS.c.sender_id, EVENTS.c.data).where(EVENTS.c.sender_id.in_(sender_ids)) \
+        query = (
+            select(EVENTS.c.sender_id, EVENTS.c.data)
+            .where(EVENTS.c.sender_id.in_(sender_ids))
             .order_by(EVENTS.c.sender_id, EVENTS.c.id)
+        )
         with self.engine.connect() as connection:
             for sender_id, data in connection.execute(query):
                 found[sender_id].append(json.loads(data or "{}"))
@@ -286,8 +319,11 @@ class ConversationStore:
         # SQLite gives a new row the highest id + 1, so ids of erased events come back: the
         # watermark goes down to what remains, or the new events would never be folded.
         with self.sessions() as session, session.begin():
-            session.execute(update(SummaryFeed).where(SummaryFeed.source == FEED, SummaryFeed.last_event_id > remaining)
-                            .values(last_event_id=remaining))
+            session.execute(
+                update(SummaryFeed)
+                .where(SummaryFeed.source == FEED, SummaryFeed.last_event_id > remaining)
+                .values(last_event_id=remaining)
+            )
         return erased
 
     # ------------------------------------------------------------------ embedded feed
@@ -312,8 +348,12 @@ class ConversationStore:
             while True:
                 with self.sessions() as session:
                     mark = session.get(SummaryFeed, FEED).last_event_id
-                query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data) \
-                    .where(EVENTS.c.id > mark).order_by(EVENTS.c.id).limit(CATCH_UP_BATCH)
+                query = (
+                    select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+                    .where(EVENTS.c.id > mark)
+                    .order_by(EVENTS.c.id)
+                    .limit(CATCH_UP_BATCH)
+                )
                 with self.engine.connect() as connection:
                     rows = connection.execute(query).all()
                     newest = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
@@ -331,9 +371,11 @@ class ConversationStore:
 
     def _advance(self, mark: int, to: int, events: list[Any], restart: bool = False) -> None:
         with self.sessions() as session, session.begin():
-            moved = session.execute(update(SummaryFeed).where(SummaryFeed.source == FEED,
-                                                              SummaryFeed.last_event_id == mark)
-                                    .values(last_event_id=to)).rowcount
+            moved = session.execute(
+                update(SummaryFeed)
+                .where(SummaryFeed.source == FEED, SummaryFeed.last_event_id == mark)
+                .values(last_event_id=to)
+            ).rowcount
             if not moved:
                 raise _Overtaken()
             if restart:

@@ -9,16 +9,19 @@ framing, no MIME sniffing, no referrer to other origins. A header a route alread
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
-CONSOLE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-EVERYWHERE: Dict[bytes, bytes] = {
+CONSOLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+EVERYWHERE: dict[bytes, bytes] = {
     b"x-frame-options": b"DENY",
     b"x-content-type-options": b"nosniff",
     b"referrer-policy": b"strict-origin-when-cross-origin",
 }
-CONSOLE: Dict[bytes, bytes] = {
+CONSOLE: dict[bytes, bytes] = {
     b"content-security-policy": CONSOLE_CSP.encode(),
     b"referrer-policy": b"no-referrer",
     b"cross-origin-opener-policy": b"same-origin",
@@ -27,7 +30,7 @@ NOT_STATIC = {b"cache-control": b"no-store"}  # console pages and API answers ca
 FRAME_ANCESTORS = b"frame-ancestors 'none'"
 
 
-def headers_for(path: str) -> Dict[bytes, bytes]:
+def headers_for(path: str) -> dict[bytes, bytes]:
     if path == "/console" or path.startswith("/console/"):
         wanted = {**EVERYWHERE, **CONSOLE}
         if not path.startswith("/console/static/"):
@@ -42,15 +45,15 @@ class SecurityHeaders:
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
 
-    async def __call__(self, scope: Dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         wanted = headers_for(scope.get("path", ""))
 
-        async def send_with_headers(message: Dict[str, Any]) -> None:
+        async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers: List[Tuple[bytes, bytes]] = list(message.get("headers") or [])
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers") or [])
                 present = {name.lower() for name, _ in headers}
                 headers += [(name, value) for name, value in wanted.items() if name not in present]
                 message = {**message, "headers": headers}

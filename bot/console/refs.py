@@ -9,7 +9,6 @@ stored in the support database so that every worker resolves it.
 from __future__ import annotations
 
 import secrets
-from typing import Dict
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,7 @@ def is_personal(conversation_id: str) -> bool:
 class ConversationRefs:
     def __init__(self, sessions: sessionmaker) -> None:
         self.sessions = sessions
-        self._known: Dict[str, str] = {}  # id -> ref; a ref never changes once stored
+        self._known: dict[str, str] = {}  # id -> ref; a ref never changes once stored
 
     def shown(self, conversation_id: str) -> str:
         """The id as the console may show it."""
@@ -37,8 +36,9 @@ class ConversationRefs:
         if conversation_id in self._known:
             return self._known[conversation_id]
         with self.sessions() as session:
-            ref = session.execute(select(ConversationRef.ref).where(
-                ConversationRef.conversation_id == conversation_id)).scalar_one_or_none()
+            ref = session.execute(
+                select(ConversationRef.ref).where(ConversationRef.conversation_id == conversation_id)
+            ).scalar_one_or_none()
         if ref is None:
             try:
                 with self.sessions() as session, session.begin():
@@ -46,8 +46,9 @@ class ConversationRefs:
                     session.add(ConversationRef(ref=ref, conversation_id=conversation_id))
             except IntegrityError:  # another worker stored one first
                 with self.sessions() as session:
-                    ref = session.execute(select(ConversationRef.ref).where(
-                        ConversationRef.conversation_id == conversation_id)).scalar_one()
+                    ref = session.execute(
+                        select(ConversationRef.ref).where(ConversationRef.conversation_id == conversation_id)
+                    ).scalar_one()
         self._known[conversation_id] = ref
         return ref
 
@@ -56,6 +57,7 @@ class ConversationRefs:
         if not shown.startswith(PREFIX):
             return shown
         with self.sessions() as session:
-            found = session.execute(select(ConversationRef.conversation_id).where(
-                ConversationRef.ref == shown)).scalar_one_or_none()
+            found = session.execute(
+                select(ConversationRef.conversation_id).where(ConversationRef.ref == shown)
+            ).scalar_one_or_none()
         return found if found is not None else shown

@@ -49,16 +49,29 @@ class Retention:
         the support database holds about it (another); the number of events deleted."""
         events = self.conversations.erase(ids)
         with self.sessions() as session, session.begin():
-            for model in (Ticket, ConversationTag, ConversationNote, NluCorrection, ConversationSummary,
-                          ConversationIntent, ConversationText):  # the texts' FTS5 rows follow by trigger
-                session.execute(delete(model).where(model.conversation_id.in_(ids))
-                                .execution_options(synchronize_session=False))
+            for model in (
+                Ticket,
+                ConversationTag,
+                ConversationNote,
+                NluCorrection,
+                ConversationSummary,
+                ConversationIntent,
+                ConversationText,
+            ):  # the texts' FTS5 rows follow by trigger
+                session.execute(
+                    delete(model).where(model.conversation_id.in_(ids)).execution_options(synchronize_session=False)
+                )
             # conversation ids are "wa:" HMACs since issue 10; older ones were the number itself
-            session.execute(delete(WhatsAppContact).where(or_(WhatsAppContact.conversation_id.in_(ids),
-                                                              WhatsAppContact.wa_id.in_(ids)))
-                            .execution_options(synchronize_session=False))
-            session.execute(delete(ConversationRef).where(ConversationRef.conversation_id.in_(ids))
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                delete(WhatsAppContact)
+                .where(or_(WhatsAppContact.conversation_id.in_(ids), WhatsAppContact.wa_id.in_(ids)))
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                delete(ConversationRef)
+                .where(ConversationRef.conversation_id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
         return events
 
     def _audit(self, actor: str, action: str, detail: str) -> None:
@@ -68,12 +81,11 @@ class Retention:
     def _erase(self, ids: list[str], actor: str, action: str, detail: str) -> int:
         events = 0
         for start in range(0, len(ids), self.settings.purge_batch):
-            events += self._delete(ids[start:start + self.settings.purge_batch])
+            events += self._delete(ids[start : start + self.settings.purge_batch])
         self._audit(actor, action, f"{detail}: {len(ids)} conversations, {events} events")
         return len(ids)
 
-    def purge(self, days: int | None = None, now: datetime | None = None,
-              budget_seconds: float | None = None) -> int:
+    def purge(self, days: int | None = None, now: datetime | None = None, budget_seconds: float | None = None) -> int:
         """Delete conversations without activity for `days`, oldest first, PURGE_BATCH at a time
         (each batch its own short transactions, so Rasa keeps writing the tracker store between
         them), until none is left or the time budget is spent (`unfinished`: run it again).
@@ -95,13 +107,18 @@ class Retention:
                 break
         if purged:
             stopped = "; time budget spent, more to purge" if self.unfinished else ""
-            self._audit("retention", "purge", f"older than {days} days: {purged} conversations, {events} events"
-                        f"{stopped}")
+            self._audit(
+                "retention", "purge", f"older than {days} days: {purged} conversations, {events} events{stopped}"
+            )
         return purged
 
     def erase_customer(self, customer_code: str, actor: str) -> int:
-        return self._erase(self.conversations.of_customer(customer_code), actor, "erase",
-                           f"customer {customer_code[:2]}**** on request")
+        return self._erase(
+            self.conversations.of_customer(customer_code),
+            actor,
+            "erase",
+            f"customer {customer_code[:2]}**** on request",
+        )
 
     def erase_conversations(self, ids: Iterable[str], actor: str) -> int:
         return self._erase(list(ids), actor, "erase", "conversation on request")

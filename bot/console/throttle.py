@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +32,7 @@ def user_key(username: str) -> str:
     return username.strip().lower()[:80]
 
 
-def client_key(host: Optional[str]) -> str:
+def client_key(host: str | None) -> str:
     """The address a client is counted by: an IPv6 client by its /64, which one machine
     usually owns whole (counting single addresses would give it 2^64 fresh counts)."""
     if not host:
@@ -60,8 +60,8 @@ class Attempt:
 
     user: str
     client: str
-    client_blocked_before: Optional[datetime]
-    client_blocked_set: Optional[datetime]
+    client_blocked_before: datetime | None
+    client_blocked_set: datetime | None
     locks: bool  # this attempt, if wrong, locks the account
 
 
@@ -70,16 +70,16 @@ class LoginThrottle:
         self.sessions = sessions
         self.settings = settings
 
-    def _delay(self, failures: int, free: int) -> Optional[timedelta]:
+    def _delay(self, failures: int, free: int) -> timedelta | None:
         if failures <= free:
             return None
         seconds = self.settings.console_login_backoff_seconds * 2 ** min(failures - free - 1, 30)
         return timedelta(seconds=min(seconds, self.settings.console_login_backoff_max_seconds))
 
-    def _rows(self, session: Session, keys: List[Tuple[str, str]]) -> Dict[str, ConsoleLoginThrottle]:
+    def _rows(self, session: Session, keys: list[tuple[str, str]]) -> dict[str, ConsoleLoginThrottle]:
         dialect = session.get_bind().dialect.name
         for kind, key in keys:
-            values = dict(kind=kind, key=key, failures=0)
+            values = {"kind": kind, "key": key, "failures": 0}
             if dialect in ("sqlite", "postgresql"):
                 if dialect == "sqlite":
                     from sqlalchemy.dialects.sqlite import insert
@@ -93,22 +93,32 @@ class LoginThrottle:
                         session.add(ConsoleLoginThrottle(**values))
                 except IntegrityError:
                     pass
-        rows = session.execute(
-            select(ConsoleLoginThrottle)
-            .where(ConsoleLoginThrottle.kind.in_([k for k, _ in keys]), ConsoleLoginThrottle.key.in_([k for _, k in keys]))
-            .with_for_update()
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(ConsoleLoginThrottle)
+                .where(
+                    ConsoleLoginThrottle.kind.in_([k for k, _ in keys]),
+                    ConsoleLoginThrottle.key.in_([k for _, k in keys]),
+                )
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
         return {row.kind: row for row in rows if (row.kind, row.key) in keys}
 
-    def begin(self, username: str, client_host: Optional[str]) -> "Attempt | Refusal":
+    def begin(self, username: str, client_host: str | None) -> Attempt | Refusal:
         user, client = user_key(username), client_key(client_host)
         now = utcnow()
         with self.sessions() as session, session.begin():
             rows = self._rows(session, [(USER, user), (CLIENT, client)])
             account, origin = rows[USER], rows[CLIENT]
             window = timedelta(minutes=self.settings.console_client_window_minutes)
-            if origin.last_failure_at and origin.last_failure_at < now - window and \
-                    not (origin.blocked_until and origin.blocked_until > now):
+            if (
+                origin.last_failure_at
+                and origin.last_failure_at < now - window
+                and not (origin.blocked_until and origin.blocked_until > now)
+            ):
                 origin.failures = 0
             if account.locked_at is not None:
                 return Refusal("locked", 0)
@@ -116,8 +126,10 @@ class LoginThrottle:
             if blocked > now:
                 return Refusal("throttled", max(1, int((blocked - now).total_seconds() + 0.999)))
             before = origin.blocked_until
-            for row, free in ((account, self.settings.console_login_free_failures),
-                              (origin, self.settings.console_client_free_failures)):
+            for row, free in (
+                (account, self.settings.console_login_free_failures),
+                (origin, self.settings.console_client_free_failures),
+            ):
                 row.failures += 1
                 row.last_failure_at = now
                 delay = self._delay(row.failures, free)
@@ -130,11 +142,15 @@ class LoginThrottle:
     def succeeded(self, attempt: Attempt) -> None:
         """The password was right: the attempt was not a failure after all."""
         with self.sessions() as session, session.begin():
-            session.execute(update(ConsoleLoginThrottle)
-                            .where(ConsoleLoginThrottle.kind == USER, ConsoleLoginThrottle.key == attempt.user)
-                            .values(failures=0, blocked_until=None, locked_at=None, last_failure_at=None))
-            origin = session.execute(select(ConsoleLoginThrottle).where(
-                ConsoleLoginThrottle.kind == CLIENT, ConsoleLoginThrottle.key == attempt.client).with_for_update()
+            session.execute(
+                update(ConsoleLoginThrottle)
+                .where(ConsoleLoginThrottle.kind == USER, ConsoleLoginThrottle.key == attempt.user)
+                .values(failures=0, blocked_until=None, locked_at=None, last_failure_at=None)
+            )
+            origin = session.execute(
+                select(ConsoleLoginThrottle)
+                .where(ConsoleLoginThrottle.kind == CLIENT, ConsoleLoginThrottle.key == attempt.client)
+                .with_for_update()
             ).scalar_one_or_none()
             if origin is not None:
                 origin.failures = max(origin.failures - 1, 0)
@@ -143,28 +159,53 @@ class LoginThrottle:
 
     def unlock(self, username: str) -> bool:
         with self.sessions() as session, session.begin():
-            return session.execute(
-                update(ConsoleLoginThrottle)
-                .where(ConsoleLoginThrottle.kind == USER, ConsoleLoginThrottle.key == user_key(username))
-                .values(failures=0, blocked_until=None, locked_at=None)
-            ).rowcount > 0
+            return (
+                session.execute(
+                    update(ConsoleLoginThrottle)
+                    .where(ConsoleLoginThrottle.kind == USER, ConsoleLoginThrottle.key == user_key(username))
+                    .values(failures=0, blocked_until=None, locked_at=None)
+                ).rowcount
+                > 0
+            )
 
     # ------------------------------------------------------------------ for supervisors
-    def locked_accounts(self) -> List[Dict[str, Any]]:
+    def locked_accounts(self) -> list[dict[str, Any]]:
         """Locked accounts that exist (a name typed for no account is locked too, so that a lock
         does not tell whether an account exists, but nobody needs to unlock it)."""
         with self.sessions() as session:
             users = {u.username.lower(): u.username for u in session.execute(select(StaffUser)).scalars()}
-            rows = session.execute(select(ConsoleLoginThrottle).where(
-                ConsoleLoginThrottle.kind == USER, ConsoleLoginThrottle.locked_at.is_not(None))
-                .order_by(ConsoleLoginThrottle.locked_at.desc())).scalars().all()
-        return [{"username": users[row.key], "locked_at": row.locked_at.isoformat(timespec="seconds"),
-                 "failures": row.failures} for row in rows if row.key in users]
+            rows = (
+                session.execute(
+                    select(ConsoleLoginThrottle)
+                    .where(ConsoleLoginThrottle.kind == USER, ConsoleLoginThrottle.locked_at.is_not(None))
+                    .order_by(ConsoleLoginThrottle.locked_at.desc())
+                )
+                .scalars()
+                .all()
+            )
+        return [
+            {
+                "username": users[row.key],
+                "locked_at": row.locked_at.isoformat(timespec="seconds"),
+                "failures": row.failures,
+            }
+            for row in rows
+            if row.key in users
+        ]
 
-    def recent_failures(self, since: datetime, limit: int = 50) -> List[Dict[str, Any]]:
+    def recent_failures(self, since: datetime, limit: int = 50) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            entries = session.execute(select(AuditEntry).where(
-                AuditEntry.action.in_(LOGIN_AUDIT_ACTIONS), AuditEntry.at >= since)
-                .order_by(AuditEntry.id.desc()).limit(limit)).scalars().all()
-        return [{"at": e.at.isoformat(timespec="seconds"), "username": e.actor, "action": e.action,
-                 "detail": e.detail} for e in entries]
+            entries = (
+                session.execute(
+                    select(AuditEntry)
+                    .where(AuditEntry.action.in_(LOGIN_AUDIT_ACTIONS), AuditEntry.at >= since)
+                    .order_by(AuditEntry.id.desc())
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+        return [
+            {"at": e.at.isoformat(timespec="seconds"), "username": e.actor, "action": e.action, "detail": e.detail}
+            for e in entries
+        ]

@@ -8,8 +8,6 @@ agents acting at once cannot both win.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from fastapi import HTTPException
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
@@ -18,8 +16,9 @@ from bot.console.auth import StaffMember
 from bot.support.handoff import OPEN, utcnow
 from bot.support.models import AuditEntry, StaffUser, Ticket
 
-NOT_YOURS = ("Questa conversazione è assegnata a un altro operatore: può intervenire solo dopo che "
-             "Le è stata trasferita.")
+NOT_YOURS = (
+    "Questa conversazione è assegnata a un altro operatore: può intervenire solo dopo che Le è stata trasferita."
+)
 
 
 class TicketRules:
@@ -29,8 +28,11 @@ class TicketRules:
     def take(self, ticket_id: int, staff: StaffMember) -> Ticket:
         """A waiting ticket becomes the agent's; a taken one stays with its assignee."""
         with self.sessions() as session, session.begin():
-            session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.status == "waiting")
-                            .values(status="active", taken_at=utcnow(), taken_by=staff.username))
+            session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.status == "waiting")
+                .values(status="active", taken_at=utcnow(), taken_by=staff.username)
+            )
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
                 raise HTTPException(404, "ticket inesistente")
@@ -50,8 +52,12 @@ class TicketRules:
         if not staff.is_supervisor:
             condition.append((Ticket.taken_by == staff.username) | (Ticket.status == "waiting"))
         with self.sessions() as session, session.begin():
-            closed = session.execute(update(Ticket).where(*condition).values(
-                status="closed", closed_at=utcnow(), outcome=outcome).execution_options(synchronize_session=False))
+            closed = session.execute(
+                update(Ticket)
+                .where(*condition)
+                .values(status="closed", closed_at=utcnow(), outcome=outcome)
+                .execution_options(synchronize_session=False)
+            )
             if not closed.rowcount:
                 raise HTTPException(403, NOT_YOURS)
 
@@ -60,20 +66,32 @@ class TicketRules:
             target = session.execute(select(StaffUser).where(StaffUser.username == to)).scalar_one_or_none()
             if target is None:
                 raise HTTPException(404, "operatore inesistente")
-            ticket: Optional[Ticket] = session.get(Ticket, ticket_id)
+            ticket: Ticket | None = session.get(Ticket, ticket_id)
             if ticket is None or ticket.status not in OPEN:
                 raise HTTPException(404, "nessun passaggio a operatore aperto con questo numero")
             condition = [Ticket.id == ticket_id, Ticket.status.in_(OPEN)]
             if not staff.is_supervisor:
                 condition.append(Ticket.taken_by == staff.username)
             previous = ticket.taken_by
-            moved = session.execute(update(Ticket).where(*condition).values(
-                status="active", taken_by=target.username, taken_at=utcnow()).execution_options(synchronize_session=False))
+            moved = session.execute(
+                update(Ticket)
+                .where(*condition)
+                .values(status="active", taken_by=target.username, taken_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             if not moved.rowcount:
-                raise HTTPException(403, "Solo l'operatore assegnato o un supervisore può trasferire questa conversazione.")
-            session.add(AuditEntry(at=utcnow(), actor=staff.username, action="transfer",
-                                   conversation_id=ticket.conversation_id,
-                                   detail=f"ticket {ticket_id} from {previous or 'queue'} to {target.username}"))
+                raise HTTPException(
+                    403, "Solo l'operatore assegnato o un supervisore può trasferire questa conversazione."
+                )
+            session.add(
+                AuditEntry(
+                    at=utcnow(),
+                    actor=staff.username,
+                    action="transfer",
+                    conversation_id=ticket.conversation_id,
+                    detail=f"ticket {ticket_id} from {previous or 'queue'} to {target.username}",
+                )
+            )
             session.flush()
             session.refresh(ticket)
             return ticket

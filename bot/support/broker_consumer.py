@@ -17,12 +17,13 @@ conversation id is a phone number), no database error messages (they quote the p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 import sys
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage, AbstractQueue
@@ -44,7 +45,7 @@ FIRST_PAUSE_S, LONGEST_PAUSE_S = 1.0, 30.0
 CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, AMQPError, ChannelInvalidStateError)
 
 
-def decode(body: bytes) -> List[Tuple[str, Dict[str, Any]]]:
+def decode(body: bytes) -> list[tuple[str, dict[str, Any]]]:
     """(conversation id, event) pairs of a message: one event as Rasa publishes it, or the events
     of one save as the project's tracker store publishes them (`{"sender_id", "events": [...]}`);
     none if it is neither."""
@@ -70,10 +71,8 @@ class Pause:
         self.seconds = FIRST_PAUSE_S
 
     async def wait(self, stop: asyncio.Event) -> None:
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), self.seconds)
-        except asyncio.TimeoutError:
-            pass
         self.seconds = min(self.seconds * 2, LONGEST_PAUSE_S)
 
 
@@ -94,8 +93,9 @@ async def connect(settings: Settings) -> AbstractConnection:
         if not url.user:  # as Rasa does: the credentials from their own settings
             url = url.with_user(settings.rabbitmq_user).with_password(settings.rabbitmq_password)
         return await aio_pika.connect(url, timeout=10)
-    return await aio_pika.connect(host=settings.rabbitmq_host, login=settings.rabbitmq_user,
-                                  password=settings.rabbitmq_password, timeout=10)
+    return await aio_pika.connect(
+        host=settings.rabbitmq_host, login=settings.rabbitmq_user, password=settings.rabbitmq_password, timeout=10
+    )
 
 
 class BrokerConsumer:
@@ -106,7 +106,7 @@ class BrokerConsumer:
         self.sessions = session_factory(make_engine(settings.support_database_url))
         self.folded = 0
 
-    def fold(self, events: List[Tuple[str, Dict[str, Any]]]) -> None:
+    def fold(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         with self.sessions() as session, session.begin():
             fold_into(session, events)
 
@@ -128,12 +128,13 @@ class BrokerConsumer:
                 async with connection:
                     await self._consume(connection, stop, pause)
             except CONNECTION_ERRORS as error:
-                log.warning("RabbitMQ connection lost (%s); unacknowledged events will be delivered again",
-                            type(error).__name__)
+                log.warning(
+                    "RabbitMQ connection lost (%s); unacknowledged events will be delivered again", type(error).__name__
+                )
                 await pause.wait(stop)
 
     async def _consume(self, connection: AbstractConnection, stop: asyncio.Event, pause: Pause) -> None:
-        inbox: "asyncio.Queue[Optional[AbstractIncomingMessage]]" = asyncio.Queue()
+        inbox: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()
         connection.close_callbacks.add(lambda *_: inbox.put_nowait(None))
         queue = await declare(connection, self.settings.rabbitmq_queue)
         await queue.consume(inbox.put)
@@ -146,7 +147,7 @@ class BrokerConsumer:
             if batch:
                 await self._fold_and_acknowledge(batch, stop, pause)
 
-    async def _next_batch(self, inbox: "asyncio.Queue[Optional[AbstractIncomingMessage]]") -> List[Any]:
+    async def _next_batch(self, inbox: asyncio.Queue[AbstractIncomingMessage | None]) -> list[Any]:
         """The events that arrive within GATHER_S of the first one (at most BATCH): one
         transaction for a turn's dozen events instead of one each (a third of a core under
         `make load` when it was one each)."""
@@ -160,13 +161,16 @@ class BrokerConsumer:
             if remaining <= 0 and inbox.empty():
                 break
             try:
-                batch.append(inbox.get_nowait() if not inbox.empty() else await asyncio.wait_for(inbox.get(), remaining))
+                batch.append(
+                    inbox.get_nowait() if not inbox.empty() else await asyncio.wait_for(inbox.get(), remaining)
+                )
             except asyncio.TimeoutError:
                 break
         return batch
 
-    async def _fold_and_acknowledge(self, batch: List[AbstractIncomingMessage], stop: asyncio.Event,
-                                    pause: Pause) -> None:
+    async def _fold_and_acknowledge(
+        self, batch: list[AbstractIncomingMessage], stop: asyncio.Event, pause: Pause
+    ) -> None:
         decoded = [decode(message.body) for message in batch]
         events = [event for events in decoded for event in events]
         if not all(decoded):
@@ -174,8 +178,12 @@ class BrokerConsumer:
         try:
             await asyncio.to_thread(self.fold, events)
         except SQLAlchemyError as error:
-            log.error("support database unavailable (%s); %d events go back to the queue, trying again in %.0f s",
-                      type(error).__name__, len(batch), pause.seconds)
+            log.error(
+                "support database unavailable (%s); %d events go back to the queue, trying again in %.0f s",
+                type(error).__name__,
+                len(batch),
+                pause.seconds,
+            )
             await batch[-1].nack(multiple=True, requeue=True)
             await pause.wait(stop)
             return

@@ -50,8 +50,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def conversation_summary(events: Iterable[dict[str, Any]], slots: dict[str, Any], channel: str | None,
-                         reason: str, last: int = 8) -> dict[str, Any]:
+def conversation_summary(
+    events: Iterable[dict[str, Any]], slots: dict[str, Any], channel: str | None, reason: str, last: int = 8
+) -> dict[str, Any]:
     """What an agent reads first: who (masked), what they wanted, the last messages, why."""
     events = list(events)
     mask_text = names_masker([slots.get("customer_name") or ""])
@@ -68,9 +69,11 @@ def conversation_summary(events: Iterable[dict[str, Any]], slots: dict[str, Any]
     code = slots.get("customer_code")
     return {
         "channel": channel or "sconosciuto",
-        "customer": {"verified": bool(slots.get("customer_verified")),
-                     "code": mask_customer_code(str(code)) if code else None,
-                     "name": masked_name(slots.get("customer_name"))},
+        "customer": {
+            "verified": bool(slots.get("customer_verified")),
+            "code": mask_customer_code(str(code)) if code else None,
+            "name": masked_name(slots.get("customer_name")),
+        },
         "wanted": list(dict.fromkeys(intents)),
         "request": {k: slots.get(k) for k in ("service", "bill_id") if slots.get(k)},
         "reason": REASONS.get(reason, reason),
@@ -95,21 +98,27 @@ class TicketDesk:
         self.sessions = session_factory(make_engine(url or self.settings.support_database_url))
         self.hours = OpeningHours.parse(self.settings.support_hours)
 
-    def open_ticket(self, conversation_id: str, channel: str | None, reason: str,
-                    summary: dict[str, Any]) -> QueueInfo:
+    def open_ticket(self, conversation_id: str, channel: str | None, reason: str, summary: dict[str, Any]) -> QueueInfo:
         """A ticket for this conversation (the open one if there is one) and what to tell the customer."""
         with self.sessions() as session, session.begin():
             ticket = session.execute(
                 select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))
             ).scalar_one_or_none()
             if ticket is None:
-                ticket = Ticket(conversation_id=conversation_id, channel=channel, status="waiting", reason=reason,
-                                summary=summary, created_at=utcnow())
+                ticket = Ticket(
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    status="waiting",
+                    reason=reason,
+                    summary=summary,
+                    created_at=utcnow(),
+                )
                 session.add(ticket)
                 session.flush()
             position = session.execute(
-                select(func.count()).select_from(Ticket).where(Ticket.status == "waiting",
-                                                               Ticket.created_at <= ticket.created_at)
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.status == "waiting", Ticket.created_at <= ticket.created_at)
             ).scalar_one()
             ticket_id = ticket.id
         return QueueInfo(ticket_id, max(position, 1), *self._customer_message(max(position, 1)))
@@ -135,8 +144,9 @@ class TicketDesk:
     # ------------------------------------------------------------------ for the console
     def waiting_and_active(self) -> list[Ticket]:
         with self.sessions() as session:
-            return list(session.execute(
-                select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.created_at)).scalars())
+            return list(
+                session.execute(select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.created_at)).scalars()
+            )
 
     def get(self, ticket_id: int) -> Ticket | None:
         with self.sessions() as session:
@@ -144,8 +154,9 @@ class TicketDesk:
 
     def open_for(self, conversation_id: str) -> Ticket | None:
         with self.sessions() as session:
-            return session.execute(select(Ticket).where(
-                Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))).scalar_one_or_none()
+            return session.execute(
+                select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN))
+            ).scalar_one_or_none()
 
     def take(self, ticket_id: int, agent: str) -> Ticket:
         with self.sessions() as session, session.begin():
@@ -159,9 +170,16 @@ class TicketDesk:
         (one conditional UPDATE: a reply arriving at the same moment keeps the ticket)."""
         limit = (now or utcnow()) - timedelta(minutes=self.settings.support_unanswered_minutes)
         with self.sessions() as session, session.begin():
-            moved = session.execute(update(Ticket).where(
-                Ticket.status == "active", Ticket.first_reply_at.is_(None), Ticket.taken_at < limit,
-            ).values(status="waiting", taken_by=None, taken_at=None).execution_options(synchronize_session=False))
+            moved = session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.status == "active",
+                    Ticket.first_reply_at.is_(None),
+                    Ticket.taken_at < limit,
+                )
+                .values(status="waiting", taken_by=None, taken_at=None)
+                .execution_options(synchronize_session=False)
+            )
             return int(moved.rowcount or 0)
 
     def replied(self, ticket_id: int) -> None:

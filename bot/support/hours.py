@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Dict, List, Optional, Tuple
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ITALIAN_DAYS = ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"]
@@ -13,11 +12,11 @@ ITALIAN_DAYS = ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sa
 
 @dataclass(frozen=True)
 class OpeningHours:
-    periods: Dict[int, List[Tuple[time, time]]]
+    periods: dict[int, list[tuple[time, time]]]
 
     @classmethod
-    def parse(cls, spec: str) -> "OpeningHours":
-        periods: Dict[int, List[Tuple[time, time]]] = {d: [] for d in range(7)}
+    def parse(cls, spec: str) -> OpeningHours:
+        periods: dict[int, list[tuple[time, time]]] = {d: [] for d in range(7)}
         for part in filter(None, (p.strip() for p in spec.split(";"))):
             match = re.fullmatch(r"([a-z]{3})(?:-([a-z]{3}))?\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})", part.lower())
             if not match:
@@ -31,7 +30,7 @@ class OpeningHours:
     def is_open(self, moment: datetime) -> bool:
         return any(opens <= moment.time() < closes for opens, closes in self.periods[moment.weekday()])
 
-    def next_opening(self, moment: datetime) -> Optional[datetime]:
+    def next_opening(self, moment: datetime) -> datetime | None:
         for offset in range(0, 8):
             day = (moment + timedelta(days=offset)).date()
             for opens, _ in sorted(self.periods[day.weekday()]):

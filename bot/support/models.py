@@ -196,12 +196,27 @@ class ConversationSummary(Base):
     __table_args__ = (
         Index("ix_summaries_last_id", "last", "conversation_id"),
         Index("ix_summaries_channel_last_id", "channel", "last", "conversation_id"),
-        Index("ix_summaries_handed_off_last_id", "last", "conversation_id",
-              sqlite_where=text("handed_off = 1"), postgresql_where=text("handed_off")),
-        Index("ix_summaries_verified_last_id", "last", "conversation_id",
-              sqlite_where=text("verified = 1"), postgresql_where=text("verified")),
-        Index("ix_summaries_flagged_last_id", "last", "conversation_id",
-              sqlite_where=text("flagged = 1"), postgresql_where=text("flagged")),
+        Index(
+            "ix_summaries_handed_off_last_id",
+            "last",
+            "conversation_id",
+            sqlite_where=text("handed_off = 1"),
+            postgresql_where=text("handed_off"),
+        ),
+        Index(
+            "ix_summaries_verified_last_id",
+            "last",
+            "conversation_id",
+            sqlite_where=text("verified = 1"),
+            postgresql_where=text("verified"),
+        ),
+        Index(
+            "ix_summaries_flagged_last_id",
+            "last",
+            "conversation_id",
+            sqlite_where=text("flagged = 1"),
+            postgresql_where=text("flagged"),
+        ),
     )
 
     conversation_id = Column(String(255), primary_key=True)  # Rasa's sender_id

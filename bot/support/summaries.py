@@ -35,9 +35,18 @@ Event = Mapping[str, Any]
 
 def new_summary(conversation_id: str) -> ConversationSummary:
     """The summary of a conversation no event has been folded into yet."""
-    return ConversationSummary(conversation_id=conversation_id, user_turns=0, intents=[], names=[], turn_keys=[],
-                               fallback=False, low_confidence=False, handed_off=False, verified=False,
-                               flagged=False)
+    return ConversationSummary(
+        conversation_id=conversation_id,
+        user_turns=0,
+        intents=[],
+        names=[],
+        turn_keys=[],
+        fallback=False,
+        low_confidence=False,
+        handed_off=False,
+        verified=False,
+        flagged=False,
+    )
 
 
 def turn_key(event: Event) -> str:

@@ -92,12 +92,15 @@ class RasaApi:
             params={"output_channel": "latest", "execute_side_effects": "true"},
         )
 
-
     def typing(self, conversation_id: str, typing: bool) -> None:
         """An agent is typing (or stopped): the socket.io channel tells the widget (best effort)."""
         with contextlib.suppress(requests.RequestException):  # a typing indicator is not worth an error
-            requests.post(self.url + "/webhooks/socketio/typing", json={"conversation_id": conversation_id,
-                          "typing": typing}, headers={"Authorization": f"Bearer {self.token}"}, timeout=(2, 5))
+            requests.post(
+                self.url + "/webhooks/socketio/typing",
+                json={"conversation_id": conversation_id, "typing": typing},
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=(2, 5),
+            )
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,9 @@ def router(console: Console) -> APIRouter:
 
     def rollups(since: date | None, until: date | None) -> list[DailyRollup]:
         console.conversations.catch_up_if_embedded()
-        query = _within(select(DailyRollup), DailyRollup.day, since, until).order_by(DailyRollup.day,
-                                                                                    DailyRollup.channel)
+        query = _within(select(DailyRollup), DailyRollup.day, since, until).order_by(
+            DailyRollup.day, DailyRollup.channel
+        )
         with console.sessions() as session:
             return list(session.execute(query).scalars())
 
@@ -80,9 +81,13 @@ def router(console: Console) -> APIRouter:
             for name in ROLLUP_COUNTS:
                 totals[name] += getattr(row, name)
         count = DailyIntent.conversations
-        top = _within(select(DailyIntent.intent, func.sum(count)), DailyIntent.day, since, until) \
-            .group_by(DailyIntent.intent).having(func.sum(count) > 0) \
-            .order_by(func.sum(count).desc(), DailyIntent.intent).limit(TOP_INTENTS)
+        top = (
+            _within(select(DailyIntent.intent, func.sum(count)), DailyIntent.day, since, until)
+            .group_by(DailyIntent.intent)
+            .having(func.sum(count) > 0)
+            .order_by(func.sum(count).desc(), DailyIntent.intent)
+            .limit(TOP_INTENTS)
+        )
         with console.sessions() as session:
             top_intents = [[intent, int(n)] for intent, n in session.execute(top)]
             first_reply = _first_reply_seconds(session, since, until)
@@ -107,13 +112,17 @@ def router(console: Console) -> APIRouter:
         """The figures per day and channel (counts only: nothing personal)."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["giorno", "canale", "conversazioni", "passate_a_operatore", "non_capite", "verificate",
-                         "messaggi_cliente"])
+        writer.writerow(
+            ["giorno", "canale", "conversazioni", "passate_a_operatore", "non_capite", "verificate", "messaggi_cliente"]
+        )
         for row in rollups(*days):
             if row.conversations:
                 writer.writerow([row.day, row.channel, *(getattr(row, name) for name in ROLLUP_COUNTS)])
-        return PlainTextResponse(out.getvalue(), media_type="text/csv",
-                                 headers={"Content-Disposition": 'attachment; filename="metriche.csv"'})
+        return PlainTextResponse(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="metriche.csv"'},
+        )
 
     @routes.get("/metrics", response_class=HTMLResponse)
     def metrics_page(request: Request, staff: StaffMember = Depends(console.member)) -> Any:

@@ -72,8 +72,8 @@ def queue_rows(console: Console) -> list[dict[str, Any]]:
                 "status": t.status,
                 "reason": summary.get("reason"),
                 "emergency": bool(summary.get("emergency")),
-                "display_name": customer.get("name") or ("Cliente verificato" if customer.get("verified") else
-                                                         "Cliente non identificato"),
+                "display_name": customer.get("name")
+                or ("Cliente verificato" if customer.get("verified") else "Cliente non identificato"),
                 "verified": bool(customer.get("verified")),
                 "taken_by": t.taken_by,
                 "summary": summary,

@@ -87,8 +87,18 @@ def review_filters(
     tag: ShortText | None = None,
     q: ShortText | None = None,
 ) -> Filters:
-    return Filters(since=since, until=until, channel=channel or None, intent=intent or None, fallback=fallback,
-                   handed_off=handed_off, verified=verified, outcome=outcome or None, tag=tag or None, q=q or None)
+    return Filters(
+        since=since,
+        until=until,
+        channel=channel or None,
+        intent=intent or None,
+        fallback=fallback,
+        handed_off=handed_off,
+        verified=verified,
+        outcome=outcome or None,
+        tag=tag or None,
+        q=q or None,
+    )
 
 
 def encode_cursor(last: float, shown_id: str) -> str:
@@ -115,18 +125,29 @@ def router(console: Console) -> APIRouter:
         """A page as the review lists it, with its outcomes and tags (one query each, for the page)."""
         ids = [c.conversation_id for c in page]
         with sessions() as session:
-            outcomes = dict(session.execute(select(Ticket.conversation_id, Ticket.outcome).where(
-                Ticket.conversation_id.in_(ids), Ticket.outcome.is_not(None))).all())
+            outcomes = dict(
+                session.execute(
+                    select(Ticket.conversation_id, Ticket.outcome).where(
+                        Ticket.conversation_id.in_(ids), Ticket.outcome.is_not(None)
+                    )
+                ).all()
+            )
             tagged: dict[str, set[str]] = {}
-            for conversation_id, tag in session.execute(select(ConversationTag.conversation_id, ConversationTag.tag)
-                                                        .where(ConversationTag.conversation_id.in_(ids))):
+            for conversation_id, tag in session.execute(
+                select(ConversationTag.conversation_id, ConversationTag.tag).where(
+                    ConversationTag.conversation_id.in_(ids)
+                )
+            ):
                 tagged.setdefault(conversation_id, set()).add(tag)
         rows = []
         for c in page:
             row = listed(c)
             row["id"] = refs.shown(c.conversation_id)
-            row.update(outcome=outcomes.get(c.conversation_id), tags=sorted(tagged.get(c.conversation_id, ())),
-                       preview=names_masker(c.names)(c.preview or "")[:120])
+            row.update(
+                outcome=outcomes.get(c.conversation_id),
+                tags=sorted(tagged.get(c.conversation_id, ())),
+                preview=names_masker(c.names)(c.preview or "")[:120],
+            )
             rows.append(row)
         return rows
 
@@ -210,9 +231,7 @@ def router(console: Console) -> APIRouter:
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @routes.get("/api/export.csv")
-    def export_csv(
-        filters: Filters = Depends(review_filters), staff: StaffMember = Depends(console.supervisor)
-    ) -> Any:
+    def export_csv(filters: Filters = Depends(review_filters), staff: StaffMember = Depends(console.supervisor)) -> Any:
         export_size(staff, "csv", filters)
 
         def lines() -> Iterator[str]:
@@ -222,8 +241,16 @@ def router(console: Console) -> APIRouter:
             for shown, turns, _ in transcripts(filters):
                 for turn in turns:
                     if turn["from"] in ("cliente", "assistente", "operatore"):
-                        writer.writerow([shown, turn.get("at"), turn["from"], turn.get("text"),
-                                         turn.get("intent", ""), turn.get("confidence", "")])
+                        writer.writerow(
+                            [
+                                shown,
+                                turn.get("at"),
+                                turn["from"],
+                                turn.get("text"),
+                                turn.get("intent", ""),
+                                turn.get("confidence", ""),
+                            ]
+                        )
                 # one conversation's lines at a time: the buffer never holds more
                 yield out.getvalue()
                 out.seek(0)
