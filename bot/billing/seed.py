@@ -270,6 +270,9 @@ def _seed_customers(session: Session, today: date) -> None:
                 bill_id = f"F{demo.code}-{number:02d}"
                 method = DEMO_PAYMENT_METHODS.get(bill_id, "pagopa")
                 paid_on = due - timedelta(days=2)
+                # no relationship orders the two inserts: the bill must be written first
+                # (PostgreSQL checks the foreign key at once; SQLite does not)
+                session.flush()
                 session.add(
                     Payment(
                         bill_id=bill_id,
