@@ -132,7 +132,9 @@ def test_http_api_needs_the_token(assistant):
 def test_held_out_macro_f1_and_out_of_scope(assistant):
     """Quality gate on the independent held-out file (the full report is `make eval`)."""
     examples = holdout_examples()
-    truth = [intent for intent, _ in examples]
+    # faq/<topic> is the one intent `faq` to the classifier, as in `rasa test nlu` (make eval);
+    # the topic is the ResponseSelector's job, measured there.
+    truth = [intent.split("/", 1)[0] for intent, _ in examples]
     predicted = [assistant.parse(plain_text(example))["intent"]["name"] for _, example in examples]
     labels = sorted(set(truth))
     macro_f1 = f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
