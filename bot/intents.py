@@ -27,13 +27,13 @@ INTENT_LABELS: dict[str, str] = {
     "ask_hardship_support": "Aiuti per chi è in difficoltà",
     "report_outage": "Segnalare un guasto",
     "inform": "Comunicare un dato",
+    # issue 13
+    "identify_by_supply": "Identificarmi con POD o PDR",
     # issue 12
     "submit_meter_reading": "Comunicare l'autolettura",
     "ask_payment_methods": "Come pagare le bollette",
     "report_payment": "Ho già pagato",
     "file_complaint": "Presentare un reclamo",
-    # issue 13
-    "identify_by_supply": "Identificarmi con POD o PDR",
 }
 
 # The fallback's last button ("none of these"): it sends /out_of_scope, which Rasa reads as a denial.

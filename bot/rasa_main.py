@@ -25,7 +25,7 @@ import bot.quiet  # noqa: F401
 import functools
 import os
 import sys
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -42,7 +42,7 @@ from bot.settings import get_settings
 require("rasa", __name__)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _action_response_validator() -> Any:
     schema = RemoteAction.action_response_format_spec()
     cls = validator_for(schema)
@@ -50,20 +50,22 @@ def _action_response_validator() -> Any:
     return cls(schema)
 
 
-def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     error = best_match(_action_response_validator().iter_errors(result))
     if error is None:
         return True
-    error.message += (". Failed to validate Action server response from API, make sure your response from "
-                      "the Action endpoint is valid. For more information about the format visit "
-                      "https://rasa.com/docs/rasa/custom-actions")
+    error.message += (
+        ". Failed to validate Action server response from API, make sure your response from "
+        "the Action endpoint is valid. For more information about the format visit "
+        "https://rasa.com/docs/rasa/custom-actions"
+    )
     raise error
 
 
 _wrapped_tracker_store = Agent._create_tracker_store
 
 
-def _create_tracker_store(store: Optional[TrackerStore], domain: Domain) -> TrackerStore:
+def _create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
     if isinstance(store, UrlSQLTrackerStore):
         store.domain = domain
         return store
@@ -79,8 +81,8 @@ def _cap_request_size() -> None:
 
 
 def install() -> None:
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
-    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[assignment]
+    RemoteAction._validate_action_result = _validate_action_result
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)
     tracker_history.install()
     action_client.install()
     # issue 13: typed button titles; emergencies answered while a conversation is paused
@@ -89,7 +91,7 @@ def install() -> None:
     conversation_guards.install()
 
 
-def with_api_token(argv: List[str], token: str) -> List[str]:
+def with_api_token(argv: list[str], token: str) -> list[str]:
     """`rasa run --enable-api` arguments with the API token added from RASA_API_TOKEN. Only this
     process's copy of its arguments changes: /proc/PID/cmdline, which `ps` shows to every local
     user, keeps the command line the token was never on."""
@@ -98,7 +100,7 @@ def with_api_token(argv: List[str], token: str) -> List[str]:
     if not token:
         # Rasa would serve its whole HTTP API (every conversation, /model/parse...) to anyone
         raise SystemExit("bot.rasa_main: --enable-api without RASA_API_TOKEN; set it in the environment")
-    return argv + ["--auth-token", token]
+    return [*argv, "--auth-token", token]
 
 
 def main() -> None:

@@ -121,8 +121,10 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                 ).all()
         # another replica's turns, unless they do not add up or start a new session (Rasa's
         # retrieve would then drop the earlier sessions' events): rebuilt as Rasa does
-        if not newer or entry.stamp.rows + len(newer) != stamp.rows or any(
-            row.type_name == SessionStarted.type_name for row in newer
+        if (
+            not newer
+            or entry.stamp.rows + len(newer) != stamp.rows
+            or any(row.type_name == SessionStarted.type_name for row in newer)
         ):
             self.cache.misses += 1
             return await super().retrieve(sender_id)
@@ -198,9 +200,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         # session start) can only have gained a session start among the new events
         events = tracker.events
         checked = len(events) - len(new_events) if _STORED in tracker.__dict__ else 0
-        return not any(
-            isinstance(e, SessionStarted) for e in itertools.islice(events, max(checked, 1), None)
-        )
+        return not any(isinstance(e, SessionStarted) for e in itertools.islice(events, max(checked, 1), None))
 
     def has_user_message(self, sender_id: str, message_id: str, among_last: int = RESEND_WINDOW) -> bool:
         """Whether one of the conversation's last `among_last` user messages has this id: one
@@ -211,6 +211,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             rows = session.execute(
                 select(self.SQLEvent.data)
                 .where(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == "user")
-                .order_by(self.SQLEvent.id.desc()).limit(among_last)
+                .order_by(self.SQLEvent.id.desc())
+                .limit(among_last)
             ).scalars()
             return any(json.loads(data).get("message_id") == message_id for data in rows)

@@ -42,7 +42,8 @@ import hmac
 import logging
 import math
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -74,10 +75,19 @@ def fetched(sender: str, event: BotUttered) -> dict[str, Any]:
     custom = (event.data or {}).get("custom")
     turn = custom.get("data") if isinstance(custom, dict) else None
     if isinstance(turn, dict) and turn.get("sender") == "agent":
-        return {"recipient_id": sender, "text": turn.get("text") or "", "timestamp": event.timestamp,
-                "from": "agent", "agent_name": turn.get("agent_name")}
-    message: dict[str, Any] = {"recipient_id": sender, "text": event.text or "", "timestamp": event.timestamp,
-                               "from": "bot"}
+        return {
+            "recipient_id": sender,
+            "text": turn.get("text") or "",
+            "timestamp": event.timestamp,
+            "from": "agent",
+            "agent_name": turn.get("agent_name"),
+        }
+    message: dict[str, Any] = {
+        "recipient_id": sender,
+        "text": event.text or "",
+        "timestamp": event.timestamp,
+        "from": "bot",
+    }
     if (event.data or {}).get("buttons"):
         message["buttons"] = event.data["buttons"]
     return message
@@ -87,15 +97,15 @@ def _bad_request(reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=400)
 
 
-def authorised(header: Optional[str], token: str) -> bool:
+def authorised(header: str | None, token: str) -> bool:
     """`Authorization: Bearer <token>`, compared in constant time, as bytes: compare_digest refuses
     non-ASCII str, and Sanic decodes a header's non-UTF-8 bytes to surrogates."""
     if not token or not header or not header.startswith("Bearer "):
         return False
-    return hmac.compare_digest(header[len("Bearer "):].strip().encode("utf-8", "surrogateescape"), token.encode())
+    return hmac.compare_digest(header[len("Bearer ") :].strip().encode("utf-8", "surrogateescape"), token.encode())
 
 
-def turn_after(tracker: Optional[DialogueStateTracker], message_id: str) -> Optional[Dict[str, Any]]:
+def turn_after(tracker: DialogueStateTracker | None, message_id: str) -> dict[str, Any] | None:
     """What the conversation holds after the user message `message_id`: None if it has no such
     message, else whether an action ran after it and the bot's messages up to the next user one."""
     if tracker is None:
@@ -105,7 +115,7 @@ def turn_after(tracker: Optional[DialogueStateTracker], message_id: str) -> Opti
     if start is None:
         return None
     answered, replies = False, []
-    for event in events[start + 1:]:
+    for event in events[start + 1 :]:
         if isinstance(event, UserUttered):
             break
         answered |= isinstance(event, ActionExecuted)
@@ -116,11 +126,11 @@ def turn_after(tracker: Optional[DialogueStateTracker], message_id: str) -> Opti
 
 class ResendableRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ResendableRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> ResendableRestInput:
         return cls(get_settings().rest_channel_token)
 
     def __init__(self, token: str = "") -> None:
@@ -140,8 +150,11 @@ class ResendableRestInput(RestInput):
             if not self.token:
                 return response.json({"error": "REST channel not configured (REST_CHANNEL_TOKEN)"}, status=503)
             if not authorised(request.headers.get("Authorization"), self.token):
-                return response.json({"error": "missing or invalid Authorization: Bearer token"}, status=401,
-                                     headers={"WWW-Authenticate": "Bearer"})
+                return response.json(
+                    {"error": "missing or invalid Authorization: Bearer token"},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             sender = request.args.get("sender")
             if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
                 return _bad_request("'sender' must be 1 to 128 characters among letters, digits and _ . @ -")
@@ -154,8 +167,9 @@ class ResendableRestInput(RestInput):
             tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(sender)
             if tracker is None or tracker.get_latest_input_channel() != self.name():
                 return response.json({"error": "no REST conversation with this sender"}, status=404)
-            later = [fetched(sender, e) for e in tracker.events
-                     if isinstance(e, BotUttered) and (e.timestamp or 0) > after]
+            later = [
+                fetched(sender, e) for e in tracker.events if isinstance(e, BotUttered) and (e.timestamp or 0) > after
+            ]
             return response.json({"messages": later[:MAX_FETCH], "more": len(later) > MAX_FETCH})
 
         @webhook.route("/webhook", methods=["POST"])
@@ -163,11 +177,14 @@ class ResendableRestInput(RestInput):
             if not self.token:
                 return response.json({"error": "REST channel not configured (REST_CHANNEL_TOKEN)"}, status=503)
             if not authorised(request.headers.get("Authorization"), self.token):
-                return response.json({"error": "missing or invalid Authorization: Bearer token"}, status=401,
-                                     headers={"WWW-Authenticate": "Bearer"})
+                return response.json(
+                    {"error": "missing or invalid Authorization: Bearer token"},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             try:
                 body = request.json
-            except Exception:  # sanic raises its own BadRequest for invalid JSON
+            except Exception:  # noqa: BLE001 - sanic raises its own BadRequest for invalid JSON
                 return _bad_request("the body must be JSON")
             if not isinstance(body, dict):
                 return _bad_request("the body must be a JSON object")
@@ -178,14 +195,16 @@ class ResendableRestInput(RestInput):
                 return _bad_request("'message' must be a non-empty string")
             if "\x00" in text:
                 return _bad_request("'message' must not contain NUL characters")
-            if message_id is not None and (not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID
-                                           or "\x00" in message_id):
+            if message_id is not None and (
+                not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID or "\x00" in message_id
+            ):
                 return _bad_request(f"'message_id' must be a string of 1 to {MAX_MESSAGE_ID} characters")
 
             collector = CollectingOutputChannel()
             # metadata=None: the client's metadata never reaches Rasa (see the module docstring)
-            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=None,
-                                  message_id=message_id)
+            message = UserMessage(
+                text, collector, sender, input_channel=self.name(), metadata=None, message_id=message_id
+            )
             agent = request.app.ctx.agent
             try:
                 if message_id is None:
@@ -204,8 +223,9 @@ class ResendableRestInput(RestInput):
         # what Agent.handle_message does, with the duplicate check inside the same lock
         async with agent.lock_store.lock(message.sender_id):
             processor, store = agent.processor, agent.tracker_store
-            if isinstance(store, UrlSQLTrackerStore) and not store.has_user_message(message.sender_id,
-                                                                                    message.message_id):
+            if isinstance(store, UrlSQLTrackerStore) and not store.has_user_message(
+                message.sender_id, message.message_id
+            ):
                 await processor.handle_message(message)  # the usual case: a new message
                 return
             tracker = await store.retrieve_full_tracker(message.sender_id)

@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
 
 from bot.intents import request_intents
 from bot.ops.nlu_files import HOLDOUT, TRAINING_DIR
@@ -26,11 +25,11 @@ from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT
 
 OUT = PROJECT_ROOT / "results" / "compare"
-CANDIDATES = sorted((PROJECT_ROOT / "eval" / "pipelines").glob("*.yml")) + [PROJECT_ROOT / "config.yml"]
+CANDIDATES = [*sorted((PROJECT_ROOT / "eval" / "pipelines").glob("*.yml")), PROJECT_ROOT / "config.yml"]
 BUSINESS_INTENTS = set(request_intents())
 
 
-def _run_measured(command: List[str]) -> Dict[str, float]:
+def _run_measured(command: list[str]) -> dict[str, float]:
     """Run a command; return its wall time and the peak RSS of the process (MiB)."""
     started = time.perf_counter()
     # Rasa caches trained components across runs; a measurement must train from scratch.
@@ -43,13 +42,13 @@ def _run_measured(command: List[str]) -> Dict[str, float]:
     return {"seconds": time.perf_counter() - started, "peak_mib": usage.ru_maxrss / 1024}
 
 
-def _percentile(values: List[float], q: float) -> float:
+def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def entity_f1(gold: List[Set[Tuple]], found: List[Set[Tuple]]) -> float:
+def entity_f1(gold: list[set[tuple]], found: list[set[tuple]]) -> float:
     """Micro F1 of (entity type, start, end) spans: a span counts only if exactly right."""
-    true_positives = sum(len(g & f) for g, f in zip(gold, found))
+    true_positives = sum(len(g & f) for g, f in zip(gold, found, strict=True))
     predicted = sum(len(f) for f in found)
     expected = sum(len(g) for g in gold)
     if not predicted or not expected or not true_positives:
@@ -58,11 +57,11 @@ def entity_f1(gold: List[Set[Tuple]], found: List[Set[Tuple]]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def _spans(entities) -> Set[Tuple]:
+def _spans(entities) -> set[tuple]:
     return {(e["entity"], e["start"], e["end"]) for e in entities or []}
 
 
-def evaluate_model(model: Path) -> Dict[str, float]:
+def evaluate_model(model: Path) -> dict[str, float]:
     """Parse every held-out message in this process; figures of quality and latency."""
     import asyncio
 
@@ -70,7 +69,7 @@ def evaluate_model(model: Path) -> Dict[str, float]:
     from rasa.shared.nlu.training_data.loading import load_data
     from sklearn.metrics import accuracy_score, f1_score
 
-    examples = [m for m in load_data(str(HOLDOUT)).intent_examples]
+    examples = list(load_data(str(HOLDOUT)).intent_examples)
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
     parse = lambda text: loop.run_until_complete(agent.parse_message(text))  # noqa: E731
@@ -91,29 +90,45 @@ def evaluate_model(model: Path) -> Dict[str, float]:
         "macro_f1": f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0),
         "accuracy": accuracy_score(truth, predicted),
         "out_of_scope_as_business": sum(
-            1 for t, p in zip(truth, predicted) if t == "out_of_scope" and p in BUSINESS_INTENTS
+            1 for t, p in zip(truth, predicted, strict=True) if t == "out_of_scope" and p in BUSINESS_INTENTS
         ),
         "parse_p50_ms": statistics.median(latencies),
         "parse_p95_ms": _percentile(latencies, 95),
     }
 
 
-def measure(config: Path, workdir: Path) -> Dict[str, object]:
+def measure(config: Path, workdir: Path) -> dict[str, object]:
     name = "project (config.yml)" if config == PROJECT_ROOT / "config.yml" else config.stem
     model_name = f"nlu-{config.stem}"
-    training = _run_measured([
-        sys.executable, "-m", "rasa", "train", "nlu", "--config", str(config),
-        "--nlu", str(TRAINING_DIR), "--out", str(workdir), "--fixed-model-name", model_name,
-    ])
+    training = _run_measured(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--nlu",
+            str(TRAINING_DIR),
+            "--out",
+            str(workdir),
+            "--fixed-model-name",
+            model_name,
+        ]
+    )
     evaluation = subprocess.run(
         [sys.executable, "-m", "bot.ops.compare", "--evaluate", str(workdir / f"{model_name}.tar.gz")],
-        cwd=PROJECT_ROOT, check=True, capture_output=True, text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     figures = json.loads(evaluation.stdout.strip().splitlines()[-1])
     return {"pipeline": name, "train_s": training["seconds"], "train_peak_mib": training["peak_mib"], **figures}
 
 
-def markdown(rows: List[Dict[str, object]]) -> str:
+def markdown(rows: list[dict[str, object]]) -> str:
     header = (
         "| pipeline | NLU training (s) | training peak memory (MiB) | intent macro-F1 | accuracy "
         "| out-of-scope taken for business | entity F1 | parse p50 (ms) | parse p95 (ms) |"
@@ -122,12 +137,13 @@ def markdown(rows: List[Dict[str, object]]) -> str:
     for r in rows:
         lines.append(
             f"| {r['pipeline']} | {r['train_s']:.0f} | {r['train_peak_mib']:.0f} | {r['macro_f1']:.3f} | "
-            f"{r['accuracy']:.3f} | {r['out_of_scope_as_business']} | {r.get('entity_f1', float('nan')):.3f} | {r['parse_p50_ms']:.1f} | {r['parse_p95_ms']:.1f} |"
+            f"{r['accuracy']:.3f} | {r['out_of_scope_as_business']} | {r.get('entity_f1', float('nan')):.3f} | "
+            f"{r['parse_p50_ms']:.1f} | {r['parse_p95_ms']:.1f} |"
         )
     return "\n".join(lines)
 
 
-def chart(rows: List[Dict[str, object]], path: Path) -> None:
+def chart(rows: list[dict[str, object]], path: Path) -> None:
     """One figure: intent macro-F1, entity F1, NLU training time and parse p95 per pipeline."""
     import matplotlib
 
@@ -135,11 +151,15 @@ def chart(rows: List[Dict[str, object]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = [str(r["pipeline"]).replace("project (config.yml)", "config.yml") for r in rows]
-    panels = [("intent macro-F1", "macro_f1"), ("entity F1", "entity_f1"),
-              ("NLU training (s)", "train_s"), ("parse p95 (ms)", "parse_p95_ms")]
+    panels = [
+        ("intent macro-F1", "macro_f1"),
+        ("entity F1", "entity_f1"),
+        ("NLU training (s)", "train_s"),
+        ("parse p95 (ms)", "parse_p95_ms"),
+    ]
     figure, axes = plt.subplots(1, len(panels), figsize=(16, 4))
-    for axis, (title, key) in zip(axes, panels):
-        values = [float(r.get(key) or 0) for r in rows]
+    for axis, (title, key) in zip(axes, panels, strict=True):
+        values = [float(str(r.get(key) or 0)) for r in rows]
         axis.barh(names, values, color="#0b5cad")
         axis.set_title(title)
         for i, value in enumerate(values):
@@ -150,7 +170,7 @@ def chart(rows: List[Dict[str, object]], path: Path) -> None:
     plt.close(figure)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if argv[:1] == ["--evaluate"]:
         print(json.dumps(evaluate_model(Path(argv[1]))))
         return 0

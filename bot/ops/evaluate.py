@@ -44,8 +44,10 @@ def format_response_selection(report: dict[str, dict]) -> str:
     macro = report.get("macro avg") or {}
     topics = [name for name, figures in report.items() if isinstance(figures, dict) and not name.endswith("avg")]
     wrong = sorted(name for name in topics if report[name].get("recall", 1.0) < 1.0)
-    return (f"response selector (faq/<topic>, {len(topics)} answers): accuracy {report.get('accuracy', 0.0):.3f}, "
-            f"macro-F1 {macro.get('f1-score', 0.0):.3f}" + (f"\n  recall < 1: {', '.join(wrong)}" if wrong else ""))
+    return (
+        f"response selector (faq/<topic>, {len(topics)} answers): accuracy {report.get('accuracy', 0.0):.3f}, "
+        f"macro-F1 {macro.get('f1-score', 0.0):.3f}" + (f"\n  recall < 1: {', '.join(wrong)}" if wrong else "")
+    )
 
 
 def main() -> int:
@@ -53,9 +55,9 @@ def main() -> int:
     model = ensure_model()
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "rasa", "test", "nlu", "--model", str(model),
-         "--nlu", str(HOLDOUT), "--out", str(OUT)],
-        cwd=PROJECT_ROOT, check=True,
+        [sys.executable, "-m", "rasa", "test", "nlu", "--model", str(model), "--nlu", str(HOLDOUT), "--out", str(OUT)],
+        cwd=PROJECT_ROOT,
+        check=True,
     )
     report = json.loads((OUT / "intent_report.json").read_text())
     print(format_report(report))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
 
 import yaml
 
@@ -29,9 +29,9 @@ def normalised(text: str) -> str:
     return " ".join(text.split())
 
 
-def intent_examples(paths: Iterable[Path]) -> List[Tuple[str, str]]:
+def intent_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
     """(intent, example) pairs from Rasa NLU YAML files."""
-    pairs: List[Tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
     for path in paths:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in document.get("nlu", []):
@@ -44,16 +44,16 @@ def intent_examples(paths: Iterable[Path]) -> List[Tuple[str, str]]:
     return pairs
 
 
-def training_examples() -> List[Tuple[str, str]]:
+def training_examples() -> list[tuple[str, str]]:
     return intent_examples(sorted(TRAINING_DIR.glob("*.yml")))
 
 
-def holdout_examples() -> List[Tuple[str, str]]:
+def holdout_examples() -> list[tuple[str, str]]:
     return intent_examples([HOLDOUT])
 
 
-def by_intent(pairs: Iterable[Tuple[str, str]]) -> Dict[str, List[str]]:
-    grouped: Dict[str, List[str]] = {}
+def by_intent(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
     for intent, example in pairs:
         grouped.setdefault(intent, []).append(example)
     return grouped

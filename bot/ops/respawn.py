@@ -11,10 +11,9 @@ import signal
 import subprocess
 import sys
 import time
-from typing import List
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     command = argv[1:] if argv[:1] == ["--"] else argv
     stopping = False
     child: subprocess.Popen = None  # type: ignore[assignment]

@@ -13,7 +13,6 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict
 
 from honcho.manager import Manager
 
@@ -43,7 +42,7 @@ def launcher_logging() -> None:
 def _wait_until_up(url: str, deadline: float) -> bool:
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http:// URLs
                 if response.status < 500:
                     return True
         except OSError:
@@ -62,9 +61,9 @@ def _announce_when_ready(settings: Settings, secrets_file: Path) -> None:
     """Print each service's state and the URLs once they answer (Rasa takes a while to load its
     model). Never a token: the terminal's scrollback and CI logs are not secret stores."""
     deadline = time.monotonic() + READY_TIMEOUT_S
-    host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else settings.bind_host
+    host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else settings.bind_host  # noqa: S104 - a comparison
     rasa_url = f"http://{host}:{settings.rasa_port}"
-    checks: Dict[str, str] = {
+    checks: dict[str, str] = {
         "billing backend": f"http://127.0.0.1:{settings.billing_port}/health",
         "web service": f"http://127.0.0.1:{settings.web_port}/health",
         "action server": f"http://127.0.0.1:{settings.action_port}/health",
@@ -78,25 +77,30 @@ def _announce_when_ready(settings: Settings, secrets_file: Path) -> None:
         states.append(f"{name} up")
     shown = _shown(secrets_file)
     if settings.rest_channel_token:  # the caller's own, from the environment or .env
-        token = "$REST_CHANNEL_TOKEN"
+        token = "$REST_CHANNEL_TOKEN"  # noqa: S105 - the variable's name, shown in the curl example
         where = "the tokens you set (environment or .env); the others are generated in " + shown
     else:
         token = f"$(sed -n 's/^REST_CHANNEL_TOKEN=//p' {shown})"
         where = f"{shown} (generated once, mode 0600; a variable you set wins)"
     curl = (
-        f"curl -s {rasa_url}/webhooks/rest/webhook -H \"Authorization: Bearer {token}\" "
-        "-H 'Content-Type: application/json' -d '{\"sender\": \"prova\", \"message\": \"Buongiorno\"}'"
+        f'curl -s {rasa_url}/webhooks/rest/webhook -H "Authorization: Bearer {token}" '
+        '-H \'Content-Type: application/json\' -d \'{"sender": "prova", "message": "Buongiorno"}\''
     )
-    demo = ("/?login=100001 as a logged-in customer (DEMO_MODE)" if settings.demo_mode
-            else "DEMO_MODE=true make run adds the demo login /?login=100001")
+    demo = (
+        "/?login=100001 as a logged-in customer (DEMO_MODE)"
+        if settings.demo_mode
+        else "DEMO_MODE=true make run adds the demo login /?login=100001"
+    )
     print(
         "\n"
         "==================================================================\n"
         " The assistant is ready.\n"
         f"  services     : {', '.join(states)}\n"
         f"  website      : http://{host}:{settings.web_port}/  (chat widget; {demo})\n"
-        f"  console      : http://{host}:{settings.web_port}/console/  (accounts: python -m bot.console.users add NAME --role supervisor)\n"
-        f"  REST channel : {rasa_url}/webhooks/rest/webhook  (server-to-server: Authorization: Bearer REST_CHANNEL_TOKEN)\n"
+        f"  console      : http://{host}:{settings.web_port}/console/"
+        "  (accounts: python -m bot.console.users add NAME --role supervisor)\n"
+        f"  REST channel : {rasa_url}/webhooks/rest/webhook"
+        "  (server-to-server: Authorization: Bearer REST_CHANNEL_TOKEN)\n"
         f"  try it       : {curl}\n"
         f"  Rasa HTTP API: {rasa_url}  (RASA_API_TOKEN)\n"
         f"  action server: http://127.0.0.1:{settings.action_port}  (Rasa only: ACTION_SERVER_TOKEN)\n"
@@ -124,8 +128,12 @@ def main() -> int:
     manager.add_process("billing", shlex.join(billing_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
     manager.add_process("web", shlex.join(web_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
     manager.add_process("actions", shlex.join(action_server_command(settings)), env=env, cwd=str(PROJECT_ROOT))
-    manager.add_process("rasa", shlex.join(rasa_server_command(
-        settings, model, stock_api_token=env["RASA_API_TOKEN"])), env=env, cwd=str(PROJECT_ROOT))
+    manager.add_process(
+        "rasa",
+        shlex.join(rasa_server_command(settings, model, stock_api_token=env["RASA_API_TOKEN"])),
+        env=env,
+        cwd=str(PROJECT_ROOT),
+    )
 
     threading.Thread(target=_announce_when_ready, args=(settings, secrets_path(settings)), daemon=True).start()
     manager.loop()

@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List
 from urllib.parse import urlsplit
 
 from honcho.manager import Manager
@@ -73,20 +72,28 @@ def ensure_database(url: str) -> None:
         return
     admin = create_engine(parsed.set(database="postgres"), future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                    {"name": parsed.database}).first()
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+        ).first()
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
 
 
 def nginx_config(settings: Settings, var: Path) -> Path:
-    rasa = "\n".join(f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s;"
-                     for i in range(1, REPLICAS + 1))
-    whatsapp = "\n".join(f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s"
-                         + (";" if i == 1 else " backup;") for i in range(1, REPLICAS + 1))
-    actions = "\n".join(f"        server 127.0.0.1:{settings.action_port + i} max_fails=1 fail_timeout=5s;"
-                        for i in range(1, REPLICAS + 1))
+    rasa = "\n".join(
+        f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s;"
+        for i in range(1, REPLICAS + 1)
+    )
+    whatsapp = "\n".join(
+        f"        server 127.0.0.1:{settings.rasa_port + i} max_fails=1 fail_timeout=5s"
+        + (";" if i == 1 else " backup;")
+        for i in range(1, REPLICAS + 1)
+    )
+    actions = "\n".join(
+        f"        server 127.0.0.1:{settings.action_port + i} max_fails=1 fail_timeout=5s;"
+        for i in range(1, REPLICAS + 1)
+    )
     config = f"""
 worker_processes 1;
 pid {var}/nginx.pid;
@@ -163,35 +170,46 @@ http {{
     return path
 
 
-def production_environment(settings: Settings) -> Dict[str, str]:
+def production_environment(settings: Settings) -> dict[str, str]:
     """The environment of the profile's services, from the settings (the caller's environment,
     then .env, then bot/settings.py). A database URL that is not PostgreSQL (the embedded SQLite
     default) is replaced by a database on PROD_POSTGRES_URL."""
     env = service_environment(settings)
-    databases = {"TRACKER_STORE_URL": (settings.tracker_store_url, "assistente_tracker"),
-                 "BILLING_DATABASE_URL": (settings.billing_database_url, "assistente_billing"),
-                 "SUPPORT_DATABASE_URL": (settings.support_database_url, "assistente_support")}
+    databases = {
+        "TRACKER_STORE_URL": (settings.tracker_store_url, "assistente_tracker"),
+        "BILLING_DATABASE_URL": (settings.billing_database_url, "assistente_billing"),
+        "SUPPORT_DATABASE_URL": (settings.support_database_url, "assistente_support"),
+    }
     for key, (url, name) in databases.items():
         env[key] = url if url.startswith("postgresql") else f"{settings.prod_postgres_url}/{name}"
-    env.update({
-        "REDIS_HOST": settings.redis_host, "REDIS_PORT": str(settings.redis_port),
-        "REDIS_DB": str(settings.redis_db), "REDIS_KEY_PREFIX": settings.redis_key_prefix,
-        "TICKET_LOCK_LIFETIME": str(settings.ticket_lock_lifetime),
-        "RABBITMQ_HOST": settings.rabbitmq_host, "RABBITMQ_USER": settings.rabbitmq_user,
-        "RABBITMQ_PASSWORD": settings.rabbitmq_password, "RABBITMQ_QUEUE": settings.rabbitmq_queue,
-        "BROKER_FEEDS_SUMMARIES": "true",  # the console's summaries come from the broker consumer
-        # the console reaches Rasa's HTTP API on a replica directly (loopback, RASA_API_TOKEN):
-        # nginx does not expose it
-        "RASA_URL": settings.rasa_url or f"http://127.0.0.1:{settings.rasa_port + 1}",
-    })
+    env.update(
+        {
+            "REDIS_HOST": settings.redis_host,
+            "REDIS_PORT": str(settings.redis_port),
+            "REDIS_DB": str(settings.redis_db),
+            "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+            "TICKET_LOCK_LIFETIME": str(settings.ticket_lock_lifetime),
+            "RABBITMQ_HOST": settings.rabbitmq_host,
+            "RABBITMQ_USER": settings.rabbitmq_user,
+            "RABBITMQ_PASSWORD": settings.rabbitmq_password,
+            "RABBITMQ_QUEUE": settings.rabbitmq_queue,
+            "BROKER_FEEDS_SUMMARIES": "true",  # the console's summaries come from the broker consumer
+            # the console reaches Rasa's HTTP API on a replica directly (loopback, RASA_API_TOKEN):
+            # nginx does not expose it
+            "RASA_URL": settings.rasa_url or f"http://127.0.0.1:{settings.rasa_port + 1}",
+        }
+    )
     # the configured secrets only: this profile generates none and refuses to start without them
     env.update({name: value for name, value in configured_secrets(settings).items() if value})
     return env
 
 
 def _database_variable(settings: Settings, key: str) -> str:
-    own = {"TRACKER_STORE_URL": settings.tracker_store_url, "BILLING_DATABASE_URL": settings.billing_database_url,
-           "SUPPORT_DATABASE_URL": settings.support_database_url}[key]
+    own = {
+        "TRACKER_STORE_URL": settings.tracker_store_url,
+        "BILLING_DATABASE_URL": settings.billing_database_url,
+        "SUPPORT_DATABASE_URL": settings.support_database_url,
+    }[key]
     return key if own.startswith("postgresql") else "PROD_POSTGRES_URL"
 
 
@@ -202,15 +220,17 @@ def _without_password(url: str) -> bool:
     return not parsed.password and not socket_dir
 
 
-def insecure_settings(settings: Settings, env: Dict[str, str]) -> List[str]:
+def insecure_settings(settings: Settings, env: dict[str, str]) -> list[str]:
     """Why this configuration must not serve customers, one line per problem (empty: none).
     Each is a default that is fine on a laptop and an open door on a server."""
     problems = []
     if settings.rabbitmq_user == "guest" or settings.rabbitmq_password in ("", "guest"):
-        problems.append("RabbitMQ uses the guest account or its password (RABBITMQ_USER / RABBITMQ_PASSWORD): "
-                        "create a user with its own password (rabbitmqctl add_user)")
+        problems.append(
+            "RabbitMQ uses the guest account or its password (RABBITMQ_USER / RABBITMQ_PASSWORD): "
+            "create a user with its own password (rabbitmqctl add_user)"
+        )
     amqp = urlsplit(settings.rabbitmq_host) if "://" in settings.rabbitmq_host else None
-    if amqp is not None and (amqp.username == "guest" or amqp.password == "guest"):
+    if amqp is not None and (amqp.username == "guest" or amqp.password == "guest"):  # noqa: S105 - refused
         problems.append("RABBITMQ_HOST carries the guest account")
     reported = set()
     for key in ("TRACKER_STORE_URL", "BILLING_DATABASE_URL", "SUPPORT_DATABASE_URL"):
@@ -220,14 +240,16 @@ def insecure_settings(settings: Settings, env: Dict[str, str]) -> List[str]:
             problems.append(f"{variable} has no password: PostgreSQL must require one")
     problems += weak_secrets(configured_secrets(settings))
     if not settings.console_secure_cookies:
-        problems.append("CONSOLE_SECURE_COOKIES is false: the console's session cookie would travel "
-                        "without HTTPS (serve the console over HTTPS and set it to true)")
+        problems.append(
+            "CONSOLE_SECURE_COOKIES is false: the console's session cookie would travel "
+            "without HTTPS (serve the console over HTTPS and set it to true)"
+        )
     if settings.demo_mode:
         problems.append("DEMO_MODE is true: the demo site would sign a customer-area login for any code")
     return problems
 
 
-def check_services(env: Dict[str, str]) -> List[str]:
+def check_services(env: dict[str, str]) -> list[str]:
     problems = []
     if not _reachable(env["TRACKER_STORE_URL"].replace("postgresql", "tcp", 1), 5432):
         problems.append("PostgreSQL is not reachable (PROD_POSTGRES_URL / *_DATABASE_URL)")
@@ -240,7 +262,7 @@ def check_services(env: Dict[str, str]) -> List[str]:
     return problems
 
 
-def prepare_databases(env: Dict[str, str]) -> None:
+def prepare_databases(env: dict[str, str]) -> None:
     """Create the databases and their schemas once, before any service starts: two Rasa replicas
     creating the tracker tables at once on a fresh database race (one fails on a PostgreSQL
     UniqueViolation), and so would the billing backend's two workers. No data is written: the
@@ -263,8 +285,12 @@ def main() -> int:
     env = production_environment(settings)
     insecure = insecure_settings(settings, env)
     if insecure:
-        print("Refusing to start the production profile with insecure settings:\n  - " + "\n  - ".join(insecure)
-              + f"\nSet them in the environment or in .env (a random secret: {GENERATE_HINT}).", file=sys.stderr)
+        print(
+            "Refusing to start the production profile with insecure settings:\n  - "
+            + "\n  - ".join(insecure)
+            + f"\nSet them in the environment or in .env (a random secret: {GENERATE_HINT}).",
+            file=sys.stderr,
+        )
         return 2
     problems = check_services(env)
     if problems:
@@ -278,28 +304,51 @@ def main() -> int:
 
     manager = Manager()
     cwd = str(PROJECT_ROOT)
-    manager.add_process("nginx", shlex.join([nginx_binary(), "-c", str(nginx_config(settings, var)), "-p", str(var),
-                                             "-g", "daemon off;"]), env=env, cwd=cwd)
+    manager.add_process(
+        "nginx",
+        shlex.join([nginx_binary(), "-c", str(nginx_config(settings, var)), "-p", str(var), "-g", "daemon off;"]),
+        env=env,
+        cwd=cwd,
+    )
     # every service is started again if it dies (as systemd's Restart=always would); nginx
     # meanwhile sends the traffic to the other replica or action server
     respawn = [sys.executable, "-m", "bot.ops.respawn", "--"]
     manager.add_process("billing", shlex.join(respawn + billing_server_command(settings, workers=2)), env=env, cwd=cwd)
     manager.add_process("web", shlex.join(respawn + web_server_command(settings)), env=env, cwd=cwd)
     for i in range(1, REPLICAS + 1):
-        manager.add_process(f"actions{i}", shlex.join(
-            respawn + action_server_command(settings, settings.action_port + i)), env=env, cwd=cwd)
-        manager.add_process(f"rasa{i}", shlex.join(respawn + rasa_server_command(
-            settings, model, settings.rasa_port + i, "endpoints-prod.yml", "127.0.0.1")), env=env, cwd=cwd)
-    manager.add_process("summaries", shlex.join(respawn + [sys.executable, "-m", "bot.support.broker_consumer"]),
-                        env=env, cwd=cwd)
-    broker = Settings(_env_file=None, rabbitmq_host=env["RABBITMQ_HOST"], rabbitmq_user=env["RABBITMQ_USER"],
-                      rabbitmq_password=env["RABBITMQ_PASSWORD"], rabbitmq_queue=env["RABBITMQ_QUEUE"])
+        manager.add_process(
+            f"actions{i}",
+            shlex.join(respawn + action_server_command(settings, settings.action_port + i)),
+            env=env,
+            cwd=cwd,
+        )
+        manager.add_process(
+            f"rasa{i}",
+            shlex.join(
+                respawn
+                + rasa_server_command(settings, model, settings.rasa_port + i, "endpoints-prod.yml", "127.0.0.1")
+            ),
+            env=env,
+            cwd=cwd,
+        )
+    manager.add_process(
+        "summaries", shlex.join([*respawn, sys.executable, "-m", "bot.support.broker_consumer"]), env=env, cwd=cwd
+    )
+    broker = Settings(  # type: ignore[call-arg]  # pydantic's _env_file: mypy runs without its plugin
+        _env_file=None,
+        rabbitmq_host=env["RABBITMQ_HOST"],
+        rabbitmq_user=env["RABBITMQ_USER"],
+        rabbitmq_password=env["RABBITMQ_PASSWORD"],
+        rabbitmq_queue=env["RABBITMQ_QUEUE"],
+    )
 
     def announce() -> None:
         # ready means every service answers, the action servers, the backend and the broker
         # consumer included; each gets READY_TIMEOUT_S (Rasa loads its model first)
-        checks = {f"Rasa replica :{settings.rasa_port + i}": f"http://127.0.0.1:{settings.rasa_port + i}/"
-                  for i in range(1, REPLICAS + 1)}
+        checks = {
+            f"Rasa replica :{settings.rasa_port + i}": f"http://127.0.0.1:{settings.rasa_port + i}/"
+            for i in range(1, REPLICAS + 1)
+        }
         for i in range(1, REPLICAS + 1):
             checks[f"action server :{settings.action_port + i}"] = f"http://127.0.0.1:{settings.action_port + i}/health"
         checks["billing backend"] = f"http://127.0.0.1:{settings.billing_port}/health"
@@ -319,16 +368,19 @@ def main() -> int:
         states.append("summaries consumer reading")
         host = "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::") else settings.bind_host  # noqa: S104
         public = f"http://{host}:{settings.rasa_port}"
-        print(f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
-              f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n"
-              f"  services     : {', '.join(states)}\n"
-              f"  channels     : {public}/webhooks/rest/webhook (Authorization: Bearer REST_CHANNEL_TOKEN), "
-              f"{public}/socket.io/ (the widget), {public}/webhooks/whatsapp/webhook\n"
-              f"  website      : http://{host}:{settings.web_port}/  console: http://{host}:{settings.web_port}/console/\n"
-              f"  Rasa HTTP API: http://127.0.0.1:{settings.rasa_port + 1} and the next ports (each replica, loopback "
-              "only; RASA_API_TOKEN)\n"
-              f"  billing API  : http://127.0.0.1:{settings.billing_port} (BILLING_API_TOKEN)\n"
-              "  Ctrl-C stops everything.\n", flush=True)
+        print(
+            f"\n== production profile ready: REST through nginx at http://127.0.0.1:{settings.rasa_port}"
+            f"/webhooks/rest/webhook ({REPLICAS} Rasa replicas, {REPLICAS} action servers) ==\n"
+            f"  services     : {', '.join(states)}\n"
+            f"  channels     : {public}/webhooks/rest/webhook (Authorization: Bearer REST_CHANNEL_TOKEN), "
+            f"{public}/socket.io/ (the widget), {public}/webhooks/whatsapp/webhook\n"
+            f"  website      : http://{host}:{settings.web_port}/  console: http://{host}:{settings.web_port}/console/\n"
+            f"  Rasa HTTP API: http://127.0.0.1:{settings.rasa_port + 1} and the next ports (each replica, loopback "
+            "only; RASA_API_TOKEN)\n"
+            f"  billing API  : http://127.0.0.1:{settings.billing_port} (BILLING_API_TOKEN)\n"
+            "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
 
     threading.Thread(target=announce, daemon=True).start()
     manager.loop()

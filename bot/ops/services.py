@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional
 
 from bot.settings import PROJECT_ROOT, Settings
 
 BIN = Path(sys.executable).parent
 
 
-def service_environment(settings: Optional[Settings] = None, base: Optional[Mapping[str, str]] = None, *,
-                        unset: Iterable[str] = (), **overrides: str) -> Dict[str, str]:
+def service_environment(
+    settings: Settings | None = None,
+    base: Mapping[str, str] | None = None,
+    *,
+    unset: Iterable[str] = (),
+    **overrides: str,
+) -> dict[str, str]:
     """The environment of a child process, built the same way by the launchers and the tests.
 
     `base` (default: this process's environment) with the names in `unset` removed and
@@ -43,18 +48,30 @@ def service_environment(settings: Optional[Settings] = None, base: Optional[Mapp
     return env
 
 
-def _uvicorn(factory: str, host: str, port: int, workers: int = 1) -> List[str]:
+def _uvicorn(factory: str, host: str, port: int, workers: int = 1) -> list[str]:
     # No access log: URLs carry customer codes and phone numbers. No websockets: none served
     # (and Rasa pins a `websockets` older than uvicorn's).
-    return [str(BIN / "uvicorn"), "--factory", factory, "--host", host, "--port", str(port),
-            "--ws", "none", "--no-access-log", "--workers", str(workers)]
+    return [
+        str(BIN / "uvicorn"),
+        "--factory",
+        factory,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--ws",
+        "none",
+        "--no-access-log",
+        "--workers",
+        str(workers),
+    ]
 
 
-def billing_server_command(settings: Settings, workers: int = 1) -> List[str]:
+def billing_server_command(settings: Settings, workers: int = 1) -> list[str]:
     return _uvicorn("bot.billing.api:create_app", settings.bind_host, settings.billing_port, workers)
 
 
-def web_server_command(settings: Settings) -> List[str]:
+def web_server_command(settings: Settings) -> list[str]:
     # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local client could then
     # pick its own address and escape the console's per-client login throttle.
     proxies = settings.web_forwarded_allow_ips.strip()
@@ -62,16 +79,30 @@ def web_server_command(settings: Settings) -> List[str]:
     return _uvicorn("bot.web.app:create_app", settings.bind_host, settings.web_port) + trust
 
 
-def action_server_command(settings: Settings, port: Optional[int] = None) -> List[str]:
+def action_server_command(settings: Settings, port: int | None = None) -> list[str]:
     # Not `rasa run actions`: it listens on 0.0.0.0 without authentication. bot.action_server
     # runs the same rasa-sdk app on loopback and requires ACTION_SERVER_TOKEN (from the
     # environment, so that `ps` does not show it).
-    return [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port or settings.action_port)]
+    return [
+        sys.executable,
+        "-m",
+        "bot.action_server",
+        "--actions",
+        "actions",
+        "--port",
+        str(port or settings.action_port),
+    ]
 
 
-def rasa_server_command(settings: Settings, model: Path, port: Optional[int] = None,
-                        endpoints: str = "endpoints.yml", interface: Optional[str] = None,
-                        *, stock_api_token: str = "") -> List[str]:
+def rasa_server_command(
+    settings: Settings,
+    model: Path,
+    port: int | None = None,
+    endpoints: str = "endpoints.yml",
+    interface: str | None = None,
+    *,
+    stock_api_token: str = "",
+) -> list[str]:
     """Rasa's command line. The API token is not on it (`ps` and /proc/PID/cmdline show a
     command line to every local user): bot.rasa_main reads RASA_API_TOKEN from the environment.
     Only the load benchmark's baseline (RASA_STOCK, Rasa as shipped) takes it as --auth-token."""
@@ -79,15 +110,22 @@ def rasa_server_command(settings: Settings, model: Path, port: Optional[int] = N
     rasa = [str(BIN / "rasa")] if settings.rasa_stock else [sys.executable, "-m", "bot.rasa_main"]
     if settings.rasa_stock:
         endpoints = "eval/endpoints-stock.yml"
-    return rasa + [
+    return [
+        *rasa,
         "run",
         "--enable-api",
         *(["--auth-token", stock_api_token] if settings.rasa_stock else []),
-        "--interface", interface or settings.bind_host,
-        "--port", str(port or settings.rasa_port),
-        "--model", str(model),
-        "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-        "--endpoints", str(PROJECT_ROOT / endpoints),
+        "--interface",
+        interface or settings.bind_host,
+        "--port",
+        str(port or settings.rasa_port),
+        "--model",
+        str(model),
+        "--credentials",
+        str(PROJECT_ROOT / "credentials.yml"),
+        "--endpoints",
+        str(PROJECT_ROOT / endpoints),
         # browsers may call the server only from the configured origins (CORS_ORIGINS)
-        "--cors", *settings.allowed_origins,
+        "--cors",
+        *settings.allowed_origins,
     ]

@@ -29,7 +29,8 @@ def main() -> int:
     try:
         return subprocess.call(
             [str(BIN / "rasa"), "shell", "--model", str(model), "--endpoints", str(PROJECT_ROOT / "endpoints.yml")],
-            cwd=PROJECT_ROOT, env=env,
+            cwd=PROJECT_ROOT,
+            env=env,
         )
     finally:
         for process in (actions, billing):

@@ -13,8 +13,8 @@ import hashlib
 import logging
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, List, Optional
 
 from bot.ops.services import service_environment
 from bot.settings import PROJECT_ROOT, get_settings
@@ -25,9 +25,9 @@ MODEL_INPUTS = ("config.yml", "domain.yml", "data")
 KEEP_MODELS = 3
 
 
-def training_files(root: Path = PROJECT_ROOT) -> List[Path]:
+def training_files(root: Path = PROJECT_ROOT) -> list[Path]:
     """Every file the model is trained from, in a stable order."""
-    files: List[Path] = []
+    files: list[Path] = []
     for name in MODEL_INPUTS:
         path = root / name
         if path.is_dir():
@@ -48,13 +48,13 @@ def content_hash(files: Iterable[Path], root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def model_path(models_dir: Optional[Path] = None, root: Path = PROJECT_ROOT) -> Path:
+def model_path(models_dir: Path | None = None, root: Path = PROJECT_ROOT) -> Path:
     """Where the model for the current inputs is (or will be) stored."""
     models_dir = models_dir or get_settings().models_dir
     return models_dir / f"model-{content_hash(training_files(root), root)}.tar.gz"
 
 
-def ensure_model(root: Path = PROJECT_ROOT, models_dir: Optional[Path] = None) -> Path:
+def ensure_model(root: Path = PROJECT_ROOT, models_dir: Path | None = None) -> Path:
     """Return the model for the current inputs, training it first if it does not exist."""
     models_dir = models_dir or get_settings().models_dir
     target = model_path(models_dir, root)
@@ -68,12 +68,20 @@ def ensure_model(root: Path = PROJECT_ROOT, models_dir: Optional[Path] = None) -
     # other libraries' deprecation notices out of the output (bot/quiet.py), and the environment
     # TensorFlow's (bot/ops/services.py)
     command = [
-        sys.executable, "-m", "bot.rasa_main", "train",
-        "--config", str(root / "config.yml"),
-        "--domain", str(root / "domain.yml"),
-        "--data", str(root / "data"),
-        "--out", str(models_dir),
-        "--fixed-model-name", target.name[: -len(".tar.gz")],
+        sys.executable,
+        "-m",
+        "bot.rasa_main",
+        "train",
+        "--config",
+        str(root / "config.yml"),
+        "--domain",
+        str(root / "domain.yml"),
+        "--data",
+        str(root / "data"),
+        "--out",
+        str(models_dir),
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
     ]
     subprocess.run(command, cwd=root, env=service_environment(), check=True)
     _prune_old_models(models_dir, keep=target)

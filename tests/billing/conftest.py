@@ -52,7 +52,7 @@ def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: st
     """Seed a fresh database (SQLite in `tmp` unless overridden) and start the backend on it,
     as `make run` does."""
     port = free_port()
-    env = service_environment(Settings(_env_file=None), **{
+    env = service_environment(Settings(_env_file=None), **{  # type: ignore[call-arg,arg-type]
         "BILLING_PORT": str(port),
         "BILLING_DATABASE_URL": f"sqlite:///{tmp / 'billing.db'}",
         "BILLING_API_TOKEN": "service-token-for-tests",
@@ -62,7 +62,7 @@ def start_backend(tmp: Path, business_date: str = BUSINESS_DATE, **overrides: st
     })
     subprocess.run([sys.executable, "-m", "bot.billing.seed"],
                    cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
-    settings = Settings(_env_file=None, billing_port=port)
+    settings = Settings(_env_file=None, billing_port=port)  # type: ignore[call-arg]
     process = start_logged(billing_server_command(settings), env, tmp / "billing.log")
     url = f"http://127.0.0.1:{port}"
     try:

@@ -39,7 +39,7 @@ class Stack:
 def running_stack(tmp: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
     extra = dict(extra_env or {})
     backend = start_backend(tmp, **extra)
-    settings = Settings(_env_file=None, rasa_port=free_port(), action_port=free_port())
+    settings = Settings(_env_file=None, rasa_port=free_port(), action_port=free_port())  # type: ignore[call-arg]
     env: dict[str, str] = service_environment(settings, backend.env)
     env.update(
         BILLING_URL=backend.url,
