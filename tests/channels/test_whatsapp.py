@@ -91,7 +91,7 @@ def test_the_conversation_id_is_an_opaque_hmac_of_the_number():
 def test_forged_or_missing_signature_is_refused_and_not_processed(stack, graph):
     user = new_user()
     payload = webhook_payload(text_message(user, new_id(), "Buongiorno"))
-    assert post_signed(stack, payload, secret="not-the-app-secret")  # noqa: S106 - the attack.status_code == 403
+    assert post_signed(stack, payload, secret="not-the-app-secret").status_code == 403  # noqa: S106 - the attack
     assert post_signed(stack, payload, signature="").status_code == 403
     assert post_signed(stack, payload, signature="sha1=abc").status_code == 403
     time.sleep(3)
