@@ -113,19 +113,3 @@ def names_masker(names: Iterable[str]) -> Callable[[str], str]:
 def mask_fiscal_codes_in(text: str) -> str:
     """Only the codici fiscali of a text, masked."""
     return FISCAL_CODE.sub(lambda m: mask_fiscal_code(m.group(0)), text)
-
-
-SENSITIVE_SLOTS = frozenset({"customer_token", "fiscal_code"})
-
-
-def mask_slots(slots: dict[str, object], hidden: Iterable[str] = SENSITIVE_SLOTS) -> dict[str, object]:
-    """Slots for display: tokens hidden, free texts masked."""
-    shown: dict[str, object] = {}
-    for name, value in slots.items():
-        if name in hidden and value:
-            shown[name] = "•••"
-        elif isinstance(value, str):
-            shown[name] = mask_text(value)
-        else:
-            shown[name] = value
-    return shown
