@@ -6,6 +6,9 @@ request early (identity failed, not eligible, backend down, no open bills) are r
 `flow_outcome`; the form then has nothing left to ask and `action_submit_customer_form`
 explains and, where it cannot help, offers a human. Changing one's mind mid-form is
 `action_switch_service`; "no" / "annulla" is `action_cancel_flow`.
+
+Over 300 lines: the one form's slot order, validation and hand-offs between services; the
+per-service validation lives in its capability's module.
 """
 
 from __future__ import annotations

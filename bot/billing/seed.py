@@ -12,6 +12,9 @@ the operator's list: `python -m bot.billing.seed --stores stores.csv` (format: s
 next to this file).
 
     python -m bot.billing.seed [--force] [--stores FILE.csv]
+
+Over 300 lines: the demo customers are data written as code (bills, meters, payments), next to the
+few lines that write them.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ standard Rasa socket.io client works:
 - Malformed events get an `error` event with a short reason, never an exception; over-long
   messages get the polite request to shorten them (bot/channels/limits.py); a message that cannot
   be processed gets the apology. Failures are logged without the message text.
+
+Over 300 lines: the session signing, the socket-to-conversation binding and the replay of missed
+messages guard the same boundary and are read together in a review (docs/security.md).
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ on the event id, kept in the support database).
 The review reads one page at a time (issue 17): keyset paging on (last activity, id), newest
 first, every filter answered by an index (docs/console-scale.md), the free text by SQLite FTS5 or
 PostgreSQL's Italian full-text search over the masked turns (`bot.support.review_index`).
+
+Over 300 lines: the one reader of Rasa's event table for the console (catch-up, transcripts,
+retention), kept together so that its SQL matches one schema.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ PostgreSQL and the Redis lock serialises its turns); socket.io is sticky by clie
 (ip_hash), as its sessions live in one replica's memory. Every connection setting comes from
 bot/settings.py (environment, then .env: PROD_POSTGRES_URL, REDIS_*, RABBITMQ_*, see the README's
 Configuration and docs/deployment.md).
+
+Over 300 lines: the refusal checks, the nginx configuration and the process list of one topology,
+read together when the topology changes.
 """
 
 from __future__ import annotations
