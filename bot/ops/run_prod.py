@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 # creating Rasa's tables imports Rasa, whose libraries' deprecation notices bot.quiet drops
 import bot.quiet  # noqa: F401
+from bot.action_server import MAX_REQUEST_BYTES as ACTION_REQUEST_MAX_BYTES
 from bot.ops.run import READY_TIMEOUT_S, _wait_until_up, launcher_logging
 from bot.ops.secrets import GENERATE_HINT, configured_secrets, weak_secrets
 from bot.ops.services import (
@@ -161,6 +162,10 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{settings.action_port};
+        # Rasa's action calls carry the whole tracker and the domain: far over the customers'
+        # MAX_REQUEST_BYTES, within the action server's own cap (bot/action_server.py)
+        client_max_body_size {ACTION_REQUEST_MAX_BYTES};
+        client_body_buffer_size {ACTION_REQUEST_MAX_BYTES};
         # An action call cut by a dying action server is sent to the other one even though it is
         # a POST: the actions' side effects carry idempotency keys (a plan is created once).
         proxy_next_upstream error timeout http_502 http_503 non_idempotent;
