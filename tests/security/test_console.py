@@ -255,7 +255,8 @@ def test_an_agent_cannot_answer_close_or_hand_back_another_agents_ticket_until_t
     ticket = next(t for t in aldo.get(base + "/console/api/queue", timeout=10).json()["tickets"]
                   if t["conversation_id"] == sender)
     assert aldo.post(base + f"/console/api/tickets/{ticket['id']}/take", timeout=10).json()["taken_by"] == "aldo"
-    assert bruna.post(base + f"/console/api/tickets/{ticket['id']}/take", timeout=10).json()["taken_by"] == "aldo"
+    second = bruna.post(base + f"/console/api/tickets/{ticket['id']}/take", timeout=10)
+    assert second.status_code == 409 and "aldo" in second.json()["detail"]  # one winner, named
 
     api = base + f"/console/api/conversations/{sender}"
     for path, body in (("/reply", {"text": "Buongiorno, sono Bruna"}), ("/close", {"outcome": "risolto"}),
