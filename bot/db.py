@@ -6,6 +6,7 @@ module is the one place that knows how to open and migrate any of them.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -70,9 +71,16 @@ def upgrade(url: str, migrations: Path) -> None:
 
 
 def _upgrade(url: str, migrations: Path) -> None:
+    # Whatever process migrates (a launcher, the action server on its first ticket), Alembic's
+    # INFO lines ("setup plugin" at import, "Context impl") are noise in that service's log: its
+    # loggers are quietened before the import, and each one again after it (Rasa and rasa-sdk
+    # set a level on every logger that exists).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
     from alembic.config import Config
 
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("alembic.")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
     _ensure_sqlite_folder(url)
     config = Config(str(ALEMBIC_INI))
     config.set_main_option("script_location", str(migrations))
