@@ -20,7 +20,14 @@ from bot.support.models import ConversationRef
 PREFIX = "ref-"
 
 
+# The channels' own ids are opaque by construction (an HMAC for WhatsApp, a random token for the
+# widget: docs/security.md); their hex digits can look like a phone number to the masker.
+OPAQUE_PREFIXES = ("wa:", "web:")
+
+
 def is_personal(conversation_id: str) -> bool:
+    if conversation_id.startswith(OPAQUE_PREFIXES):
+        return False
     return mask_text(conversation_id) != conversation_id or conversation_id.startswith(PREFIX)
 
 
