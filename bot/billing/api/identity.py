@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NoReturn
 
 import jwt
 from fastapi import APIRouter, Header
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from bot import customer_area
 from bot.billing import schemas
@@ -98,14 +99,23 @@ def verify(
         raise ApiError(429, "too_many_attempts", "Too many failed attempts; try again later.")
     customer = session.get(Customer, payload.customer_code)
     if customer is None or not hmac.compare_digest(customer.fiscal_code.encode(), payload.fiscal_code.upper().encode()):
-        # the counted attempt stays counted; old windows go
-        session.execute(delete(VerificationCounter).where(VerificationCounter.window_start < window_start))
-        session.commit()
-        raise ApiError(401, "identity_mismatch", "Customer code and fiscal code do not match.")
-    # The customer proved who they are: their counter starts again. The client's does not
-    # (a client that knows one pair must not refill its guesses on others); this success
-    # just gives back the slot it took.
-    session.execute(delete(VerificationCounter).where(VerificationCounter.key == customer_key))
+        _refuse(session, window_start, "Customer code and fiscal code do not match.")
+    _settle(session, customer_key, client_key)
+    return _customer_token_for(customer, settings)
+
+
+def _refuse(session: Session, window_start: datetime, message: str) -> NoReturn:
+    """A wrong pair: the counted attempt stays counted; old windows go."""
+    session.execute(delete(VerificationCounter).where(VerificationCounter.window_start < window_start))
+    session.commit()
+    raise ApiError(401, "identity_mismatch", message)
+
+
+def _settle(session: Session, proven_key: str, client_key: str | None) -> None:
+    """The customer proved who they are: their counter starts again. The client's does not (a
+    client that knows one pair must not refill its guesses on others); this success just gives
+    back the slot it took."""
+    session.execute(delete(VerificationCounter).where(VerificationCounter.key == proven_key))
     if client_key:
         session.execute(
             update(VerificationCounter)
@@ -113,7 +123,6 @@ def verify(
             .values(attempts=VerificationCounter.attempts - 1)
         )
     session.commit()
-    return _customer_token_for(customer, settings)
 
 
 @router.post("/v1/identity/customer-area", response_model=schemas.VerifyResponse)
@@ -172,15 +181,6 @@ def verify_supply(
     supply = session.execute(select(Supply).where(Supply.point_id == point)).scalar_one_or_none()
     customer = session.get(Customer, supply.customer_code) if supply is not None else None
     if customer is None or not hmac.compare_digest(customer.fiscal_code.encode(), payload.fiscal_code.upper().encode()):
-        session.execute(delete(VerificationCounter).where(VerificationCounter.window_start < window_start))
-        session.commit()
-        raise ApiError(401, "identity_mismatch", "Fiscal code and supply point do not match.")
-    session.execute(delete(VerificationCounter).where(VerificationCounter.key == point_key))
-    if client_key:
-        session.execute(
-            update(VerificationCounter)
-            .where(VerificationCounter.key == client_key, VerificationCounter.attempts > 0)
-            .values(attempts=VerificationCounter.attempts - 1)
-        )
-    session.commit()
+        _refuse(session, window_start, "Fiscal code and supply point do not match.")
+    _settle(session, point_key, client_key)
     return _customer_token_for(customer, settings)
