@@ -336,3 +336,21 @@ class ConversationRef(Base):
 
     ref = Column(String(40), primary_key=True)
     conversation_id = Column(String(255), nullable=False, unique=True)
+
+
+# ---------------------------------------------------------------------- agent desk (issue 14)
+class CannedReply(Base):
+    """A reply an agent inserts with one click: managed by supervisors (audited), with variables
+    in braces ({nome}, {importo}, {scadenza}, ...) filled from the verified customer's data when
+    the agent picks it (bot/console/canned.py)."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("title", name="uq_canned_replies_title"),)
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(80), nullable=False)
+    body = Column(Text, nullable=False)
+    created_by = Column(String(80), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    updated_by = Column(String(80), nullable=True)
+    updated_at = Column(DateTime, nullable=True)
