@@ -8,6 +8,7 @@ never appears in clear in a message.
 
 from __future__ import annotations
 
+import abc
 import re
 from typing import Any
 
@@ -159,9 +160,22 @@ class IdentityValidation:
         }
 
 
-class ActionAskCustomerCode(Action):
+class _AskIdentityQuestion(Action, metaclass=abc.ABCMeta):
+    """A question of the identity form, unless the way out was offered instead of it this turn.
+
+    Abstract (rasa-sdk registers only concrete subclasses): each subclass names its action and
+    its response."""
+
+    @property
+    @abc.abstractmethod
+    def action_name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def response(self) -> str: ...
+
     def name(self) -> str:
-        return "action_ask_customer_code"
+        return self.action_name
 
     @guarded
     async def run(
@@ -169,35 +183,22 @@ class ActionAskCustomerCode(Action):
     ) -> list[dict[str, Any]]:
         if tracker.get_slot("way_out_offered"):
             return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
-        dispatcher.utter_message(response="utter_customer_code_please")
+        dispatcher.utter_message(response=self.response)
         return []
 
 
-class ActionAskFiscalCode(Action):
-    def name(self) -> str:
-        return "action_ask_fiscal_code"
-
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if tracker.get_slot("way_out_offered"):
-            return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
-        dispatcher.utter_message(response="utter_fiscal_code_please")
-        return []
+class ActionAskCustomerCode(_AskIdentityQuestion):
+    action_name = "action_ask_customer_code"
+    response = "utter_customer_code_please"
 
 
-class ActionAskSupplyPoint(Action):
+class ActionAskFiscalCode(_AskIdentityQuestion):
+    action_name = "action_ask_fiscal_code"
+    response = "utter_fiscal_code_please"
+
+
+class ActionAskSupplyPoint(_AskIdentityQuestion):
     """Issue 13: the POD or PDR, with where it is printed."""
 
-    def name(self) -> str:
-        return "action_ask_supply_point"
-
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if tracker.get_slot("way_out_offered"):
-            return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
-        dispatcher.utter_message(response="utter_supply_point_please")
-        return []
+    action_name = "action_ask_supply_point"
+    response = "utter_supply_point_please"
