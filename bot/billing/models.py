@@ -69,6 +69,17 @@ class Bill(Base):
     estimated_bills_since_adjustment = Column(Integer, nullable=False, default=0)
     # pagoPA codice avviso (18 digits) printed on the bill's payment slip (issue 12)
     notice_code = Column(String(18), nullable=True)
+    # What the bill shows (issue 12, bill copy and "why is it so high"): the period billed, the
+    # consumption billed in it (kWh or Smc), the readings it starts and ends at (whole units, all
+    # registers summed) and whether the closing one was the distributor's (actual) or an
+    # estimate; the part of the amount that is a conguaglio of earlier estimated bills.
+    period_start = Column(Date, nullable=True)
+    period_end = Column(Date, nullable=True)
+    consumption = Column(Integer, nullable=True)
+    reading_start = Column(Integer, nullable=True)
+    reading_end = Column(Integer, nullable=True)
+    reading_source = Column(String(10), nullable=True)  # actual | estimated
+    adjustment_cents = Column(Integer, nullable=True)
 
     customer = relationship("Customer", back_populates="bills")
     supply = relationship("Supply")

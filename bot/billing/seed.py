@@ -59,6 +59,11 @@ class DemoBill:
     kind: str = "regular"
     average_previous_cents: int | None = None
     estimated_bills_since_adjustment: int = 0
+    # what the bill shows (issue 12): kWh or Smc billed (None: the supply's profile over two
+    # months), an estimated closing reading, the conguaglio part of the amount
+    consumption: int | None = None
+    estimated: bool = False
+    adjustment_cents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,9 +86,9 @@ DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
         "+393331234567",
         (("luce", "IT001E12345678"),),
         (
-            DemoBill("luce", 18_240, 5),
-            DemoBill("luce", 15_610, -55, status="paid"),
-            DemoBill("luce", 17_125, -115, status="paid"),
+            DemoBill("luce", 18_240, 5, consumption=620),
+            DemoBill("luce", 15_610, -55, status="paid", consumption=515),
+            DemoBill("luce", 17_125, -115, status="paid", consumption=570),
         ),
     ),
     DemoCustomer(
@@ -92,7 +97,11 @@ DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
         "BNCLRA85M41D612D",
         "+393471112233",
         (("gas", "00881234567890"),),
-        (DemoBill("gas", 82_000, -12), DemoBill("gas", 41_230, -72, status="paid")),
+        (
+            # winter gas on an estimated reading: the bot suggests a self-reading
+            DemoBill("gas", 82_000, -12, consumption=610, estimated=True),
+            DemoBill("gas", 41_230, -72, status="paid", consumption=300),
+        ),
         good_payer=False,
     ),
     DemoCustomer(
@@ -112,8 +121,19 @@ DEMO_CUSTOMERS: Sequence[DemoCustomer] = (
         (("luce", "IT002E11112222"),),
         (
             DemoBill(
-                "luce", 12_300, 8, kind="adjustment", average_previous_cents=6_100, estimated_bills_since_adjustment=3
+                "luce",
+                12_300,
+                8,
+                kind="adjustment",
+                average_previous_cents=6_100,
+                estimated_bills_since_adjustment=3,
+                consumption=410,
+                adjustment_cents=6_550,
             ),
+            # issue 12, "why is it so high": the three estimated bills the conguaglio settles
+            DemoBill("luce", 5_840, -52, status="paid", consumption=190, estimated=True),
+            DemoBill("luce", 6_120, -112, status="paid", consumption=195, estimated=True),
+            DemoBill("luce", 6_370, -172, status="paid", consumption=200, estimated=True),
         ),
     ),
     # A bill in an arrears procedure: neither deferral nor installments by the bot.
@@ -250,8 +270,20 @@ def _seed_customers(session: Session, today: date) -> None:
                         created_at=datetime.now(timezone.utc).replace(tzinfo=None),
                     )
                 )
+        # readings each bill starts and ends at: backwards from the supply's last reading
+        reading_end: dict[str, int] = {
+            kind: sum(DEMO_METERS.get(point, DemoMeter()).last) for kind, point in demo.supplies
+        }
+        shown: dict[int, tuple[int, int, int]] = {}
+        for number, bill in sorted(enumerate(demo.bills, start=1), key=lambda pair: -pair[1].due_in_days):
+            point = dict(demo.supplies)[bill.supply]
+            used = bill.consumption or DEMO_METERS.get(point, DemoMeter()).annual_consumption // 6
+            end = reading_end[bill.supply]
+            shown[number] = (used, max(end - used, 0), end)
+            reading_end[bill.supply] = max(end - used, 0)
         for number, bill in enumerate(demo.bills, start=1):
             due = today + timedelta(days=bill.due_in_days)
+            used, start, end = shown[number]
             session.add(
                 Bill(
                     id=f"F{demo.code}-{number:02d}",
@@ -267,6 +299,14 @@ def _seed_customers(session: Session, today: date) -> None:
                     average_previous_cents=bill.average_previous_cents,
                     estimated_bills_since_adjustment=bill.estimated_bills_since_adjustment,
                     notice_code=notice_code(f"F{demo.code}-{number:02d}"),
+                    # bimonthly: the two months ending ten days before the bill was issued
+                    period_start=due - timedelta(days=20 + 10 + 60),
+                    period_end=due - timedelta(days=20 + 10 + 1),
+                    consumption=used,
+                    reading_start=start,
+                    reading_end=end,
+                    reading_source="estimated" if bill.estimated else "actual",
+                    adjustment_cents=bill.adjustment_cents,
                 )
             )
             if bill.status == "paid":
