@@ -1,0 +1,49 @@
+"""closing with a satisfaction rating (issue 14): the rating on the ticket, and a daily rollup
+of handoffs by reason with their ratings (the metrics' CSAT and handoffs by reason), filled
+once from the tickets already there
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-06 01:20:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("csat_asked_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("csat_rating", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("csat_at", sa.DateTime(), nullable=True))
+    op.create_index("ix_tickets_conversation_csat", "tickets", ["conversation_id", "csat_asked_at"])
+    op.create_table(
+        "daily_handoffs",
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("reason", sa.String(40), primary_key=True),
+        sa.Column("handoffs", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("rated", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("satisfied", sa.Integer(), nullable=False, server_default="0"),
+    )
+    # the tickets opened before this revision, counted once (they have no rating yet)
+    day = "to_char(created_at, 'YYYY-MM-DD')" if op.get_bind().dialect.name == "postgresql" else "date(created_at)"
+    op.execute(
+        sa.text(
+            f"INSERT INTO daily_handoffs (day, reason, handoffs, rated, satisfied) "
+            f"SELECT {day}, reason, count(*), 0, 0 FROM tickets GROUP BY {day}, reason"
+        )
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("daily_handoffs")
+    op.drop_index("ix_tickets_conversation_csat", table_name="tickets")
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("csat_at")
+        batch.drop_column("csat_rating")
+        batch.drop_column("csat_asked_at")
