@@ -120,7 +120,10 @@ class Ticket(Base):
     """A conversation handed to the support team, with what the agent needs to know."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_outcome", "outcome", "conversation_id"),)  # the review's outcome filter
+    __table_args__ = (
+        Index("ix_tickets_outcome", "outcome", "conversation_id"),  # the review's outcome filter
+        Index("ix_tickets_conversation_csat", "conversation_id", "csat_asked_at"),  # the rating's ticket
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(128), nullable=False, index=True)
@@ -134,6 +137,10 @@ class Ticket(Base):
     first_reply_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
     outcome = Column(String(40), nullable=True)
+    # issue 14: after the close the customer is asked for a 1-5 rating, recorded once
+    csat_asked_at = Column(DateTime, nullable=True)
+    csat_rating = Column(Integer, nullable=True)
+    csat_at = Column(DateTime, nullable=True)
 
 
 class AuditEntry(Base):
@@ -298,6 +305,20 @@ class DailyIntent(Base):
     day = Column(String(10), primary_key=True)
     intent = Column(String(100), primary_key=True)
     conversations = Column(Integer, nullable=False, default=0)
+
+
+class DailyHandoff(Base):
+    """Handoffs opened on a day (UTC) for a reason (bot/support/handoff.py REASONS), and how many
+    of them the customer rated after the close, 4 or 5 of those being "satisfied" (the CSAT).
+    Moved by one when a ticket is opened or rated (bot/support/handoff.py), never recounted."""
+
+    __tablename__ = "daily_handoffs"
+
+    day = Column(String(10), primary_key=True)
+    reason = Column(String(40), primary_key=True)
+    handoffs = Column(Integer, nullable=False, default=0)
+    rated = Column(Integer, nullable=False, default=0)
+    satisfied = Column(Integer, nullable=False, default=0)
 
 
 class SummaryFeed(Base):
