@@ -485,3 +485,64 @@ def complaint_categories() -> dict[str, str]:
 
 def creditor_tax_code() -> str:
     return str(load_policy()["payments"]["creditor_tax_code"])
+
+
+@dataclass(frozen=True)
+class BillHistory:
+    """What a bill shows, for comparing it with the earlier bills of its supply (issue 12)."""
+
+    amount_cents: int
+    consumption: int | None
+    estimated: bool  # the closing reading was an estimate
+    kind: str = "regular"
+    adjustment_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class BillComparison:
+    average_previous_cents: int | None
+    average_previous_consumption: int | None
+    difference_cents: int
+    difference_percent: int | None
+    consumption_difference_percent: int | None
+    previous_estimated: int  # how many earlier bills closed on an estimated reading
+    # codes of what explains the amount, most telling first: adjustment, higher_consumption,
+    # estimated_reading, not_higher, no_history
+    reasons: tuple[str, ...]
+
+
+def _percent(value: int, base: int | None) -> int | None:
+    return round((value - base) * 100 / base) if base else None
+
+
+def compare_bill(bill: BillHistory, previous: Sequence[BillHistory]) -> BillComparison:
+    """A bill against the average of the earlier ones (policy.yml `bill_explanation`)."""
+    policy = load_policy()["bill_explanation"]
+    earlier = list(previous)[: policy["previous_bills"]]
+    threshold = policy["higher_percent"]
+    average = round(sum(b.amount_cents for b in earlier) / len(earlier)) if earlier else None
+    used = [b.consumption for b in earlier if b.consumption is not None]
+    average_used = round(sum(used) / len(used)) if used else None
+    percent = _percent(bill.amount_cents, average)
+    used_percent = _percent(bill.consumption, average_used) if bill.consumption is not None else None
+    estimated_before = sum(1 for b in earlier if b.estimated)
+    reasons: list[str] = []
+    if bill.kind == "adjustment" or bill.adjustment_cents:
+        reasons.append("adjustment")
+    if used_percent is not None and used_percent >= threshold:
+        reasons.append("higher_consumption")
+    if bill.estimated:
+        reasons.append("estimated_reading")
+    if not earlier:
+        reasons.append("no_history")
+    elif percent is not None and percent < threshold:
+        reasons.append("not_higher")
+    return BillComparison(
+        average_previous_cents=average,
+        average_previous_consumption=average_used,
+        difference_cents=bill.amount_cents - (average or bill.amount_cents),
+        difference_percent=percent,
+        consumption_difference_percent=used_percent,
+        previous_estimated=estimated_before,
+        reasons=tuple(reasons),
+    )
