@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # kept this long, then purged by age.
     verify_client_max_failures: int = 3
     idempotency_retention_hours: int = 48
+    # Issue 12, bill copies: how long a signed download link of a bill's PDF works (minutes), and
+    # where customers reach the web service that serves it (empty: http://127.0.0.1:WEB_PORT).
+    # The links are signed with a key derived from BILLING_TOKEN_SECRET (bot/billing/links.py).
+    bill_link_minutes: int = 10
+    public_web_url: str = ""
 
     # Trust boundary (docs/security.md). Empty secrets: `make run` generates them for the run
     # (bot/ops launchers); `make run-prod` refuses to start without them.
@@ -209,6 +214,10 @@ class Settings(BaseSettings):
     @property
     def billing_base_url(self) -> str:
         return self.billing_url or f"http://127.0.0.1:{self.billing_port}"
+
+    @property
+    def web_public_url(self) -> str:
+        return (self.public_web_url or f"http://127.0.0.1:{self.web_port}").rstrip("/")
 
     @property
     def rasa_api_url(self) -> str:
