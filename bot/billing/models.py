@@ -29,6 +29,9 @@ class Customer(Base):
     phone_e164 = Column(String(20), nullable=True, unique=True)
     # Paid on time for the previous two years: the legal rate for the first 10 days of delay.
     good_payer = Column(Boolean, nullable=False, default=False)
+    # Paperless billing (issue 12): the bill goes to this address instead of the post.
+    email = Column(String(254), nullable=True)
+    paperless = Column(Boolean, nullable=False, default=False)
 
     supplies = relationship("Supply", back_populates="customer", order_by="Supply.id")
     bills = relationship("Bill", back_populates="customer", order_by="Bill.due_date")
@@ -165,6 +168,29 @@ class Complaint(Base):
     text = Column(Text, nullable=False)
     received_on = Column(Date, nullable=False)
     answer_due_on = Column(Date, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class DirectDebitMandate(Base):
+    """A SEPA direct debit mandate (domiciliazione bancaria, issue 12). The IBAN is kept here
+    only: the API answers with it masked. One active mandate per customer: `active_customer`
+    holds the customer code while the mandate is active (NULL once revoked or replaced), and
+    is unique, so concurrent activations cannot leave two."""
+
+    __tablename__ = "direct_debit_mandates"
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(35), nullable=False, unique=True)  # the mandate reference (UMR)
+    customer_code = Column(String(16), ForeignKey("customers.code"), nullable=False, index=True)
+    active_customer = Column(String(16), nullable=True, unique=True)
+    iban = Column(String(34), nullable=False)  # compact, upper case; never leaves the backend
+    holder_name = Column(String(70), nullable=False)
+    holder_fiscal_code = Column(String(16), nullable=True)  # when the holder is not the customer
+    holder_is_customer = Column(Boolean, nullable=False)
+    status = Column(String(10), nullable=False)  # active | revoked | replaced
+    signed_on = Column(Date, nullable=False)
+    active_from = Column(Date, nullable=False)  # bills issued from this day are debited
+    revoked_on = Column(Date, nullable=True)
     created_at = Column(DateTime, nullable=False)
 
 
