@@ -101,7 +101,7 @@ def conversation(number: int, start: float, rng: random.Random, shape: Shape = S
 
 
 def history(
-    count: int, days: int = 365, now: float | None = None, seed: int = 17, first: int = 0
+    count: int, days: float = 365, now: float | None = None, seed: int = 17, first: int = 0
 ) -> Iterator[tuple[str, list[dict]]]:
     """`count` conversations spread evenly over the last `days`, oldest first."""
     rng = random.Random(seed + first)  # noqa: S311  (a reproducible synthetic history, no secret)

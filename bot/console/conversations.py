@@ -338,8 +338,10 @@ class ConversationStore:
         """Fold what the tracker store added, unless the broker feeds the summaries."""
         self._fresh()
 
-    def catch_up(self) -> int:
-        """Fold the tracker store's events added since the last catch-up; the number folded.
+    def catch_up(self, batch: int = CATCH_UP_BATCH) -> int:
+        """Fold the tracker store's events added since the last catch-up; the number folded,
+        `batch` events per transaction (a bulk load, such as the console's benchmark, folds
+        tens of thousands at a time).
         Safe with several readers: the watermark only moves from the value read, and an event
         folded twice changes nothing. It relies on events being committed in the order of their
         ids, as they are with SQLite and one Rasa process; several Rasa processes writing one
@@ -355,7 +357,7 @@ class ConversationStore:
                     select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
                     .where(EVENTS.c.id > mark)
                     .order_by(EVENTS.c.id)
-                    .limit(CATCH_UP_BATCH)
+                    .limit(batch)
                 )
                 with self.engine.connect() as connection:
                     rows = connection.execute(query).all()

@@ -25,15 +25,17 @@ def service_missing(what: str, error: Exception) -> None:
 
 
 @contextmanager
-def temporary_postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database on the machine's server; its URL; dropped afterwards."""
+def temporary_postgres_database(template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database on the machine's server (a copy of the database `template`,
+    if given: nobody may be connected to it); its URL; dropped afterwards."""
     admin_url = get_settings().test_postgres_url
     name = f"test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         # pre-ping: PostgreSQL may have restarted before the database is dropped (tests/prod)
         admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as error:  # noqa: BLE001 - any failure means: no usable server
         service_missing(f"PostgreSQL at {make_url(admin_url).render_as_string(hide_password=True)}", error)
     try:
