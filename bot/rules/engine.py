@@ -546,3 +546,30 @@ def compare_bill(bill: BillHistory, previous: Sequence[BillHistory]) -> BillComp
         previous_estimated=estimated_before,
         reasons=tuple(reasons),
     )
+
+
+# --------------------------------------------------------------------------- direct debit (issue 12)
+@dataclass(frozen=True)
+class DirectDebitTerms:
+    activation_days: int
+    revocation_days: int
+    billing_period_days: int
+
+
+def direct_debit_terms(on: date) -> DirectDebitTerms:
+    """The lead times of a SEPA mandate signed or revoked on `on` (policy.yml `direct_debit`)."""
+    policy = _policy_on("direct_debit", on)
+    return DirectDebitTerms(policy["activation_days"], policy["revocation_days"], policy["billing_period_days"])
+
+
+def sepa_countries() -> frozenset[str]:
+    return frozenset(load_policy()["direct_debit"]["sepa_countries"])
+
+
+def next_bill_issue(last_issue: date | None, from_day: date, period_days: int) -> date:
+    """The first expected bill issue on or after `from_day`: the last bill's issue date plus
+    whole billing periods (no bill yet: `from_day` itself)."""
+    if last_issue is None or last_issue >= from_day:
+        return from_day if last_issue is None else last_issue
+    periods = -(-(from_day - last_issue).days // period_days)  # rounded up
+    return last_issue + timedelta(days=periods * period_days)
