@@ -147,6 +147,11 @@ class BillingClient:
             "GET", f"/v1/customers/{customer_code}/bills", customer_token=customer_token, params={"status": status}
         )["bills"]
 
+    def plans(self, customer_code: str, customer_token: str) -> list:
+        """The customer's installment plans (the agent desk's customer panel)."""
+        path = f"/v1/customers/{customer_code}/installment-plans"
+        return self._request("GET", path, customer_token=customer_token)["plans"]
+
     def deferral_options(self, bill_id: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/bills/{bill_id}/deferral-options", customer_token=customer_token)
 

@@ -75,6 +75,14 @@ ROUTES = {
     ("GET", "/console/api/events/queue"),
     ("GET", "/console/api/events/conversations/{shown_id}"),
     ("POST", "/console/api/conversations/{shown_id}/typing"),
+    # issue 14: canned replies (supervisors manage them) and the customer panel
+    ("GET", "/console/canned"),
+    ("GET", "/console/api/canned"),
+    ("POST", "/console/api/canned"),
+    ("POST", "/console/api/canned/{reply_id}"),
+    ("POST", "/console/api/canned/{reply_id}/delete"),
+    ("GET", "/console/api/conversations/{shown_id}/canned/{reply_id}"),
+    ("GET", "/console/api/conversations/{shown_id}/customer"),
 }
 OPEN_ROUTES = {("GET", "/console/static/{name}"), ("GET", "/console/login"), ("POST", "/console/login")}
 SUPERVISOR_ONLY = [
@@ -84,11 +92,16 @@ SUPERVISOR_ONLY = [
     ("GET", "/console/api/export.csv"),
     ("POST", "/console/api/security/unlock"),
     ("POST", f"/console/api/conversations/{CONVERSATION}/reveal"),
+    ("GET", "/console/canned"),
+    ("POST", "/console/api/canned"),
+    ("POST", "/console/api/canned/1"),
+    ("POST", "/console/api/canned/1/delete"),
 ]
 
 
 def concrete(path: str) -> str:
-    return path.replace("{shown_id}", CONVERSATION).replace("{ticket_id}", "1").replace("{name}", "console.js")
+    path = path.replace("{shown_id}", CONVERSATION).replace("{ticket_id}", "1").replace("{reply_id}", "1")
+    return path.replace("{name}", "console.js")
 
 
 @dataclass

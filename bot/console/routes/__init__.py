@@ -7,6 +7,8 @@
 - `review`: the review list, tags and notes, audited exports, NLU corrections;
 - `metrics`: the team's figures;
 - `security`: the supervisors' page of locked accounts and login failures, and unlock;
+- `canned`: canned replies, managed by supervisors (audited), filled for a conversation;
+- `customer`: the customer panel next to a conversation (bills, plans, deferrals, timeline);
 - `deps`: the parts they share (`Console`) and the dependencies that say who may call a route.
 
 Every route but the login form and the static files needs a staff session; every POST also
@@ -23,7 +25,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from bot.console.headers import install_security_headers
-from bot.console.routes import access, conversation, events, metrics, queue, review, security
+from bot.console.routes import access, canned, conversation, customer, events, metrics, queue, review, security
 from bot.console.routes.deps import Console, NotLoggedIn
 from bot.console.turns import agent_turn, agent_turn_of
 from bot.settings import Settings
@@ -35,6 +37,6 @@ __all__ = ["NotLoggedIn", "agent_turn", "agent_turn_of", "build_router", "instal
 def build_router(settings: Settings) -> APIRouter:
     console = Console.build(settings)
     router = APIRouter(prefix="/console")
-    for module in (access, queue, conversation, events, review, metrics, security):
+    for module in (access, queue, conversation, events, review, metrics, security, canned, customer):
         router.include_router(module.router(console))
     return router

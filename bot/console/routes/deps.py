@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ConstrainedStr
 from sqlalchemy.orm import sessionmaker
 
+from bot.billing.client import BillingClient
 from bot.console import auth
 from bot.console.auth import StaffMember
 from bot.console.conversations import ConversationStore
@@ -82,6 +83,10 @@ class RasaApi:
     def tracker(self, conversation_id: str) -> dict[str, Any]:
         return self.call("GET", tracker_path(conversation_id), params={"include_events": "ALL"})
 
+    def slots(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's slots now (no events): who the customer is, for the customer panel."""
+        return self.call("GET", tracker_path(conversation_id), params={"include_events": "NONE"}).get("slots") or {}
+
     def send(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """Events appended on the conversation's latest input channel, so that the customer
         receives a bot event on the channel they are on."""
@@ -113,6 +118,7 @@ class Console:
     refs: ConversationRefs
     conversations: ConversationStore
     rasa: RasaApi
+    billing: BillingClient  # the customer panel and canned replies' variables (bot/console/customer.py)
 
     @classmethod
     def build(cls, settings: Settings) -> Console:
@@ -128,6 +134,7 @@ class Console:
             refs=ConversationRefs(sessions),
             conversations=ConversationStore(settings, sessions),
             rasa=RasaApi(settings),
+            billing=BillingClient.from_settings(settings),
         )
 
     # ------------------------------------------------------------------ dependencies

@@ -17,8 +17,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConstrainedStr
 
 from bot.console.auth import StaffMember
+from bot.console.canned import unfilled
 from bot.console.routes.deps import TEMPLATES, Console, StaffName
 from bot.console.turns import agent_turn
+from bot.domain import domain_responses
 from bot.support.handoff import channel_label, utcnow
 from bot.support.models import Ticket
 
@@ -139,6 +141,10 @@ def router(console: Console) -> APIRouter:
     @routes.post("/api/conversations/{shown_id}/reply")
     def reply(shown_id: str, body: ReplyBody, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:
         conversation_id = refs.resolve(shown_id)
+        missing = unfilled(body.text)  # a canned reply's placeholder never reaches a customer
+        if missing:
+            names = ", ".join("{" + name + "}" for name in missing)
+            raise HTTPException(422, f"Completi o tolga {names} prima di inviare: il messaggio non è stato inviato.")
         ticket = rules.claim(open_ticket_of(conversation_id, "il messaggio non è stato inviato."), staff)
         agent = staff.username
         turn = {
@@ -174,8 +180,18 @@ def router(console: Console) -> APIRouter:
     @routes.post("/api/conversations/{shown_id}/close")
     def close(shown_id: str, body: CloseBody, staff: StaffMember = Depends(console.member_with_csrf)) -> Any:
         conversation_id = refs.resolve(shown_id)
-        rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, body.outcome)
-        give_back(conversation_id, "La conversazione con l'operatore si è conclusa. Se ha bisogno, sono qui.")
+        rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, body.outcome, ask_rating=True)
+        # the customer is asked for a 1-5 rating on their channel (bot/csat.py): buttons on the
+        # web, a list on WhatsApp, and a typed "4" or "ottimo" understood as the same answer
+        question = domain_responses()["utter_ask_csat"][0]
+        console.rasa.send(
+            conversation_id,
+            [
+                {"event": "resume"},
+                {"event": "bot", "text": question["text"], "data": {"buttons": question["buttons"]}},
+                {"event": "action", "name": "action_listen"},
+            ],
+        )
         return {"status": "closed", "outcome": body.outcome}
 
     return routes
