@@ -202,6 +202,8 @@ class Settings(BaseSettings):
     # The business clock (Europe/Rome). Empty: today. A date (YYYY-MM-DD) fixes "today" for
     # demos and tests, so that dated rules (e.g. the 2020 relief campaign) can be exercised.
     business_date: str = ""
+    # BUSINESS_TIME=21:00 fixes the hour in Rome as well (a demo or test of the greeting by the hour)
+    business_time: str = ""
 
     # Training and evaluation.
     models_dir: Path = PROJECT_ROOT / "models"

@@ -46,16 +46,18 @@ class TicketRules:
             return ticket
         raise HTTPException(403, NOT_YOURS)
 
-    def close(self, ticket: Ticket, staff: StaffMember, outcome: str) -> None:
-        """Closed only if still open and still this member's (a transfer may have just happened)."""
+    def close(self, ticket: Ticket, staff: StaffMember, outcome: str, ask_rating: bool = False) -> None:
+        """Closed only if still open and still this member's (a transfer may have just happened).
+        `ask_rating`: the customer is being asked for a satisfaction rating (bot/csat.py)."""
         condition = [Ticket.id == ticket.id, Ticket.status.in_(OPEN)]
         if not staff.is_supervisor:
             condition.append((Ticket.taken_by == staff.username) | (Ticket.status == "waiting"))
+        now = utcnow()
         with self.sessions() as session, session.begin():
             closed = session.execute(
                 update(Ticket)
                 .where(*condition)
-                .values(status="closed", closed_at=utcnow(), outcome=outcome)
+                .values(status="closed", closed_at=now, outcome=outcome, csat_asked_at=now if ask_rating else None)
                 .execution_options(synchronize_session=False)
             )
             if not closed.rowcount:

@@ -13,14 +13,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from bot import clock
+from bot.csat import SATISFIED
 from bot.db import session_factory
 from bot.masking import mask_customer_code, names_masker
 from bot.settings import Settings, get_settings
 from bot.support.db import make_engine, upgrade_schema
 from bot.support.hours import OpeningHours, italian_moment
-from bot.support.models import Ticket
+from bot.support.models import DailyHandoff, Ticket
+from bot.support.review_index import dialect_insert
 
 REASONS = {
     "request_human": "il cliente ha chiesto un operatore",
@@ -48,6 +51,20 @@ def masked_name(name: Any) -> str | None:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def count_handoff(session: Session, ticket: Ticket, handoffs: int = 0, rated: int = 0, satisfied: int = 0) -> None:
+    """Move the daily handoffs-by-reason rollup (the metrics page's figures) by one ticket's
+    change, in the caller's transaction: the day the ticket was opened (UTC) and its reason."""
+    insert = dialect_insert(session, DailyHandoff)
+    table = DailyHandoff.__table__.c
+    counts = {"handoffs": handoffs, "rated": rated, "satisfied": satisfied}
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["day", "reason"], set_={name: table[name] + insert.excluded[name] for name in counts}
+        ),
+        [{"day": ticket.created_at.date().isoformat(), "reason": ticket.reason, **counts}],
+    )
 
 
 def conversation_summary(
@@ -115,6 +132,7 @@ class TicketDesk:
                 )
                 session.add(ticket)
                 session.flush()
+                count_handoff(session, ticket, handoffs=1)
             position = session.execute(
                 select(func.count())
                 .select_from(Ticket)
@@ -187,6 +205,30 @@ class TicketDesk:
             ticket = session.get(Ticket, ticket_id)
             if ticket.first_reply_at is None:
                 ticket.first_reply_at = utcnow()
+
+    def record_rating(self, conversation_id: str, rating: int) -> bool:
+        """The customer's 1-5 rating, on the latest ticket of the conversation that asked for one
+        and has none yet: recorded once (a conditional UPDATE), and counted in the rollup in the
+        same transaction. False when no ticket waits for a rating."""
+        with self.sessions() as session, session.begin():
+            ticket = session.execute(
+                select(Ticket)
+                .where(Ticket.conversation_id == conversation_id, Ticket.csat_asked_at.is_not(None))
+                .order_by(Ticket.csat_asked_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if ticket is None or ticket.csat_rating is not None:
+                return False
+            moved = session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket.id, Ticket.csat_rating.is_(None))
+                .values(csat_rating=rating, csat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if not moved.rowcount:
+                return False
+            count_handoff(session, ticket, rated=1, satisfied=int(rating >= SATISFIED))
+            return True
 
     def close(self, ticket_id: int, outcome: str) -> Ticket:
         with self.sessions() as session, session.begin():

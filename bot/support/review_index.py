@@ -70,7 +70,8 @@ def text_key(conversation_id: str, event: Mapping[str, Any]) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
-def _insert(session: Session, model: Any) -> Any:
+def dialect_insert(session: Session, model: Any) -> Any:
+    """INSERT with the dialect's ON CONFLICT clauses (PostgreSQL or SQLite)."""
     return (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
@@ -104,7 +105,7 @@ class IndexWriter:
         once and cached, whatever the batch's size)."""
         if self.texts:
             session.execute(
-                _insert(session, ConversationText).on_conflict_do_nothing(index_elements=["turn"]),
+                dialect_insert(session, ConversationText).on_conflict_do_nothing(index_elements=["turn"]),
                 list(self.texts.values()),
             )
         rollups: dict[tuple[str, str], list[int]] = {}
@@ -125,14 +126,14 @@ class IndexWriter:
             added = (new.intents if new else frozenset()) - (old.intents if old else frozenset())
             links += [{"conversation_id": conversation_id, "intent": intent} for intent in sorted(added)]
         if links:
-            session.execute(_insert(session, ConversationIntent).on_conflict_do_nothing(), links)
+            session.execute(dialect_insert(session, ConversationIntent).on_conflict_do_nothing(), links)
         changed = [
             {"day": day, "channel": channel, **dict(zip(ROLLUP_COUNTS, counts, strict=True))}
             for (day, channel), counts in sorted(rollups.items())
             if any(counts)
         ]
         if changed:
-            insert = _insert(session, DailyRollup)
+            insert = dialect_insert(session, DailyRollup)
             table = DailyRollup.__table__.c
             upsert = insert.on_conflict_do_update(
                 index_elements=["day", "channel"],
@@ -143,7 +144,7 @@ class IndexWriter:
             {"day": day, "intent": intent, "conversations": n} for (day, intent), n in sorted(day_intents.items()) if n
         ]
         if intents:
-            insert = _insert(session, DailyIntent)
+            insert = dialect_insert(session, DailyIntent)
             upsert = insert.on_conflict_do_update(
                 index_elements=["day", "intent"],
                 set_={"conversations": DailyIntent.__table__.c.conversations + insert.excluded.conversations},
