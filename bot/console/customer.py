@@ -162,7 +162,7 @@ def timeline(
                 .where(Ticket.conversation_id.in_(ids), Ticket.outcome.is_not(None))
                 .order_by(Ticket.id)
             )
-            outcomes = dict(rows.tuples().all())
+            outcomes = {row.conversation_id: row.outcome for row in rows}
     return [
         {
             "id": refs.shown(s.conversation_id),
