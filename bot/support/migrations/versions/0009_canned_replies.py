@@ -29,7 +29,8 @@ SEED = [
     (
         "Bolletta aperta",
         "Risulta aperta la bolletta {numero_bolletta} di {importo}, con scadenza {scadenza}. "
-        "Può pagarla con il bollettino o con PagoPA; se preferisce, posso indicarLe le altre modalità.",
+        "Può pagarla dall'home banking con CBILL o pagoPA, in tabaccheria o in ricevitoria; se preferisce, "
+        "Le indico le altre modalità.",
     ),
     (
         "Rateizzazione",
@@ -58,9 +59,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("title", name="uq_canned_replies_title"),
     )
     now = dt.datetime(2026, 12, 6, 1, 10)
-    op.bulk_insert(
-        replies, [{"title": t, "body": b, "created_by": "sistema", "created_at": now} for t, b in SEED]
-    )
+    op.bulk_insert(replies, [{"title": t, "body": b, "created_by": "sistema", "created_at": now} for t, b in SEED])
 
 
 def downgrade() -> None:
