@@ -1,4 +1,10 @@
-"""Reference data, the same for every customer: bonus sociale rules by day, the stores."""
+"""Reference data, the same for every customer: bonus sociale rules by day, the stores.
+
+The stores (issue 16): by town, province or position as before, and `near=` any comune or CAP
+(bot/places.py resolves it, misspellings included) with the hours of any day (`on=`: public
+holidays and short days from bot/billing/opening.py). The new fields are optional additions:
+a client of the first contract reads the same `stores` list.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from bot import clock
-from bot.billing import schemas
+from bot import clock, places
+from bot.billing import opening, schemas
 from bot.billing.api.deps import SERVICE_TOKEN, SessionDep
 from bot.billing.api.errors import ERROR_RESPONSES, ApiError
 from bot.billing.api.presenters import store_out
@@ -19,9 +26,37 @@ from bot.folding import fold_alnum
 from bot.rules import engine as rules
 
 router = APIRouter(dependencies=SERVICE_TOKEN, responses=ERROR_RESPONSES)
-# Store.opening_hours keys, indexed by date.weekday()
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EARTH_RADIUS_KM = 6371.0
+MAX_CANDIDATES = 5
+
+
+# Issue 16's additions to the stores contract (schemas.StoreOut, StoresResponse stay as they were)
+class StoreOnDayOut(schemas.StoreOut):
+    open_on: list[schemas.OpeningPeriod] = Field(description="the hours on the day asked (`on`, default today)")
+    special_day: str | None = Field(None, description="the holiday or short day that changed them: 'Natale'")
+
+
+class PlaceOut(BaseModel):
+    name: str
+    province: str
+    province_code: str
+    region: str
+    has_position: bool
+
+
+class StoresNearResponse(BaseModel):
+    stores: list[StoreOnDayOut]
+    on: date = Field(description="the day open_on refers to")
+    place: PlaceOut | None = Field(None, description="the comune `near` resolved to (one)")
+    matched: str | None = Field(None, description="how `near` matched: exact, cap or fuzzy (misspelled)")
+    candidates: list[PlaceOut] = Field(
+        default_factory=list, description="when `near` fits several comuni: ask which (stores is then empty)"
+    )
+    nearest_by: str | None = Field(
+        None,
+        description="distance (from the comune), province or region (it has no position), "
+        "province_centre (no store in its region); none when near was not given",
+    )
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -51,7 +86,48 @@ def bonus_sociale(on: date | None = Query(None, description="default: the busine
     )
 
 
-@router.get("/v1/stores", response_model=schemas.StoresResponse, tags=["stores"])
+def place_out(place: places.Place) -> PlaceOut:
+    return PlaceOut(
+        name=place.name,
+        province=place.province,
+        province_code=place.province_code,
+        region=place.region,
+        has_position=place.lat is not None,
+    )
+
+
+def nearest_stores(found: list[Store], place: places.Place) -> tuple[list[tuple[Store, float | None]], str]:
+    """The stores ordered for a customer in `place`, and how: by distance when the comune has a
+    position, else those of its province, else of its region, else by distance from its
+    province's centre."""
+    if place.lat is not None and place.lon is not None:
+        lat, lon = place.lat, place.lon
+        return sorted(((s, distance_km(lat, lon, s.lat, s.lon)) for s in found), key=lambda p: p[1]), "distance"
+    province = [(s, None) for s in found if s.province_code.upper() == place.province_code]
+    if province:
+        return province, "province"
+    region = [(s, None) for s in found if places.region_of_province(s.province_code) == place.region]
+    if region:
+        return region, "region"
+    centre = places.province_centre(place.province_code)
+    if centre is None:
+        return [(s, None) for s in found], "none"
+    return sorted(((s, distance_km(*centre, s.lat, s.lon)) for s in found), key=lambda p: p[1]), "province_centre"
+
+
+def store_on_day(store: Store, day: date, distance: float | None) -> StoreOnDayOut:
+    today = opening.hours_on(store.opening_hours or {}, store.province_code, clock.today())
+    asked = opening.hours_on(store.opening_hours or {}, store.province_code, day)
+    base = store_out(store, opening.WEEKDAYS[day.weekday()], distance)
+    return StoreOnDayOut(
+        **base.dict(exclude={"open_today"}),
+        open_today=[schemas.OpeningPeriod(opens=a, closes=b) for a, b in today.periods],
+        open_on=[schemas.OpeningPeriod(opens=a, closes=b) for a, b in asked.periods],
+        special_day=asked.special,
+    )
+
+
+@router.get("/v1/stores", response_model=StoresNearResponse, tags=["stores"])
 def stores(
     session: SessionDep,
     city: str | None = Query(None, max_length=80),
@@ -59,20 +135,44 @@ def stores(
     lat: float | None = Query(None, ge=-90, le=90),
     lon: float | None = Query(None, ge=-180, le=180),
     limit: int = Query(5, ge=1, le=100),
+    near: str | None = Query(
+        None, max_length=80, description="any comune (a letter or two off is fine) or CAP: the nearest stores"
+    ),
+    on: date | None = Query(None, description="the day whose hours open_on gives; default: the business day"),
 ) -> Any:
     if (lat is None) != (lon is None):
         raise ApiError(422, "invalid_request", "lat and lon go together.")
+    if near is not None and (lat is not None or city or province):
+        raise ApiError(422, "invalid_request", "near goes alone (without city, province, lat and lon).")
+    day = on or clock.today()
     found: list[Store] = list(session.execute(select(Store).order_by(Store.city, Store.name)).scalars())
+    if near is not None:
+        resolution = places.resolve(near)
+        place = resolution.place
+        if place is None:
+            return StoresNearResponse(
+                stores=[],
+                on=day,
+                matched=resolution.how or None,
+                candidates=[place_out(p) for p in resolution.places[:MAX_CANDIDATES]],
+            )
+        ranked, how = nearest_stores(found, place)
+        return StoresNearResponse(
+            stores=[store_on_day(s, day, d) for s, d in ranked[:limit]],
+            on=day,
+            place=place_out(place),
+            matched=resolution.how,
+            nearest_by=how,
+        )
     if city:
         wanted = fold_alnum(city)
         found = [s for s in found if fold_alnum(s.city) == wanted]
     if province:
         wanted = fold_alnum(province)
         found = [s for s in found if wanted in (fold_alnum(s.province), fold_alnum(s.province_code))]
-    weekday = WEEKDAYS[clock.today().weekday()]
     if lat is None or lon is None:
-        return schemas.StoresResponse(stores=[store_out(s, weekday, None) for s in found[:limit]])
-    near = [store_out(s, weekday, distance_km(lat, lon, s.lat, s.lon)) for s in found]
+        return StoresNearResponse(stores=[store_on_day(s, day, None) for s in found[:limit]], on=day)
+    near_by = [store_on_day(s, day, distance_km(lat, lon, s.lat, s.lon)) for s in found]
     # by the distance shown (rounded to 100 m); ties keep the city and name order
-    near.sort(key=lambda r: r.distance_km or 0.0)
-    return schemas.StoresResponse(stores=near[:limit])
+    near_by.sort(key=lambda r: r.distance_km or 0.0)
+    return StoresNearResponse(stores=near_by[:limit], on=day)
