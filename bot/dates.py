@@ -1,8 +1,8 @@
 """Italian date expressions as customers write them, turned into dates.
 
 "entro il 30", "fine mese", "tra due settimane", "il 15 dicembre", "15/12", "lunedì prossimo",
-"domani", "dopo il 10": relative to a given day (the business day), `None` when the text
-holds no date. A date without a year is the next one from that day on (today included); a
+"domani", "dopo il 10", "a Natale", "a Pasquetta": relative to a given day (the business day),
+`None` when the text holds no date. A date without a year is the next one from that day on (today included); a
 year the customer writes ("15/12/2020", "2025-12-15") is kept as written, so the result may be
 in the past or years ahead: callers check the range they accept.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+
+from dateutil.easter import easter
 
 from bot.folding import fold
 
@@ -42,6 +44,29 @@ MONTHS = {
     "dic": 12,
 }
 WEEKDAYS = {"lunedi": 0, "martedi": 1, "mercoledi": 2, "giovedi": 3, "venerdi": 4, "sabato": 5, "domenica": 6}
+# Named days customers use (the stores' hours on a holiday): fixed dates, longest names first so
+# "vigilia di natale" is not read as "natale"
+FEASTS = {
+    "vigilia di natale": (12, 24),
+    "la vigilia": (12, 24),
+    "santo stefano": (12, 26),
+    "natale": (12, 25),
+    "san silvestro": (12, 31),
+    "ultimo dell'anno": (12, 31),
+    "capodanno": (1, 1),
+    "primo dell'anno": (1, 1),
+    "epifania": (1, 6),
+    "befana": (1, 6),
+    "liberazione": (4, 25),
+    "primo maggio": (5, 1),
+    "festa dei lavoratori": (5, 1),
+    "festa della repubblica": (6, 2),
+    "ferragosto": (8, 15),
+    "ognissanti": (11, 1),
+    "immacolata": (12, 8),
+}
+# days after Easter Sunday
+MOVABLE_FEASTS = {"pasquetta": 1, "lunedi dell'angelo": 1, "pasqua": 0}
 NUMBERS = {
     "un": 1,
     "uno": 1,
@@ -107,9 +132,27 @@ def _with_month(today: date, day_of_month: int, month: int, year: int | None) ->
     return candidate
 
 
+def _feast(plain: str, today: date) -> date | None:
+    """ "a Natale", "il giorno di Pasquetta": the next such day (today included)."""
+    plain = plain.replace("’", "'")
+    for name, (month, day_of_month) in FEASTS.items():
+        if re.search(rf"\b{name}\b", plain):
+            return _with_month(today, day_of_month, month, None)
+    for name, offset in MOVABLE_FEASTS.items():
+        if re.search(rf"\b{name}\b", plain):
+            for year in (today.year, today.year + 1):
+                candidate = easter(year) + timedelta(days=offset)
+                if candidate >= today:
+                    return candidate
+    return None
+
+
 def parse_italian_date(text: str, today: date) -> date | None:
     """The date a customer means, relative to `today`; None if there is none."""
     plain = fold(text)
+    feast = _feast(plain, today)
+    if feast:
+        return feast
     if re.search(r"\bdopodomani\b", plain):
         return today + timedelta(days=2)
     if re.search(r"\bdomani\b", plain):

@@ -60,3 +60,22 @@ def test_numbers(text, number):
 def test_a_year_the_customer_writes_is_kept_even_in_the_past(text, expected):
     # The module docstring once promised "always in the future": callers must check the range.
     assert parse_italian_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("siete aperti a Natale?", date(2026, 12, 25)),
+    ("e la vigilia di Natale?", date(2026, 12, 24)),
+    ("a santo stefano", date(2026, 12, 26)),
+    ("l'ultimo dell'anno", date(2026, 12, 31)),
+    ("a Capodanno", date(2027, 1, 1)),
+    ("all'Immacolata", date(2026, 12, 8)),
+    ("il lunedì di Pasquetta", date(2027, 3, 29)),
+    ("a Pasqua", date(2027, 3, 28)),
+    ("a Ferragosto", date(2027, 8, 15)),
+    ("il 24 dicembre", date(2026, 12, 24)),
+    ("sabato", date(2026, 11, 28)),
+    ("dopodomani", date(2026, 11, 28)),
+])
+def test_named_days(text, expected):
+    """Issue 16: the stores' hours on a named day."""
+    assert parse_italian_date(text, TODAY) == expected
