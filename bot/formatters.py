@@ -3,6 +3,9 @@
 Fixed sentences live in domain.yml as responses (the actions pass these values as response
 variables); what depends on the data (how many bills, which installments, which stores) is
 built here, and only here. docs/conversation-design.md says where each kind of text lives.
+
+Over 300 lines: it is the one home of customer-facing text built from data (a split by flow
+would scatter the shared amount, date and list helpers, or copy them).
 """
 
 from __future__ import annotations
@@ -252,3 +255,140 @@ def last_reading(last: Mapping[str, Any] | None, unit: str) -> str:
     if not last:
         return "nessuna lettura precedente"
     return f"{meter_registers(last['registers'], unit)} {italian_date(date.fromisoformat(last['read_on']), 'del')}"
+
+
+# --------------------------------------------------------------------------- bill copy and explanation (issue 12)
+BILL_ISSUER = "Servizio clienti luce e gas"  # the PDF's heading (the operator's name goes here)
+SUPPLY_TITLES = {"luce": "Energia elettrica", "gas": "Gas naturale"}
+READING_SOURCES = {"actual": "lettura reale del distributore", "estimated": "lettura stimata"}
+BILL_STATUSES = {"open": "da pagare", "arrears": "non pagata, in sollecito", "paid": "pagata"}
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def bill_period(bill: Mapping[str, Any]) -> str:
+    """'dal 8 settembre 2026 al 6 novembre 2026' (empty when the bill does not say)."""
+    if not bill.get("period_start") or not bill.get("period_end"):
+        return ""
+    return f"{italian_date(_day(bill['period_start']), 'dal')} {italian_date(_day(bill['period_end']), 'al')}"
+
+
+def quantity(value: int, unit: str) -> str:
+    """'1.250 kWh'."""
+    return f"{thousands(value)} {unit}"
+
+
+def bill_month_button(bill: Mapping[str, Any]) -> str:
+    """'Luce 11/26 182,40 €': a bill of the history on a button (the month its period ends)."""
+    end = _day(bill.get("period_end") or bill["issue_date"])
+    return f"{bill['supply'].capitalize()} {end.month:02d}/{end.year % 100:02d} {euros(bill['amount_cents'])}"
+
+
+def bill_document_file(bill: Mapping[str, Any]) -> str:
+    """'bolletta-F100001-01.pdf': the name the customer's phone or browser saves."""
+    return f"bolletta-{bill['id']}.pdf"
+
+
+def bill_document(
+    bill: Mapping[str, Any], customer_name: str, customer_code: str, today: date
+) -> tuple[str, list[tuple[str, str]], str]:
+    """Title, rows (label, value) and closing note of a bill's PDF copy (bot/billing/pdf.py)."""
+    unit = bill.get("unit") or ""
+    point = bill.get("pod") or bill.get("pdr") or ""
+    rows = [
+        ("Intestatario", customer_name),
+        ("Codice cliente", customer_code),
+        ("Fornitura", SUPPLY_TITLES.get(bill["supply"], bill["supply"])),
+        ("POD" if bill.get("pod") else "PDR", point),
+        ("Periodo di fatturazione", bill_period(bill) or "-"),
+        ("Data di emissione", italian_date(_day(bill["issue_date"]))),
+        ("Scadenza", italian_date(_day(bill["due_date"]))),
+        ("Importo totale", euros(bill["amount_cents"])),
+    ]
+    if bill.get("adjustment_cents"):
+        rows.append(("di cui conguaglio", euros(bill["adjustment_cents"])))
+    if bill.get("reading_start") is not None and bill.get("reading_end") is not None:
+        rows.append(("Lettura iniziale", quantity(bill["reading_start"], unit)))
+        source = READING_SOURCES.get(bill.get("reading_source") or "", "")
+        rows.append(("Lettura finale", quantity(bill["reading_end"], unit) + (f" ({source})" if source else "")))
+    if bill.get("consumption") is not None:
+        rows.append(("Consumo fatturato", quantity(bill["consumption"], unit)))
+    status = BILL_STATUSES.get(bill["status"], bill["status"])
+    if bill["status"] == "paid" and bill.get("paid_on"):
+        status += " " + italian_date(_day(bill["paid_on"]), "il")
+    rows.append(("Stato", status))
+    title = f"Copia della bolletta n. {bill['id']}"
+    note = f"Copia dei dati della bolletta, prodotta su richiesta del cliente {italian_date(today, 'il')}."
+    return title, rows, note
+
+
+def _change(percent: int) -> str:
+    return f"{percent:+d}{NBSP}%".replace("-", "−") if percent else "invariato"
+
+
+def bill_explanation(comparison: Mapping[str, Any]) -> str:
+    """Why a bill is what it is, with the figures: against the average of the earlier bills of
+    the supply, the consumption, an estimated reading, a conguaglio (the backend's reasons)."""
+    bill, reasons = comparison["bill"], set(comparison["reasons"])
+    unit = bill.get("unit") or ""
+    count = len(comparison["previous"])
+    lines = []
+    if "no_history" in reasons:
+        lines.append("Non ci sono bollette precedenti della stessa fornitura con cui confrontarla.")
+    else:
+        earlier = "della bolletta precedente" if count == 1 else f"delle {count} bollette precedenti"
+        lines.append(
+            f"Importo: {euros(bill['amount_cents'])}, contro una media {earlier} di "
+            f"{euros(comparison['average_previous_cents'])} ({_change(comparison['difference_percent'])})."
+        )
+    if bill.get("consumption") is not None and comparison.get("average_previous_consumption"):
+        lines.append(
+            f"Consumo fatturato: {quantity(bill['consumption'], unit)}"
+            + (f" {bill_period(bill)}" if bill_period(bill) else "")
+            + f", contro una media di {quantity(comparison['average_previous_consumption'], unit)} "
+            f"({_change(comparison['consumption_difference_percent'])})."
+        )
+    if "adjustment" in reasons:
+        estimated = comparison.get("previous_estimated") or 0
+        before = (
+            f"le {estimated} bollette precedenti, calcolate su letture stimate,"
+            if estimated > 1
+            else "le bollette precedenti"
+        )
+        part = f" Il conguaglio vale {euros(bill['adjustment_cents'])}." if bill.get("adjustment_cents") else ""
+        lines.append(
+            f"È una bolletta di conguaglio: con la lettura reale del contatore ricalcola i consumi che {before} "
+            f"avevano sottostimato.{part}"
+        )
+    elif "higher_consumption" in reasons:
+        lines.append("La differenza viene soprattutto dal consumo più alto nel periodo.")
+    if "estimated_reading" in reasons:
+        lines.append(
+            "Questa bolletta si basa su una lettura stimata, non su quella reale: se ha consumato meno, "
+            "la lettura del contatore corregge il calcolo."
+        )
+    if "not_higher" in reasons and "adjustment" not in reasons:
+        lines.append("Rispetto alle bollette precedenti l'importo è in linea, senza aumenti particolari.")
+    return bullets(lines)
+
+
+# the web service's answer to a bill link that no longer works (bot/web/app.py)
+DOWNLOAD_PAGES = {
+    "link_expired": (
+        "Link scaduto",
+        "Per la Sua sicurezza il link alla bolletta vale pochi minuti ed è scaduto. "
+        "Chieda di nuovo la copia della bolletta all'assistente: Le manderà un link nuovo.",
+    ),
+    "link_invalid": (
+        "Link non valido",
+        "Il link alla bolletta non è valido: forse è stato copiato solo in parte. "
+        "Chieda di nuovo la copia della bolletta all'assistente.",
+    ),
+    "unavailable": (
+        "Servizio non disponibile",
+        "In questo momento non riusciamo a recuperare la bolletta. Riprovi tra qualche minuto "
+        "o la chieda di nuovo all'assistente.",
+    ),
+}

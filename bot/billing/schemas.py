@@ -77,6 +77,17 @@ class BillOut(BaseModel):
     kind: str = Field(description="regular or adjustment (conguaglio)")
     deferred: bool
     has_installment_plan: bool
+    # what the bill shows (issue 12): the period, the consumption billed (kWh or m³), the readings
+    # it starts and ends at and whether the closing one was the distributor's or an estimate,
+    # the conguaglio part of the amount
+    period_start: date | None = None
+    period_end: date | None = None
+    consumption: int | None = None
+    unit: str | None = Field(None, description="kWh (luce) or m³ (gas)")
+    reading_start: int | None = None
+    reading_end: int | None = None
+    reading_source: str | None = Field(None, description="actual or estimated")
+    adjustment_cents: int | None = None
 
 
 class BillsResponse(BaseModel):
@@ -292,3 +303,29 @@ class ComplaintOut(BaseModel):
     indemnity_eur: int
     regulation: str
     regulation_verified: bool
+
+
+# --------------------------------------------------------------------------- bill copy and explanation (issue 12)
+class DownloadLinkOut(BaseModel):
+    """A short-lived signed token that stands for one bill's PDF: it carries neither the
+    customer token nor the customer code (the web service's /bolletta/{token} serves it)."""
+
+    bill_id: str
+    token: str
+    expires_at: datetime
+
+
+class BillComparisonOut(BaseModel):
+    """A bill against the earlier bills of its supply (policy.yml `bill_explanation`)."""
+
+    bill: BillOut
+    previous: list[BillOut]
+    average_previous_cents: int | None = None
+    average_previous_consumption: int | None = None
+    difference_cents: int
+    difference_percent: int | None = None
+    consumption_difference_percent: int | None = None
+    previous_estimated: int
+    reasons: list[str] = Field(
+        description="adjustment, higher_consumption, estimated_reading, not_higher, no_history (most telling first)"
+    )

@@ -573,3 +573,8 @@ def next_bill_issue(last_issue: date | None, from_day: date, period_days: int) -
         return from_day if last_issue is None else last_issue
     periods = -(-(from_day - last_issue).days // period_days)  # rounded up
     return last_issue + timedelta(days=periods * period_days)
+
+
+def bill_comparison_depth() -> int:
+    """How many earlier bills a bill is compared with."""
+    return int(load_policy()["bill_explanation"]["previous_bills"])

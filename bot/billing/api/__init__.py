@@ -9,7 +9,8 @@ twice. Run: `uvicorn --factory bot.billing.api:create_app`.
 Modules: `deps` (settings, database, tokens, ownership), `errors`, `idempotency`, `presenters`
 (rows to bodies), and the routes by resource: `identity`, `bills`, `plans` (deferrals and
 installment plans), `reference` (bonus sociale rules, stores), and self-service (issue 12):
-`readings`, `payments`, `complaints`.
+`readings`, `payments`, `complaints`, `documents` (bill copies as PDF and their signed links),
+`explanations` (a bill against the earlier ones).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bot import clock
-from bot.billing.api import bills, complaints, identity, payments, plans, readings, reference
+from bot.billing.api import bills, complaints, documents, explanations, identity, payments, plans, readings, reference
 from bot.billing.api.deps import Backend
 from bot.billing.api.errors import install_error_handlers
 from bot.billing.db import make_engine, session_factory, upgrade_schema
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readings.router,
         payments.router,
         complaints.router,
+        documents.router,
+        explanations.router,
     ):
         app.include_router(router)
     return app

@@ -6,7 +6,7 @@ The routes decide; these only translate, so a field renamed in the contract chan
 from __future__ import annotations
 
 from bot.billing import schemas
-from bot.billing.models import Bill, InstallmentPlan, PlanInstallment, Store
+from bot.billing.models import Bill, InstallmentPlan, PlanInstallment, Store, Supply
 from bot.rules import engine as rules
 
 
@@ -22,6 +22,11 @@ def bill_facts(bill: Bill) -> rules.BillFacts:
         average_previous_cents=bill.average_previous_cents,
         estimated_bills_since_adjustment=bill.estimated_bills_since_adjustment,
     )
+
+
+def unit(supply: Supply) -> str:
+    """What a supply's meter counts in."""
+    return "kWh" if supply.kind == "luce" else "m³"
 
 
 def bill_out(bill: Bill) -> schemas.BillOut:
@@ -40,6 +45,14 @@ def bill_out(bill: Bill) -> schemas.BillOut:
         kind=bill.kind,
         deferred=bool(bill.deferrals),
         has_installment_plan=bool(bill.plans),
+        period_start=bill.period_start,
+        period_end=bill.period_end,
+        consumption=bill.consumption,
+        unit=unit(bill.supply),
+        reading_start=bill.reading_start,
+        reading_end=bill.reading_end,
+        reading_source=bill.reading_source,
+        adjustment_cents=bill.adjustment_cents,
     )
 
 

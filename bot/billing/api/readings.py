@@ -18,6 +18,7 @@ from bot.billing import schemas
 from bot.billing.api.deps import SERVICE_TOKEN, SessionDep, VerifiedCustomer, owned_customer
 from bot.billing.api.errors import ERROR_RESPONSES, ApiError
 from bot.billing.api.idempotency import IdempotencyDep
+from bot.billing.api.presenters import unit
 from bot.billing.models import MeterReading, Supply
 from bot.rules import engine as rules
 
@@ -27,10 +28,6 @@ THREE_RATES = ["F1", "F2", "F3"]
 
 def register_names(supply: Supply) -> list[str]:
     return THREE_RATES if supply.registers == 3 else ["total"]
-
-
-def unit(supply: Supply) -> str:
-    return "kWh" if supply.kind == "luce" else "m³"
 
 
 def last_reading(supply: Supply) -> MeterReading | None:
