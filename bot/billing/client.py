@@ -68,6 +68,29 @@ class BillingClient:
         idempotency_key: str | None = None,
         client_id: str | None = None,
     ) -> dict[str, Any]:
+        answer: dict[str, Any] = self._response(
+            method,
+            path,
+            customer_token=customer_token,
+            params=params,
+            json=json,
+            idempotency_key=idempotency_key,
+            client_id=client_id,
+        ).json()
+        return answer
+
+    def _response(
+        self,
+        method: str,
+        path: str,
+        *,
+        customer_token: str | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        client_id: str | None = None,
+    ) -> requests.Response:
+        """The backend's successful answer (retried where safe), or BillingError."""
         headers = {"Authorization": f"Bearer {self.token}"}
         if client_id:
             headers["X-Client-Id"] = client_id
@@ -91,7 +114,7 @@ class BillingClient:
                 failure: BillingError = BillingUnavailable("unavailable", type(exc).__name__)
             else:
                 if response.status_code < 400:
-                    return response.json()
+                    return response
                 failure = self._error_from(response)
                 if not isinstance(failure, BillingUnavailable):
                     raise failure
@@ -203,6 +226,18 @@ class BillingClient:
             if v is not None
         }
         return self._request("GET", "/v1/stores", params=params)["stores"]
+
+    # ------------------------------------------------------------------ bill copy and explanation (issue 12)
+    def bill_download_link(self, bill_id: str, customer_token: str) -> dict[str, Any]:
+        """A signed token standing for the bill's PDF for a few minutes (no customer token in it)."""
+        return self._request("GET", f"/v1/bills/{bill_id}/download-link", customer_token=customer_token)
+
+    def bill_download(self, token: str) -> bytes:
+        """The PDF a download-link token stands for (BillingError link_invalid / link_expired)."""
+        return self._response("GET", f"/v1/bill-downloads/{token}").content
+
+    def bill_comparison(self, bill_id: str, customer_token: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/bills/{bill_id}/comparison", customer_token=customer_token)
 
     # ------------------------------------------------------------------ self-service (issue 12)
     def meters(self, customer_code: str, customer_token: str) -> list:
