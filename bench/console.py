@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -30,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.routing import APIRoute
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, literal_column, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from bench.console_history import broker_fold, history, store_events
 from bot.console.auth import StaffMember, create_user
 from bot.console.conversations import ConversationStore, Filters
 from bot.console.retention import Retention
+from bot.console.routes.review import encode_cursor
 from bot.db import make_engine, session_factory
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.support.broker_consumer import BrokerConsumer
@@ -184,14 +186,31 @@ def generate(settings: Settings, count: int, now: float, seed: int = 17) -> None
         engine.dispose()
 
 
-def timed(samples: int, call: Callable[[int], Any]) -> dict[str, float]:
+def timed(samples: int, call: Callable[[int], Any], cases: list[str] | None = None) -> dict[str, Any]:
+    """p50/p95 of `samples` calls (ms of wall time, and of this process's CPU time, which a
+    loaded machine does not inflate: the whole request with SQLite, all but the server's work with
+    PostgreSQL); with `cases` (call i runs case i % len), each case's median and worst too."""
     call(0)  # warm the caches once, as a console in use has them
-    times = []
+    times, cpu = [], []
     for i in range(samples):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call(i)
         times.append((time.perf_counter() - start) * 1000)
-    return {"p50": percentile(times, 50), "p95": percentile(times, 95)}
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    result: dict[str, Any] = {
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "cpu_p50": percentile(cpu, 50),
+        "cpu_p95": percentile(cpu, 95),
+        "load": os.getloadavg()[0],
+    }
+    if cases:
+        result["cases"] = {
+            case: {"p50": percentile(times[n :: len(cases)], 50), "max": max(times[n :: len(cases)])}
+            for n, case in enumerate(cases)
+            if times[n :: len(cases)]
+        }
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,6 +235,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def as_filters(params: dict[str, str]) -> Filters:
+    return Filters(**{k: (v == "true" if v in ("true", "false") else v) for k, v in params.items()})  # type: ignore[arg-type]
+
+
+def query_plans(
+    store: ConversationStore, cap: int, filters: list[dict[str, str]], words: list[str]
+) -> dict[str, list[str]]:
+    """The plan of each measured first page (and of its capped count): SQLite's EXPLAIN QUERY
+    PLAN, PostgreSQL's EXPLAIN ANALYZE (the real rows and times)."""
+    cases = {"&".join(f"{k}={v}" for k, v in f.items()): as_filters(f) for f in filters}
+    cases.update({f"q={word}": Filters(q=word) for word in words})
+    cases["none"] = Filters()
+    plans: dict[str, list[str]] = {}
+    with store.sessions() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        explain = "EXPLAIN (ANALYZE, COSTS OFF)" if postgres else "EXPLAIN QUERY PLAN"
+        for name, filters_ in cases.items():
+            counted = select(func.count()).select_from(
+                store.filtered(filters_, literal_column("1")).limit(cap + 1).subquery()
+            )
+            for label, query in (("page", store.page_query(filters_, size=50)), ("count", counted)):
+                compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+                rows = session.execute(text(f"{explain} {compiled}")).all()
+                plans[f"{name} ({label})"] = [str(row[0] if postgres else row[-1]) for row in rows]
+    return plans
+
+
 def measure(settings: Settings, samples: int, now: float) -> dict[str, Any]:
     sessions = session_factory(make_engine(settings.support_database_url))
     create_user(sessions, "bench", PASSWORD, "supervisor")
@@ -230,8 +276,6 @@ def measure(settings: Settings, samples: int, now: float) -> dict[str, Any]:
             .offset(total // 2)
             .limit(1)
         ).one()
-    from bot.console.routes.review import encode_cursor
-
     deep = encode_cursor(middle[0], middle[1])
     filters = [
         {"channel": "whatsapp"},
@@ -249,11 +293,18 @@ def measure(settings: Settings, samples: int, now: float) -> dict[str, Any]:
         assert answer.status_code == 200, answer.text
         return answer
 
-    results: dict[str, Any] = {"conversations": total}
+    results: dict[str, Any] = {
+        "conversations": total,
+        "plans": query_plans(store, settings.console_count_cap, filters, words),
+    }
     results["first_page"] = timed(samples, lambda i: get("/console/api/conversations"))
-    results["filtered_page"] = timed(samples, lambda i: get("/console/api/conversations", **filters[i % len(filters)]))
+    results["filtered_page"] = timed(
+        samples,
+        lambda i: get("/console/api/conversations", **filters[i % len(filters)]),
+        ["&".join(f"{k}={v}" for k, v in f.items()) for f in filters],
+    )
     results["deep_page"] = timed(samples, lambda i: get("/console/api/conversations", after=deep))
-    results["free_text"] = timed(samples, lambda i: get("/console/api/conversations", q=words[i % len(words)]))
+    results["free_text"] = timed(samples, lambda i: get("/console/api/conversations", q=words[i % len(words)]), words)
     results["metrics_year"] = timed(samples, lambda i: get("/console/api/metrics"))
     results["metrics_month"] = timed(
         samples, lambda i: get("/console/api/metrics", since=str(today - timedelta(days=30)), until=str(today))
@@ -283,8 +334,15 @@ def measure(settings: Settings, samples: int, now: float) -> dict[str, Any]:
     return results
 
 
+def rss_mib() -> float:
+    """The process's resident memory (Linux)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def export_peak(export: Callable[..., Any], staff: StaffMember, today: date, days: int) -> dict[str, float]:
-    """Python memory allocated at the peak of a whole export of `days` (MiB), and its lines."""
+    """A whole JSONL export of the last `days`, twice: the growth of the process's resident
+    memory (sampled every 10 ms) and its time, then the Python memory allocated at its peak
+    (tracemalloc, which slows it down); in MiB, with the export's lines."""
 
     async def drain(response: Any) -> int:
         lines = 0
@@ -292,12 +350,33 @@ def export_peak(export: Callable[..., Any], staff: StaffMember, today: date, day
             lines += chunk.count("\n")
         return lines
 
+    def run() -> int:
+        return asyncio.run(drain(export(filters=Filters(since=today - timedelta(days=days)), staff=staff)))
+
+    before, peak, done = rss_mib(), [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.01):
+            peak[0] = max(peak[0], rss_mib())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start = time.perf_counter()
+    lines = run()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
     tracemalloc.start()
-    response = export(filters=Filters(since=today - timedelta(days=days)), staff=staff)
-    lines = asyncio.run(drain(response))
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    run()
+    allocated = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return {"lines": lines, "peak_mib": round(peak, 1)}
+    return {
+        "lines": lines,
+        "seconds": round(seconds, 1),
+        "rss_before_mib": round(before, 1),
+        "rss_growth_mib": round(max(peak[0], before) - before, 1),
+        "python_peak_mib": round(allocated, 1),
+    }
 
 
 def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
@@ -310,8 +389,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"({results['generation']['seconds']:.0f} s; Rasa events written, then folded). "
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
         "",
-        "| request | p50 ms | p95 ms | target p95 |",
-        "|---|---|---|---|",
+        "| request | p50 ms | p95 ms | target p95 | CPU p50 ms | CPU p95 ms | load (1 min) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, target in (
         ("first_page", "page"),
@@ -324,16 +403,30 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     ):
         r = results[name]
         flag = "" if r["p95"] <= TARGETS[target] else " **missed**"
-        lines.append(f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | ≤ {TARGETS[target]}{flag} |")
+        lines.append(
+            f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | ≤ {TARGETS[target]}{flag} "
+            f"| {r['cpu_p50']:.1f} | {r['cpu_p95']:.1f} | {r['load']:.1f} |"
+        )
     purge = results["purge_10_percent"]
     lines += [
         "",
         f"Purge of the oldest 10 %: {purge['conversations']} conversations in {purge['seconds']:.1f} s "
         f"({purge['per_second']:.0f}/s).",
         "",
-        "Export memory (tracemalloc peak of the whole export): "
-        + ", ".join(f"{k}: {v['lines']} lines, {v['peak_mib']} MiB" for k, v in results["export_memory"].items()),
+        "Export memory (whole JSONL export; resident memory's growth during it, and Python's peak "
+        "allocation under tracemalloc): "
+        + "; ".join(
+            f"{k}: {v['lines']} lines in {v['seconds']} s, RSS {v['rss_before_mib']} MiB +{v['rss_growth_mib']} MiB, "
+            f"Python peak {v['python_peak_mib']} MiB"
+            for k, v in results["export_memory"].items()
+        ),
     ]
+    for name in ("filtered_page", "free_text"):
+        lines += ["", f"{name} by case (ms):"]
+        lines += [f"- {case}: p50 {r['p50']:.1f}, max {r['max']:.1f}" for case, r in results[name]["cases"].items()]
+    lines += ["", "## Query plans (first page, and its capped count)"]
+    for name, plan in results["plans"].items():
+        lines += ["", f"{name}:", *(f"    {step}" for step in plan)]
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
