@@ -49,6 +49,20 @@ def mask_customer_code(value: str) -> str:
     return _keep_ends(value.strip(), 0, 2)
 
 
+def mask_iban(value: str) -> str:
+    """IT60X0542811101000000123456 -> IT** **** … 3456: the country and the last four characters,
+    as the bot shows a customer's account (the check digits are hidden: with them and the last
+    characters an IBAN is easier to guess)."""
+    compact = re.sub(r"\s", "", value).upper()
+    return f"{compact[:2]}** **** … {compact[-4:]}" if len(compact) > 8 else "*" * len(compact)
+
+
+def mask_email(value: str) -> str:
+    """mario.rossi@example.it -> m***@example.it."""
+    local, _, domain = value.partition("@")
+    return (local[:1] + "***@" + domain) if domain else "*" * len(value)
+
+
 def _mask_digits(value: str) -> str:
     digits = re.sub(r"\D", "", value)
     return "*" * (len(digits) - 2) + digits[-2:]
@@ -66,7 +80,7 @@ _DIGIT = re.compile(r"\d")
 
 # (pattern, mask, what the text must contain for the pattern to possibly match)
 _RULES: tuple[tuple[Pattern[str], Callable[[str], str], Callable[[str], bool]], ...] = (
-    (EMAIL, lambda v: v[0] + "***@" + v.split("@", 1)[1], lambda t: "@" in t),
+    (EMAIL, mask_email, lambda t: "@" in t),
     (FISCAL_CODE, mask_fiscal_code, lambda t: True),  # omocodia may replace every digit
     (POD, lambda v: _keep_ends(v.upper(), 2, 2), lambda t: _DIGIT.search(t) is not None),
     (IBAN, lambda v: _keep_ends(re.sub(r"\s", "", v.upper()), 2, 2), lambda t: _DIGIT.search(t) is not None),

@@ -271,6 +271,54 @@ class BillingClient:
             idempotency_key=idempotency_key,
         )
 
+    def direct_debit(self, customer_code: str, customer_token: str) -> dict[str, Any] | None:
+        """The active SEPA mandate (IBAN masked), or None."""
+        path = f"/v1/customers/{customer_code}/direct-debit"
+        mandate: dict[str, Any] | None = self._request("GET", path, customer_token=customer_token)["mandate"]
+        return mandate
+
+    def create_mandate(
+        self,
+        customer_code: str,
+        customer_token: str,
+        iban: str,
+        holder_name: str,
+        idempotency_key: str,
+        holder_fiscal_code: str | None = None,
+    ) -> dict[str, Any]:
+        body = {"iban": iban, "holder_name": holder_name}
+        if holder_fiscal_code:
+            body["holder_fiscal_code"] = holder_fiscal_code
+        return self._request(
+            "POST",
+            f"/v1/customers/{customer_code}/direct-debit",
+            customer_token=customer_token,
+            json=body,
+            idempotency_key=idempotency_key,
+        )
+
+    def revoke_mandate(self, customer_code: str, customer_token: str, idempotency_key: str) -> dict[str, Any]:
+        return self._request(
+            "DELETE",
+            f"/v1/customers/{customer_code}/direct-debit",
+            customer_token=customer_token,
+            idempotency_key=idempotency_key,
+        )
+
+    def paperless(self, customer_code: str, customer_token: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/customers/{customer_code}/paperless", customer_token=customer_token)
+
+    def set_paperless(
+        self, customer_code: str, customer_token: str, email: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._request(
+            "PUT",
+            f"/v1/customers/{customer_code}/paperless",
+            customer_token=customer_token,
+            json={"email": email},
+            idempotency_key=idempotency_key,
+        )
+
 
 def client_id_for(conversation_id: str) -> str:
     """The X-Client-Id of a conversation: stable for it, and telling the backend nothing about

@@ -329,3 +329,57 @@ class BillComparisonOut(BaseModel):
     reasons: list[str] = Field(
         description="adjustment, higher_consumption, estimated_reading, not_higher, no_history (most telling first)"
     )
+
+
+# --------------------------------------------------------------------------- direct debit, paperless (issue 12)
+if TYPE_CHECKING:
+    IbanText: TypeAlias = str
+    HolderName: TypeAlias = str
+    EmailText: TypeAlias = str
+else:
+    # checked with python-stdnum in the route (checksum, the country's format): a 422 with a code
+    IbanText = constr(strip_whitespace=True, min_length=5, max_length=42, regex=r"^[A-Za-z0-9 ]+$")
+    # letters (accented too), spaces, apostrophes, dots and hyphens; at least two words (the route)
+    HolderName = constr(strip_whitespace=True, min_length=3, max_length=70, regex=r"^[A-Za-zÀ-ÖØ-öø-ÿ' .-]+$")
+    # syntax checked with email-validator in the route (RFC 5321 bounds the length)
+    EmailText = constr(strip_whitespace=True, min_length=3, max_length=254)
+
+
+class MandateRequest(BaseModel):
+    iban: IbanText
+    holder_name: HolderName = Field(description="the account holder, as the bank knows them")
+    holder_fiscal_code: FiscalCode | None = Field(
+        None, description="the holder's codice fiscale: required when the holder is not the customer"
+    )
+
+
+class MandateOut(BaseModel):
+    reference: str = Field(description="the mandate reference (UMR) the bank shows")
+    status: str = Field(description="active, revoked or replaced")
+    iban_masked: str = Field(description="country, check digits hidden, last four characters: the IBAN never leaves")
+    iban_country: str
+    holder_name: str
+    holder_is_customer: bool
+    signed_on: date
+    active_from: date = Field(description="bills issued from this day are debited")
+    first_debited_bill_on: date = Field(description="when the first debited bill is expected")
+    revoked_on: date | None = None
+    not_debited_from: date | None = Field(None, description="after a revocation: bills issued from this day")
+    next_bill_after_revocation_on: date | None = None
+    open_bills: list[str] = Field(description="bills already issued and open: paid as before")
+
+
+class DirectDebitResponse(BaseModel):
+    customer_code: str
+    mandate: MandateOut | None = Field(description="the active mandate, if any")
+
+
+class PaperlessRequest(BaseModel):
+    email: EmailText
+
+
+class PaperlessOut(BaseModel):
+    customer_code: str
+    paperless: bool
+    email_masked: str | None = Field(description="the address, masked: m***@example.it")
+    changed: bool = Field(False, description="this request changed the address or turned paperless on")

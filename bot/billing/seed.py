@@ -36,6 +36,7 @@ from bot.billing.models import (
     Complaint,
     Customer,
     Deferral,
+    DirectDebitMandate,
     IdempotencyRecord,
     InstallmentPlan,
     MeterReading,
@@ -195,6 +196,15 @@ DEMO_PAYMENT_METHODS: dict[str, str] = {
 }
 
 
+# Direct debit (issue 12): Mario Rossi's bills are debited to his account (his paid bills above
+# say "domiciliazione"): an active mandate to revoke or replace. (IBAN, holder, days since signed)
+DEMO_MANDATES: dict[str, tuple[str, str, int]] = {
+    "100001": ("IT60X0542811101000000123456", "Mario Rossi", 200),
+}
+# Paperless billing (issue 12): Giuseppe Verdi already gets his bills by e-mail.
+DEMO_EMAILS: dict[str, str] = {"100003": "giuseppe.verdi@example.it"}
+
+
 def notice_code(bill_id: str) -> str:
     """A stable 18-digit pagoPA codice avviso for a demo bill (aux digit 3, then digits of the id)."""
     digits = "".join(ch for ch in bill_id if ch.isdigit())
@@ -213,11 +223,14 @@ def _seed_customers(session: Session, today: date) -> None:
     supply_ids = select(Supply.id).where(Supply.customer_code.in_(codes))
     replayable += [f"POST /v1/supplies/{supply_id}/readings" for supply_id in session.execute(supply_ids).scalars()]
     replayable += [f"POST /v1/customers/{code}/complaints" for code in codes]
+    replayable += [f"{method} /v1/customers/{code}/direct-debit" for code in codes for method in ("POST", "DELETE")]
+    replayable += [f"PUT /v1/customers/{code}/paperless" for code in codes]
     plan_ids = select(InstallmentPlan.id).where(InstallmentPlan.bill_id.in_(bill_ids))
     statements = [
         delete(MeterReading).where(MeterReading.supply_id.in_(supply_ids)),
         delete(Payment).where(Payment.bill_id.in_(bill_ids)),
         delete(Complaint).where(Complaint.customer_code.in_(codes)),
+        delete(DirectDebitMandate).where(DirectDebitMandate.customer_code.in_(codes)),
         delete(PlanInstallment).where(PlanInstallment.plan_id.in_(plan_ids)),
         delete(InstallmentPlan).where(InstallmentPlan.bill_id.in_(bill_ids)),
         delete(Deferral).where(Deferral.bill_id.in_(bill_ids)),
@@ -240,6 +253,8 @@ def _seed_customers(session: Session, today: date) -> None:
                 fiscal_code=demo.fiscal_code,
                 phone_e164=demo.phone,
                 good_payer=demo.good_payer,
+                email=DEMO_EMAILS.get(demo.code),
+                paperless=demo.code in DEMO_EMAILS,
             )
         )
         supplies: dict[str, Supply] = {}
@@ -325,6 +340,24 @@ def _seed_customers(session: Session, today: date) -> None:
                         registered_on=paid_on + timedelta(days=2),
                     )
                 )
+    session.flush()  # the customers first (PostgreSQL checks the mandates' foreign key at once)
+    for code, (iban, holder, days_ago) in DEMO_MANDATES.items():
+        signed = today - timedelta(days=days_ago)
+        mandate = DirectDebitMandate(
+            reference=f"demo-{code}",
+            customer_code=code,
+            active_customer=code,
+            iban=iban,
+            holder_name=holder,
+            holder_is_customer=True,
+            status="active",
+            signed_on=signed,
+            active_from=signed + timedelta(days=20),
+            created_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        )
+        session.add(mandate)
+        session.flush()
+        mandate.reference = f"SDD{signed.year}-{mandate.id:05d}"
 
 
 def _hours(cell: str) -> list[list[str]]:

@@ -28,6 +28,8 @@ MARIO = ("100001", "RSSMRA80A01H501U", "F100001-01")
 LAURA = ("100002", "BNCLRA85M41D612D", "F100002-01")
 # their supplies' ids on a freshly seeded database (issue 12's self-reading route)
 SUPPLY_IDS = {"100001": "1", "100002": "2"}
+# a valid Italian IBAN (checksum and format), not the one of Mario's demo mandate
+DEMO_IBAN = "IT42L1234512345123456789012"
 
 
 @dataclass
@@ -123,6 +125,10 @@ def request_for(route: tuple[str, str], customer: tuple[str, str, str]) -> dict[
         "/v1/bills/{bill_id}/installment-plans": {"installments": 2},
         "/v1/supplies/{supply_id}/readings": {"registers": {"F1": 4300, "F2": 3250, "F3": 5100}},
         "/v1/customers/{customer_code}/complaints": {"category": "altro", "text": "Un reclamo di prova."},
+        "/v1/customers/{customer_code}/direct-debit": (
+            {"iban": DEMO_IBAN, "holder_name": "Mario Rossi"} if method == "POST" else None
+        ),
+        "/v1/customers/{customer_code}/paperless": {"email": "mario.rossi@example.it"} if method == "PUT" else None,
     }.get(path)
     params = {"paid_on": BUSINESS_DATE} if path.endswith("late-interest") else None
     return {"method": method, "path": concrete, "body": body, "params": params}

@@ -75,7 +75,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, str, str | None]] = {
     ("GET", "/v1/bonus-sociale/rules"):
         ("bonus_sociale_v1_bonus_sociale_rules_get", "bonus sociale", f"query:on {AUTH}", None),
     ("GET", "/v1/stores"):
-        ("stores_v1_stores_get", "stores", f"query:city query:province query:lat query:lon query:limit {AUTH}", None),
+        ("stores_v1_stores_get", "stores",
+         f"query:city query:province query:lat query:lon query:limit query:near query:on {AUTH}", None),
     # issue 12: self-service
     ("GET", "/v1/customers/{customer_code}/meters"):
         ("meters_v1_customers__customer_code__meters_get", "readings", f"path:customer_code {CUSTOMER}", None),
@@ -92,6 +93,20 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str, str, str | None]] = {
     ("GET", "/v1/customers/{customer_code}/complaints"):
         ("complaints_v1_customers__customer_code__complaints_get", "complaints",
          f"path:customer_code {CUSTOMER}", None),
+    ("GET", "/v1/customers/{customer_code}/direct-debit"):
+        ("direct_debit_v1_customers__customer_code__direct_debit_get", "direct debit",
+         f"path:customer_code {CUSTOMER}", None),
+    ("POST", "/v1/customers/{customer_code}/direct-debit"):
+        ("create_mandate_v1_customers__customer_code__direct_debit_post", "direct debit",
+         f"path:customer_code header:idempotency-key {CUSTOMER}", "MandateRequest"),
+    ("DELETE", "/v1/customers/{customer_code}/direct-debit"):
+        ("revoke_mandate_v1_customers__customer_code__direct_debit_delete", "direct debit",
+         f"path:customer_code header:idempotency-key {CUSTOMER}", None),
+    ("GET", "/v1/customers/{customer_code}/paperless"):
+        ("paperless_v1_customers__customer_code__paperless_get", "paperless", f"path:customer_code {CUSTOMER}", None),
+    ("PUT", "/v1/customers/{customer_code}/paperless"):
+        ("set_paperless_v1_customers__customer_code__paperless_put", "paperless",
+         f"path:customer_code header:idempotency-key {CUSTOMER}", "PaperlessRequest"),
 }
 DOCS = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
 SCHEMAS = {
@@ -102,6 +117,7 @@ SCHEMAS = {
     # issue 12
     "ComplaintOut", "ComplaintRequest", "MeterOut", "MeterReadingOut", "MetersResponse", "PaymentNoticeOut",
     "PaymentOut", "PaymentsResponse", "ReadingOut", "ReadingRequest", "UnregisteredBill",
+    "DirectDebitResponse", "MandateOut", "MandateRequest", "PaperlessOut", "PaperlessRequest",
 }
 # fmt: on
 # The routes that act for one customer: they need that customer's token.

@@ -10,7 +10,8 @@ Modules: `deps` (settings, database, tokens, ownership), `errors`, `idempotency`
 (rows to bodies), and the routes by resource: `identity`, `bills`, `plans` (deferrals and
 installment plans), `reference` (bonus sociale rules, stores), and self-service (issue 12):
 `readings`, `payments`, `complaints`, `documents` (bill copies as PDF and their signed links),
-`explanations` (a bill against the earlier ones).
+`explanations` (a bill against the earlier ones), `direct_debit` (SEPA mandates),
+`paperless` (bills by e-mail).
 """
 
 from __future__ import annotations
@@ -18,7 +19,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bot import clock
-from bot.billing.api import bills, complaints, documents, explanations, identity, payments, plans, readings, reference
+from bot.billing.api import (
+    bills,
+    complaints,
+    direct_debit,
+    documents,
+    explanations,
+    identity,
+    paperless,
+    payments,
+    plans,
+    readings,
+    reference,
+)
 from bot.billing.api.deps import Backend
 from bot.billing.api.errors import install_error_handlers
 from bot.billing.db import make_engine, session_factory, upgrade_schema
@@ -59,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         complaints.router,
         documents.router,
         explanations.router,
+        direct_debit.router,
+        paperless.router,
     ):
         app.include_router(router)
     return app
