@@ -219,13 +219,21 @@ class BillingClient:
         lat: float | None = None,
         lon: float | None = None,
         limit: int = 3,
+        on: date | None = None,
     ) -> list:
-        params = {
-            k: v
-            for k, v in {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit}.items()
-            if v is not None
-        }
+        """The stores (with their hours on `on`, `open_on`, when it is given)."""
+        wanted = {"city": city, "province": province, "lat": lat, "lon": lon, "limit": limit, "on": on}
+        params = {k: v.isoformat() if isinstance(v, date) else v for k, v in wanted.items() if v is not None}
         return self._request("GET", "/v1/stores", params=params)["stores"]
+
+    def stores_near(self, near: str, on: date | None = None, limit: int = 3) -> dict[str, Any]:
+        """The stores nearest to any comune or CAP (issue 16), with their hours on `on`: the
+        whole answer (the place found, or the candidates to choose from, and how the nearest
+        were chosen)."""
+        params: dict[str, Any] = {"near": near, "limit": limit}
+        if on is not None:
+            params["on"] = on.isoformat()
+        return self._request("GET", "/v1/stores", params=params)
 
     # ------------------------------------------------------------------ bill copy and explanation (issue 12)
     def bill_download_link(self, bill_id: str, customer_token: str) -> dict[str, Any]:
