@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from bot import customer_area
+from bot import customer_area, formatters
+from bot.billing.client import BillingClient, BillingError, BillingUnavailable
 from bot.console.routes import NotLoggedIn, build_router, install_security_headers
 from bot.settings import Settings, get_settings
 from bot.web.assets import Assets
@@ -43,10 +45,15 @@ def demo_token(settings: Settings, customer_code: str) -> str | None:
     return customer_area.sign(customer_code, settings)
 
 
+# the alphabet and length of a download link's token (bot/billing/links.py)
+BILL_LINK_TOKEN = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Assistente clienti: sito dimostrativo", docs_url=None, redoc_url=None, openapi_url=None)
     widget = Assets(STATIC, "/widget/", rewrite=widget_loader)
+    billing = BillingClient.from_settings(settings)  # issue 12: the bills' download links
     app.include_router(build_router(settings))
     install_security_headers(app)
 
@@ -65,6 +72,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def favicon(request: Request) -> Response:
         # browsers ask for /favicon.ico on their own; an SVG answers both names
         return widget.response("favicon.svg", request.headers, head=request.method == "HEAD")
+
+    @app.get("/bolletta/{token}", include_in_schema=False)
+    def bill_copy(token: str) -> Response:
+        """Issue 12: a bill's PDF by the signed, short-lived link the assistant gave. The billing
+        backend checks the link (it alone issued it); an expired or altered one gets a page in
+        Italian saying how to get a new one."""
+        problem = "link_invalid"
+        if BILL_LINK_TOKEN.fullmatch(token):
+            try:
+                pdf = billing.bill_download(token)
+            except BillingUnavailable:
+                problem = "unavailable"
+            except BillingError as error:
+                problem = "link_expired" if error.code == "link_expired" else "link_invalid"
+            else:
+                return Response(
+                    pdf,
+                    media_type="application/pdf",
+                    headers={"Content-Disposition": "inline; filename=bolletta.pdf", "Cache-Control": "no-store"},
+                )
+        title, text = formatters.DOWNLOAD_PAGES[problem]
+        page = (
+            '<!doctype html><html lang="it"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title></head>"
+            f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></main></body></html>"
+        )
+        status = {"link_expired": 410, "link_invalid": 403, "unavailable": 503}[problem]
+        return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
     @app.get("/health")
     def health() -> dict:
