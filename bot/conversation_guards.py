@@ -11,6 +11,12 @@ bot/rasa_main.py:
    message the NLU reads as report_outage (bot/nlu/emergency.py guarantees it for gas smells,
    leaks and power cuts) is handled anyway: the emergency numbers and gas advice go out at once
    and action_report_outage flags the ticket for the agent. The conversation stays paused.
+3. Issue 14: the rating after a conversation with a person. Right after the question
+   (utter_ask_csat, whose buttons are /rate_service payloads), a typed "4", "5 stelle" or
+   "ottimo" (bot/csat.py) is understood as the same payload: the NLU never reads it.
+4. Issue 14: a message sent while the conversation waits for a person (paused) carries
+   `"waiting_for_agent": true` in its metadata, so that the summaries do not count it as
+   "not understood" (bot/support/summaries.py): "c'è qualcuno?" is not a fallback.
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import csat
 from bot.folding import fold_alnum
 from bot.nlu.emergency import EMERGENCY_INTENT
+from bot.support.handoff import WAITING_FOR_AGENT
 
 EMERGENCY_ACTION = "action_report_outage"
 MAX_TITLE_CHARS = 80  # a message longer than any button title is never one
@@ -45,17 +53,21 @@ def last_buttons(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
 
 
 def typed_button_payload(text: str | None, tracker: DialogueStateTracker) -> str | None:
-    """The payload of the button whose title the customer typed, if they typed one."""
+    """The payload of the button whose title the customer typed, if they typed one, or of the
+    rating they typed in answer to the rating question."""
     if not text or len(text) > MAX_TITLE_CHARS or text.startswith("/"):
         return None
     typed = fold_alnum(text)
     if not typed:
         return None
-    for button in last_buttons(tracker):
+    buttons = last_buttons(tracker)
+    for button in buttons:
         payload = button.get("payload")
         if isinstance(payload, str) and fold_alnum(str(button.get("title") or "")) == typed:
             return payload
-    return None
+    asked_rating = any(str(b.get("payload") or "").startswith("/" + csat.INTENT) for b in buttons)
+    rating = csat.parse_rating(text) if asked_rating else None
+    return csat.payload(rating) if rating is not None else None
 
 
 _original_handle = MessageProcessor._handle_message_with_tracker
@@ -65,6 +77,8 @@ _original_handle = MessageProcessor._handle_message_with_tracker
 async def _handle_message_with_tracker(
     self: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker
 ) -> None:
+    if tracker.is_paused():
+        message.metadata = {**(message.metadata or {}), WAITING_FOR_AGENT: True}
     if not message.parse_data:
         payload = typed_button_payload(message.text, tracker)
         if payload is not None:

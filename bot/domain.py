@@ -39,11 +39,17 @@ def domain_responses(path: Path = DOMAIN_FILE) -> dict[str, list[dict[str, Any]]
     return dict(load_domain(path).get("responses") or {})
 
 
-def responses_named_in(folder: Path = ACTIONS_DIR) -> set[str]:
-    """The response names the custom actions send: every string of their source that is a
-    response name ("utter_..."), whether passed as `response=` or kept in a table of codes."""
+# Besides the custom actions, the console's routes have Rasa send a response (issue 14: the
+# rating question after an agent closes, bot/console/routes/queue.py).
+RESPONSE_SENDERS = (ACTIONS_DIR, PROJECT_ROOT / "bot" / "console" / "routes")
+
+
+def responses_named_in(folders: tuple[Path, ...] = RESPONSE_SENDERS) -> set[str]:
+    """The response names the custom actions (and the console) send: every string of their
+    source that is a response name ("utter_..."), whether passed as `response=` or kept in a
+    table of codes."""
     names: set[str] = set()
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _RESPONSE_NAME.fullmatch(node.value):
                 names.add(node.value)

@@ -27,6 +27,7 @@ INTENT_LABELS: dict[str, str] = {
     "ask_hardship_support": "Aiuti per chi è in difficoltà",
     "report_outage": "Segnalare un guasto",
     "inform": "Comunicare un dato",
+    "rate_service": "Valutare l'assistenza",  # issue 14
     # issue 13
     "identify_by_supply": "Identificarmi con POD o PDR",
     # issue 12
@@ -44,6 +45,10 @@ NONE_OF_THESE = "Nessuna di queste"
 # evaluation measures how often out-of-scope messages are taken for one).
 CONVERSATION_INTENTS: frozenset[str] = frozenset(
     {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope", "inform"}
+    # issue 14: the rating answers the question asked after a conversation with a person
+    | {"rate_service"}
+    # issue 16: a follow-up or a correction continues the request of the conversation
+    | {"follow_up", "correct_value"}
 )
 
 

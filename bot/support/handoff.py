@@ -34,6 +34,9 @@ REASONS = {
     "emergency": "EMERGENZA: il cliente segnala odore di gas o un guasto (numeri di pronto intervento già dati)",
 }
 OPEN = ("waiting", "active")
+# the metadata key of a customer's message sent while the conversation waits for (or is with) a
+# person (bot/conversation_guards.py): the summaries do not count it as "not understood"
+WAITING_FOR_AGENT = "waiting_for_agent"
 # the queue shows channels as agents say them
 CHANNELS = {"socketio": "Sito web", "whatsapp": "WhatsApp", "rest": "Sistemi interni (API)"}
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.masking import mask_text
+from bot.support.handoff import WAITING_FOR_AGENT
 from bot.support.models import ConversationSummary
 from bot.support.review_index import IndexWriter
 
@@ -85,9 +86,12 @@ def fold(summary: ConversationSummary, event: Event) -> None:
         intent = (event.get("parse_data") or {}).get("intent") or {}
         if intent.get("name") and intent["name"] not in summary.intents:
             summary.intents = sorted([*summary.intents, intent["name"]])
-        summary.fallback = summary.fallback or intent.get("name") == "nlu_fallback"
-        summary.low_confidence = summary.low_confidence or (intent.get("confidence") or 1) < LOW_CONFIDENCE
-        summary.flagged = summary.fallback or summary.low_confidence
+        # a message to the person the customer is waiting for ("c'è qualcuno?") is not for the
+        # assistant: neither a fallback nor a low confidence (issue 14)
+        if not (event.get("metadata") or {}).get(WAITING_FOR_AGENT):
+            summary.fallback = summary.fallback or intent.get("name") == "nlu_fallback"
+            summary.low_confidence = summary.low_confidence or (intent.get("confidence") or 1) < LOW_CONFIDENCE
+            summary.flagged = summary.fallback or summary.low_confidence
     elif kind == "pause":
         summary.handed_off = True
     elif kind == "slot" and value:

@@ -97,6 +97,16 @@ class RasaApi:
             params={"output_channel": "latest", "execute_side_effects": "true"},
         )
 
+    def utter(self, conversation_id: str, response: str) -> None:
+        """Rasa sends one of domain.yml's responses on the conversation's latest input channel,
+        rendered for that channel (buttons on the web, a list on WhatsApp)."""
+        self.call(
+            "POST",
+            tracker_path(conversation_id).removesuffix("/tracker") + "/execute",
+            json={"name": response},
+            params={"output_channel": "latest"},
+        )
+
     def typing(self, conversation_id: str, typing: bool) -> None:
         """An agent is typing (or stopped): the socket.io channel tells the widget (best effort)."""
         with contextlib.suppress(requests.RequestException):  # a typing indicator is not worth an error

@@ -20,7 +20,6 @@ from bot.console.auth import StaffMember
 from bot.console.canned import unfilled
 from bot.console.routes.deps import TEMPLATES, Console, StaffName
 from bot.console.turns import agent_turn
-from bot.domain import domain_responses
 from bot.support.handoff import channel_label, utcnow
 from bot.support.models import Ticket
 
@@ -182,16 +181,11 @@ def router(console: Console) -> APIRouter:
         conversation_id = refs.resolve(shown_id)
         rules.close(rules.claim(open_ticket_of(conversation_id), staff), staff, body.outcome, ask_rating=True)
         # the customer is asked for a 1-5 rating on their channel (bot/csat.py): buttons on the
-        # web, a list on WhatsApp, and a typed "4" or "ottimo" understood as the same answer
-        question = domain_responses()["utter_ask_csat"][0]
-        console.rasa.send(
-            conversation_id,
-            [
-                {"event": "resume"},
-                {"event": "bot", "text": question["text"], "data": {"buttons": question["buttons"]}},
-                {"event": "action", "name": "action_listen"},
-            ],
-        )
+        # web, a list on WhatsApp, and a typed "4" or "ottimo" understood as the same answer;
+        # then the assistant listens (as give_back)
+        console.rasa.send(conversation_id, [{"event": "resume"}])
+        console.rasa.utter(conversation_id, "utter_ask_csat")
+        console.rasa.send(conversation_id, [{"event": "action", "name": "action_listen"}])
         return {"status": "closed", "outcome": body.outcome}
 
     return routes
