@@ -20,8 +20,6 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError
 from stdnum.it import codicefiscale
 
 from bot import clock
@@ -30,7 +28,7 @@ from bot.billing.api.deps import SERVICE_TOKEN, SessionDep, VerifiedCustomer, ow
 from bot.billing.api.errors import ERROR_RESPONSES, ApiError
 from bot.billing.api.idempotency import IdempotencyDep
 from bot.billing.models import Bill, Customer, DirectDebitMandate
-from bot.folding import fold
+from bot.customer_data import iban_of, same_person
 from bot.masking import mask_iban
 from bot.rules import engine as rules
 
@@ -39,18 +37,12 @@ router = APIRouter(dependencies=SERVICE_TOKEN, responses=ERROR_RESPONSES, tags=[
 
 def valid_iban(value: str) -> str:
     """The compact IBAN, or a 422 saying what is wrong with it."""
-    try:
-        compact = str(stdnum_iban.validate(value))
-    except ValidationError:
-        raise ApiError(422, "iban_invalid", "The IBAN fails its checksum or its country's format.") from None
-    if compact[:2] not in rules.sepa_countries():
+    check = iban_of(value)
+    if check.problem == "not_sepa":
         raise ApiError(422, "iban_not_sepa", "Direct debit needs an account in a SEPA country.")
-    return compact
-
-
-def same_person(name: str, other: str) -> bool:
-    """'Rossi Mario' is 'MARIO ROSSI': the same words, in any order, accents and case aside."""
-    return sorted(fold(name).split()) == sorted(fold(other).split())
+    if check.iban is None:
+        raise ApiError(422, "iban_invalid", "The IBAN fails its checksum or its country's format.")
+    return check.iban
 
 
 def holder_is_customer(customer: Customer, payload: schemas.MandateRequest) -> bool:

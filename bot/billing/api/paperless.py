@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter
 
 from bot.billing import schemas
@@ -17,17 +16,18 @@ from bot.billing.api.deps import SERVICE_TOKEN, SessionDep, VerifiedCustomer, ow
 from bot.billing.api.errors import ERROR_RESPONSES, ApiError
 from bot.billing.api.idempotency import IdempotencyDep
 from bot.billing.models import Customer
+from bot.customer_data import normalised_email
 from bot.masking import mask_email
 
 router = APIRouter(dependencies=SERVICE_TOKEN, responses=ERROR_RESPONSES, tags=["paperless"])
 
 
-def normalised_email(value: str) -> str:
+def valid_email(value: str) -> str:
     """The address as it will be stored, or `email_invalid` (422)."""
-    try:
-        return str(validate_email(value, check_deliverability=False).normalized)
-    except EmailNotValidError:
-        raise ApiError(422, "email_invalid", "The e-mail address is not valid.") from None
+    email = normalised_email(value)
+    if email is None:
+        raise ApiError(422, "email_invalid", "The e-mail address is not valid.")
+    return email
 
 
 def paperless_out(customer: Customer, changed: bool = False) -> schemas.PaperlessOut:
@@ -64,7 +64,7 @@ def set_paperless(
     """Send the bills to this address instead of the post: `email_invalid` (422) when its syntax
     is not an address. Sending it again changes nothing (`changed` false)."""
     owned_customer(customer_code, verified)
-    email = normalised_email(payload.email)
+    email = valid_email(payload.email)
     customer = _customer(session, customer_code)
 
     def update() -> schemas.PaperlessOut:
