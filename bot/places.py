@@ -40,6 +40,8 @@ TRIGGERS = frozenset({"a", "ad", "di", "da", "in", "zona", "presso", "verso", "p
 DOMINANT = 10
 MAX_WORDS_IN_NAME = 5
 WORD = re.compile(r"[a-z0-9']+")
+# "Samone (TO)": a comune with its province, as the choice buttons write it
+WITH_PROVINCE = re.compile(r"\(\s*([A-Za-z]{2})\s*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,14 @@ def _index() -> _Index:
 
 
 def resolve(text: str) -> Resolution:
-    """The comune (or comuni) `text` names: a name, a misspelled name or a CAP."""
+    """The comune (or comuni) `text` names: a name, a misspelled name or a CAP; "Samone (TO)"
+    keeps those of that province."""
     query = text.strip()[:MAX_NAME]
+    province = WITH_PROVINCE.search(query)
+    if province:
+        found = resolve(query[: province.start()])
+        code = province.group(1).upper()
+        return Resolution(tuple(p for p in found.places if p.province_code == code), found.how, query)
     index = _index()
     key = fold_alnum(query)
     if not key:
@@ -122,11 +130,11 @@ def resolve(text: str) -> Resolution:
         return Resolution(query=query)
     best = scored[0][0]
     names = [name for score, name in scored if best - score < FUZZY_TIE]
-    found = sorted((p for name in names for p in index.by_name[name]), key=lambda p: -p.population)
+    close = sorted((p for name in names for p in index.by_name[name]), key=lambda p: -p.population)
     # "Sena": Siena (53,000 inhabitants) rather than Scena (2,800); comparable towns: ask
-    if len(found) > 1 and found[0].population >= DOMINANT * max(found[1].population, 1):
-        found = found[:1]
-    return Resolution(tuple(found), "fuzzy", query)
+    if len(close) > 1 and close[0].population >= DOMINANT * max(close[1].population, 1):
+        close = close[:1]
+    return Resolution(tuple(close), "fuzzy", query)
 
 
 def _close(key: str) -> list[str]:

@@ -33,7 +33,7 @@ MAX_CANDIDATES = 5
 # Issue 16's additions to the stores contract (schemas.StoreOut, StoresResponse stay as they were)
 class StoreOnDayOut(schemas.StoreOut):
     open_on: list[schemas.OpeningPeriod] = Field(description="the hours on the day asked (`on`, default today)")
-    special_day: str | None = Field(None, description="the holiday or short day that changed them: 'Natale'")
+    special_day: str | None = Field(default=None, description="the holiday or short day that changed them: 'Natale'")
 
 
 class PlaceOut(BaseModel):
@@ -47,13 +47,13 @@ class PlaceOut(BaseModel):
 class StoresNearResponse(BaseModel):
     stores: list[StoreOnDayOut]
     on: date = Field(description="the day open_on refers to")
-    place: PlaceOut | None = Field(None, description="the comune `near` resolved to (one)")
-    matched: str | None = Field(None, description="how `near` matched: exact, cap or fuzzy (misspelled)")
+    place: PlaceOut | None = Field(default=None, description="the comune `near` resolved to (one)")
+    matched: str | None = Field(default=None, description="how `near` matched: exact, cap or fuzzy (misspelled)")
     candidates: list[PlaceOut] = Field(
         default_factory=list, description="when `near` fits several comuni: ask which (stores is then empty)"
     )
     nearest_by: str | None = Field(
-        None,
+        default=None,
         description="distance (from the comune), province or region (it has no position), "
         "province_centre (no store in its region); none when near was not given",
     )
@@ -102,17 +102,23 @@ def nearest_stores(found: list[Store], place: places.Place) -> tuple[list[tuple[
     province's centre."""
     if place.lat is not None and place.lon is not None:
         lat, lon = place.lat, place.lon
-        return sorted(((s, distance_km(lat, lon, s.lat, s.lon)) for s in found), key=lambda p: p[1]), "distance"
-    province = [(s, None) for s in found if s.province_code.upper() == place.province_code]
+        measured: list[tuple[Store, float | None]] = [(s, distance_km(lat, lon, s.lat, s.lon)) for s in found]
+        return sorted(measured, key=lambda p: p[1] or 0.0), "distance"
+    province: list[tuple[Store, float | None]] = [
+        (s, None) for s in found if s.province_code.upper() == place.province_code
+    ]
     if province:
         return province, "province"
-    region = [(s, None) for s in found if places.region_of_province(s.province_code) == place.region]
+    region: list[tuple[Store, float | None]] = [
+        (s, None) for s in found if places.region_of_province(s.province_code) == place.region
+    ]
     if region:
         return region, "region"
     centre = places.province_centre(place.province_code)
     if centre is None:
         return [(s, None) for s in found], "none"
-    return sorted(((s, distance_km(*centre, s.lat, s.lon)) for s in found), key=lambda p: p[1]), "province_centre"
+    from_centre: list[tuple[Store, float | None]] = [(s, distance_km(*centre, s.lat, s.lon)) for s in found]
+    return sorted(from_centre, key=lambda p: p[1] or 0.0), "province_centre"
 
 
 def store_on_day(store: Store, day: date, distance: float | None) -> StoreOnDayOut:
