@@ -1,4 +1,5 @@
-"""Bills: which bill the customer means, and the status of their bills."""
+"""Bills: which bill the customer means (an open one, or any for a copy or an explanation), and
+the status of their bills."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from actions.common import billing, customer_token, guarded
 from bot.billing.client import run_blocking
 from bot.dates import parse_number
 from bot.folding import fold
-from bot.formatters import bill_button
+from bot.formatters import MONTHS, bill_button
 
 ORDINALS = {"prima": 1, "primo": 1, "seconda": 2, "secondo": 2, "terza": 3, "terzo": 3, "ultima": -1, "ultimo": -1}
 
@@ -44,6 +45,56 @@ def match_bill(text: str, bills: list[dict[str, Any]]) -> dict[str, Any] | None:
     if number is not None and 1 <= number <= len(bills) and len(plain.split()) <= 3:
         return bills[number - 1]
     return None
+
+
+# --------------------------------------------------------------------------- issue 12: any bill, paid ones too
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_EARLIER = re.compile(r"\b(precedente|penultima|scorsa|scorso|prima di questa)\b")
+MAX_TEXT = 300
+
+
+async def all_bills(tracker: Tracker) -> list[dict[str, Any]]:
+    """The verified customer's bills, paid ones too, newest first (raises BillingError)."""
+    found = await run_blocking(billing().bills, tracker.get_slot("customer_code"), customer_token(tracker), "all")
+    return sorted(found, key=lambda b: (b["issue_date"], b["id"]), reverse=True)
+
+
+def month_in(plain: str) -> int | None:
+    """The month a folded text names ("settembre", "sett", "set"), if exactly one."""
+    named = {
+        number
+        for number, name in enumerate(MONTHS, start=1)
+        if re.search(rf"\b(?:{name}|{name[:4]}|{name[:3]})(?!\w)", plain)
+    }
+    return named.pop() if len(named) == 1 else None
+
+
+def bills_named(text: str, bills: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The bills (newest first) a customer's words point at: by id, month (the month it was
+    issued or its period ended), year, supply, "l'ultima" / "la precedente". None when the
+    words name no bill at all (the caller takes the latest)."""
+    plain = fold(text[:MAX_TEXT])
+    by_id = [b for b in bills if b["id"].lower() in plain]
+    if by_id:
+        return by_id
+    pool, named = bills, False
+    for supply, words in (("luce", r"luce|corrente|elettric\w*"), ("gas", r"gas|metano")):
+        if re.search(rf"\b({words})\b", plain):
+            pool, named = [b for b in pool if b["supply"] == supply], True
+    month, year = month_in(plain), _YEAR.search(plain)
+    if month is not None:
+
+        def months(bill: dict[str, Any]) -> set[int]:
+            return {int(str(bill.get(field) or bill["issue_date"])[5:7]) for field in ("issue_date", "period_end")}
+
+        pool, named = [b for b in pool if month in months(b)], True
+    if year is not None:
+        pool, named = [b for b in pool if b["issue_date"].startswith(year.group(1))], True
+    if _EARLIER.search(plain):
+        return pool[1:2]
+    if re.search(r"\bultim[ao]\b", plain) or (named and month is None and year is None):
+        return pool[:1]
+    return pool if named else None
 
 
 async def open_bills(tracker: Tracker) -> list[dict[str, Any]]:

@@ -40,12 +40,7 @@ FLOW_SLOTS = (
     "payment_claim_method",
     "complaint_category",
     "complaint_text",
-    # issue 12: direct debit (the IBAN leaves the tracker's slots with the request), paperless
-    "debit_holder",
-    "iban",
-    "direct_debit_current",
-    "paperless_email",
-    "paperless_current",
+    "history_bill",  # issue 12: the bill a copy or an explanation is about
 )
 # Slots of the verified identity: kept for the conversation session only.
 IDENTITY_SLOTS = (

@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import self_service  # issue 12: readings, payments, complaints
+from actions.bill_copy import HistoryBillValidation
 from actions.bills import match_bill, open_bills
 from actions.common import (
     FLOW_SLOTS,
@@ -34,11 +35,9 @@ from actions.common import (
 )
 from actions.complaints import ComplaintValidation
 from actions.deferral import DeferralValidation, create_deferral, deferral_summary
-from actions.direct_debit import DirectDebitValidation
 from actions.identity import IdentityValidation
 from actions.installments import InstallmentsValidation, create_plan, installments_summary
 from actions.interest import InterestValidation, quote_interest
-from actions.paperless import PaperlessValidation
 from actions.payments import PaymentValidation
 from actions.readings import ReadingValidation
 from bot import formatters
@@ -84,8 +83,7 @@ class ValidateCustomerForm(
     ReadingValidation,
     PaymentValidation,
     ComplaintValidation,
-    DirectDebitValidation,
-    PaperlessValidation,
+    HistoryBillValidation,
     FormValidationAction,
 ):
     def name(self) -> str:
@@ -336,9 +334,6 @@ class ActionSwitchService(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        kept = await self_service.keep_answer(dispatcher, tracker)  # issue 12: an IBAN, an e-mail
-        if kept is not None:
-            return kept
         if tracker.get_slot("requested_slot") == "complaint_text" and tracker.get_slot("complaint_category"):
             # issue 12: the complaint's own words, whatever request they sound like ("letture
             # stimate", "bolletta sbagliata"): the complaint goes on, the text is its answer

@@ -185,3 +185,20 @@ async def submit(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
 
 
 SERVICE = SelfService(slots=reading_slots, submit=submit, prepare=prepare, summary=summary)
+
+
+class ActionPhotoReceived(Action):
+    """A photo (on WhatsApp, an image without text; or the customer says they send one): the
+    assistant cannot read it, so it asks for the numbers typed; while the self-reading asks for
+    them, it says to type them there (the form then asks again, with the meter's registers)."""
+
+    def name(self) -> str:
+        return "action_photo_received"
+
+    @guarded
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        asking_reading = (
+            tracker.active_loop_name == "customer_form" and tracker.get_slot("requested_slot") == "meter_reading"
+        )
+        dispatcher.utter_message(response="utter_photo_in_reading_form" if asking_reading else "utter_photo_received")
+        return []
