@@ -27,7 +27,23 @@
     document.getElementById("numbers").textContent =
       `Conversazioni: ${m.conversations} · Risolte senza operatore (contenimento): ${pct(m.containment)} · ` +
       `Passate a operatore: ${pct(m.handoff_rate)} · Con messaggi non capiti: ${pct(m.fallback_rate)} · ` +
-      `Prima risposta dell'operatore: ${m.first_agent_reply_seconds === null ? "—" : m.first_agent_reply_seconds + " s in media"}`;
+      `Prima risposta dell'operatore: ${m.first_agent_reply_seconds === null ? "—" : m.first_agent_reply_seconds + " s in media"}` +
+      ` · mediana ${m.first_agent_reply_median_seconds === null ? "—" : m.first_agent_reply_median_seconds + " s"}`;
+    // Issue 14: the CSAT (share of ratings 4-5 after a conversation with a person) and the
+    // handoffs by reason, with the reasons' legend in Italian.
+    document.getElementById("csat").textContent = m.csat.share === null
+      ? "Soddisfazione dei clienti (CSAT): nessuna valutazione nel periodo"
+      : `Soddisfazione dei clienti (CSAT): ${pct(m.csat.share)} (${m.csat.satisfied} valutazioni su ${m.csat.rated} con 4 o 5)`;
+    const reasons = document.getElementById("reasons"), legend = document.getElementById("reasons-legend");
+    reasons.replaceChildren(); legend.replaceChildren();
+    const most = Math.max(1, ...m.handoffs_by_reason.map(r => r.handoffs));
+    reasons.setAttribute("height", String(Math.max(30, 8 + m.handoffs_by_reason.length * 24)));
+    m.handoffs_by_reason.forEach((r, i) => {
+      const rated = r.rated ? ` · CSAT ${pct(r.satisfied / r.rated)} su ${r.rated}` : "";
+      bar(reasons, 40, 8 + i * 24, 600 * r.handoffs / most, 18, "#7a5b00", `${r.label}: ${r.handoffs}`);
+      text(reasons, 4, 21 + i * 24, `${i + 1}.`); text(reasons, 48 + 600 * r.handoffs / most, 21 + i * 24, String(r.handoffs));
+      const item = document.createElement("li"); item.textContent = `${r.label}: ${r.handoffs}${rated}`; legend.appendChild(item);
+    });
     const days = Object.entries(m.per_day), svg = document.getElementById("days");
     const max = Math.max(1, ...days.map(([, c]) => Object.values(c).reduce((a, b) => a + b, 0)));
     days.forEach(([day, counts], i) => {
