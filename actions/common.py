@@ -41,6 +41,12 @@ FLOW_SLOTS = (
     "complaint_category",
     "complaint_text",
     "history_bill",  # issue 12: the bill a copy or an explanation is about
+    # issue 12: direct debit (the IBAN leaves the tracker's slots with the request), paperless
+    "debit_holder",
+    "iban",
+    "direct_debit_current",
+    "paperless_email",
+    "paperless_current",
 )
 # Slots of the verified identity: kept for the conversation session only.
 IDENTITY_SLOTS = (

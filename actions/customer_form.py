@@ -35,9 +35,11 @@ from actions.common import (
 )
 from actions.complaints import ComplaintValidation
 from actions.deferral import DeferralValidation, create_deferral, deferral_summary
+from actions.direct_debit import DirectDebitValidation
 from actions.identity import IdentityValidation
 from actions.installments import InstallmentsValidation, create_plan, installments_summary
 from actions.interest import InterestValidation, quote_interest
+from actions.paperless import PaperlessValidation
 from actions.payments import PaymentValidation
 from actions.readings import ReadingValidation
 from bot import formatters
@@ -84,6 +86,8 @@ class ValidateCustomerForm(
     PaymentValidation,
     ComplaintValidation,
     HistoryBillValidation,
+    DirectDebitValidation,
+    PaperlessValidation,
     FormValidationAction,
 ):
     def name(self) -> str:
@@ -334,6 +338,9 @@ class ActionSwitchService(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        kept = await self_service.keep_answer(dispatcher, tracker)  # issue 12: an IBAN, an e-mail
+        if kept is not None:
+            return kept
         if tracker.get_slot("requested_slot") == "complaint_text" and tracker.get_slot("complaint_category"):
             # issue 12: the complaint's own words, whatever request they sound like ("letture
             # stimate", "bolletta sbagliata"): the complaint goes on, the text is its answer

@@ -418,3 +418,20 @@ EXPLANATION_OFFERS = {
     "installments": ("pagarla a rate", "Pagare a rate", "/request_installments"),
     "person": ("passarLa a un operatore, se qualcosa non Le torna", "Un operatore", "/request_human"),
 }
+
+
+# --------------------------------------------------------------------------- direct debit, paperless (issue 12)
+def direct_debit_summary(iban_masked: str, holder: str, replacing: str | None = None) -> str:
+    """The confirmation of a new mandate: the IBAN only masked."""
+    text = f"attivo l'addebito diretto (domiciliazione SEPA) delle bollette sul conto {iban_masked}"
+    text += f", intestato a {holder}"
+    return text + (f", al posto del conto {replacing}" if replacing else "")
+
+
+def revocation_summary(iban_masked: str, reference: str) -> str:
+    return f"revoco la domiciliazione delle bollette sul conto {iban_masked} (mandato {reference})"
+
+
+def paperless_summary(email: str) -> str:
+    """The address in full, once, for the customer to check it (the console masks it)."""
+    return f"invio delle bollette via e-mail all'indirizzo {email}, senza più la copia cartacea"
