@@ -345,3 +345,53 @@ def test_a_rollup_moves_when_a_later_event_changes_a_conversation(tmp_path: Path
         [row] = session.execute(select(DailyRollup)).scalars().all()
     assert (row.conversations, row.handed_off) == (1, 1)
     assert replace(Filters(), handed_off=True).handed_off
+
+
+# ---------------------------------------------------------------------- bulk fold, kept histories
+def summaries_texts_rollups(store: ConversationStore) -> tuple[list[Any], int, list[Any]]:
+    with store.sessions() as session:
+        summaries = [
+            (s.conversation_id, s.started, s.last, s.channel, s.user_turns, s.intents, s.flagged, s.verified)
+            for s in session.execute(
+                select(ConversationSummary).order_by(ConversationSummary.conversation_id)
+            ).scalars()
+        ]
+        texts = session.execute(select(func.count()).select_from(ConversationText)).scalar_one()
+        rollups = [
+            (r.day, r.channel, r.conversations, r.handed_off, r.fallback, r.verified, r.user_turns)
+            for r in session.execute(select(DailyRollup).order_by(DailyRollup.day, DailyRollup.channel)).scalars()
+            # a batch that ends before a conversation's first message files it under channel "?",
+            # the next one moves it to its channel and leaves that row at zero (not shown)
+            if r.conversations
+        ]
+    return summaries, texts, rollups
+
+
+def test_a_bulk_catch_up_folds_what_small_batches_fold(tmp_path: Path) -> None:
+    """The benchmark folds tens of thousands of events per transaction: the same summaries,
+    texts and rollups as the console's batches of CATCH_UP_BATCH."""
+    conversations = list(history(80, days=30, now=NOW))
+    stores = []
+    for name, batch in (("small", 37), ("bulk", 100_000)):
+        (tmp_path / name).mkdir()
+        store = Retention(sqlite_settings(tmp_path / name)).conversations
+        store_events(store.engine, conversations)
+        assert store.catch_up(batch=batch) == sum(len(events) for _, events in conversations)
+        stores.append(store)
+    small, bulk = (summaries_texts_rollups(store) for store in stores)
+    assert small == bulk and len(bulk[0]) == 80 and bulk[1] > 160
+
+
+def test_the_benchmark_keeps_its_history_and_measures_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import console as bench
+
+    monkeypatch.setattr(bench, "CACHE", tmp_path)
+    generated = bench.cached_history("sqlite", 40, seed=3)
+    assert (tmp_path / "sqlite-40-seed3.json").exists() and not Path(generated.tracker + "-wal").exists()
+    monkeypatch.setattr(bench, "generate", lambda *args: pytest.fail("generated again"))
+    assert bench.cached_history("sqlite", 40, seed=3) == generated  # reused, not generated again
+    with bench.working_copy("sqlite", generated) as (tracker, support):
+        settings = bench.bench_settings("sqlite", tracker, support)
+        assert Retention(settings).purge(days=0, now=datetime.fromtimestamp(generated.now, tz=timezone.utc)) == 40
+    kept = store_of(bench.bench_settings("sqlite", f"sqlite:///{generated.tracker}", f"sqlite:///{generated.support}"))
+    assert len(kept.conversations()) == 40  # the purge emptied the copy only
