@@ -103,6 +103,22 @@ class ValidateCustomerForm(
         own = self_service.registry().get(service)
         return slots + (own.slots(tracker) if own else SERVICE_SLOTS.get(service, []))
 
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        # Issue 16: a value a correction cleared ("il codice è un altro") is asked again, not
+        # judged as an empty answer (actions/context.py).
+        cleared = [name for name, value in tracker.slots_to_validate().items() if value is None]
+        if not cleared or tracker.get_intent_of_latest_message() != "correct_value":
+            return await super().get_validation_events(dispatcher, tracker, domain)
+        start = len(tracker.events)
+        while start and tracker.events[start - 1].get("event") == "slot":
+            start -= 1  # the candidates are the trailing slot events (rasa_sdk's slots_to_validate)
+        candidates = [e for e in tracker.events[start:] if e.get("name") not in cleared]
+        tracker.events = [*tracker.events[:start], *candidates]
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        return [*events, *(SlotSet(name, None) for name in cleared)]
+
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         # Assigned before anything can fail: an unreachable backend in the prefill or in a
@@ -275,7 +291,12 @@ class ActionSubmitCustomerForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         events = await self._outcome(dispatcher, tracker)
-        return events + reset(FLOW_SLOTS)
+        # Issue 16: the bill stays the topic's ("e se pago il 20?"); a request that ended early
+        # (identity failed, backend down...) drops a second request of the same message.
+        context = [SlotSet("topic_bill", tracker.get_slot("bill_id"))] if tracker.get_slot("bill_id") else []
+        if tracker.get_slot("flow_outcome") not in (None, "answered", "no_open_bills"):
+            context.append(SlotSet("pending_request", None))
+        return events + reset(FLOW_SLOTS) + context
 
     async def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         outcome: str | None = tracker.get_slot("flow_outcome")
@@ -348,7 +369,7 @@ class ActionSwitchService(Action):
             return [SlotSet("service", "complaint"), SlotSet("complaint_text", words)]
         # the response's variations follow the slot `service` (the request switched to)
         dispatcher.utter_message(response="utter_switch_service")
-        return reset(FLOW_SLOTS)
+        return reset((*FLOW_SLOTS, "pending_request"))
 
 
 class ActionCancelFlow(Action):
@@ -362,4 +383,4 @@ class ActionCancelFlow(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_request_interrupted")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset(FLOW_SLOTS)]
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset((*FLOW_SLOTS, "pending_request"))]

@@ -190,6 +190,20 @@ def bonus_sociale(
     return "\n".join(lines)
 
 
+# Issue 16: the data a customer can correct ("scusi ho sbagliato..."), as the correction names them.
+CORRECTABLE_DATA: dict[str, str] = {
+    "customer_code": "il codice cliente",
+    "fiscal_code": "il codice fiscale",
+    "supply_point": "il codice POD o PDR",
+    "city": "il comune",
+    "bill_id": "la bolletta",
+    "new_due_date": "la nuova data di scadenza",
+    "payment_date": "la data di pagamento",
+    "installment_count": "il numero di rate",
+    "meter_reading": "la lettura",
+}
+
+
 # --------------------------------------------------------------------------- self-service (issue 12)
 def thousands(value: int) -> str:
     """'12.345': a meter reading the Italian way."""

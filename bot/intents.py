@@ -35,7 +35,39 @@ INTENT_LABELS: dict[str, str] = {
     "ask_payment_methods": "Come pagare le bollette",
     "report_payment": "Ho già pagato",
     "file_complaint": "Presentare un reclamo",
+    # issue 16
+    "follow_up": "Chiedere ancora sullo stesso argomento",
+    "correct_value": "Correggere un dato",
 }
+
+# Issue 16: two requests in one message are one combined intent, "check_bills+find_store".
+MULTI_INTENT_SEPARATOR = "+"
+
+# What each request is about, as the assistant names it when it answers two at once ("Le
+# rispondo su entrambe le cose: prima lo sportello, poi le Sue bollette").
+REQUEST_PHRASES: dict[str, str] = {
+    "check_bills": "le Sue bollette",
+    "request_deferral": "lo spostamento della scadenza",
+    "request_installments": "il pagamento a rate",
+    "ask_late_interest": "gli interessi di mora",
+    "ask_bonus_sociale": "il bonus sociale",
+    "find_store": "lo sportello",
+    "request_human": "il passaggio a un operatore",
+}
+
+
+def parts(intent: str) -> list[str]:
+    """The requests of a combined intent ("check_bills+find_store" -> both), or the intent."""
+    return intent.split(MULTI_INTENT_SEPARATOR)
+
+
+def combined_label(intent: str) -> str:
+    """A combined intent's button title: its requests' labels joined ("... e trovare uno sportello")."""
+    first, *rest = (INTENT_LABELS[name] for name in parts(intent))
+    return " e ".join([first, *(label[:1].lower() + label[1:] for label in rest)])
+
+
+INTENT_LABELS.update({name: combined_label(name) for name in domain_intents() if MULTI_INTENT_SEPARATOR in name})
 
 # The fallback's last button ("none of these"): it sends /out_of_scope, which Rasa reads as a denial.
 NONE_OF_THESE = "Nessuna di queste"
@@ -53,5 +85,8 @@ CONVERSATION_INTENTS: frozenset[str] = frozenset(
 
 
 def request_intents() -> list[str]:
-    """The intents of domain.yml that are customer requests (check_bills, find_store, ...)."""
-    return [name for name in domain_intents() if name not in CONVERSATION_INTENTS]
+    """The intents of domain.yml that are customer requests (check_bills, find_store, ...); two
+    requests in one message (issue 16) are not one more request."""
+    return [
+        name for name in domain_intents() if name not in CONVERSATION_INTENTS and MULTI_INTENT_SEPARATOR not in name
+    ]

@@ -12,9 +12,11 @@ while they are being built) counts as "not yet available", outside the shares.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,23 +63,40 @@ def judge(contact: Contact, parse_data: dict[str, Any], answered: bool, known: s
     return "on_topic" if hit and answered else "off_topic"
 
 
-def run(contacts: list[Contact]) -> list[tuple[Contact, str, str]]:
-    """Send every contact through a freshly started stack: (contact, verdict, what was understood)."""
+Conversation = Callable[[list[str]], tuple[list[list[dict[str, Any]]], dict[str, Any]]]
+
+
+@contextlib.contextmanager
+def conversations(prefix: str = "mix") -> Iterator[Conversation]:
+    """A freshly started stack (billing backend, action server, Rasa on loopback) and a function
+    that holds one new conversation of the given messages there: (replies to each message, the
+    conversation's tracker at the end). Also used by the context evaluation (bot/ops/context_eval.py)."""
     from tests.harness.stack import running_stack  # the test harness starts the real services
 
-    known = set(domain_intents())
-    results: list[tuple[Contact, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as stack:
         token = stack.env["RASA_API_TOKEN"]
-        for contact in contacts:
-            sender = f"mix-{uuid.uuid4().hex[:12]}"
-            replies = stack.say(sender, contact.text)
+
+        def converse(messages: list[str]) -> tuple[list[list[dict[str, Any]]], dict[str, Any]]:
+            sender = f"{prefix}-{uuid.uuid4().hex[:12]}"
+            replies = [stack.say(sender, message) for message in messages]
             tracker = requests.get(
                 f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30
             ).json()
+            return replies, tracker
+
+        yield converse
+
+
+def run(contacts: list[Contact]) -> list[tuple[Contact, str, str]]:
+    """Send every contact through a freshly started stack: (contact, verdict, what was understood)."""
+    known = set(domain_intents())
+    results: list[tuple[Contact, str, str]] = []
+    with conversations() as converse:
+        for contact in contacts:
+            replies, tracker = converse([contact.text])
             parse_data = tracker.get("latest_message") or {}
             intent, topic = understood(parse_data)
-            verdict = judge(contact, parse_data, bool(replies), known)
+            verdict = judge(contact, parse_data, bool(replies[0]), known)
             results.append((contact, verdict, topic or intent or "?"))
     return results
 

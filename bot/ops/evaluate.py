@@ -4,7 +4,9 @@ Trains if needed, runs `rasa test nlu` on tests/nlu_holdout.yml (written indepen
 training data), prints accuracy and macro-F1 with the per-intent figures and the response
 selector's accuracy on the held-out information questions (faq/<topic>), and leaves Rasa's
 reports and the confusion-matrix image in results/holdout/. Then the contact mix
-(tests/contact_mix.yml, bot/ops/contact_mix.py) through the running server; `--nlu-only` skips it.
+(tests/contact_mix.yml, bot/ops/contact_mix.py) and the conversation-context conversations
+(tests/context_holdout.yml, bot/ops/context_eval.py, issue 16) through the running server;
+`--nlu-only` skips both.
 """
 
 from __future__ import annotations
@@ -67,10 +69,12 @@ def main() -> int:
     if selection.exists():
         print(format_response_selection(json.loads(selection.read_text())))
     if "--nlu-only" not in sys.argv[1:]:
-        from bot.ops import contact_mix
+        from bot.ops import contact_mix, context_eval
 
         print()
         print(contact_mix.format_report(contact_mix.run(contact_mix.load())))
+        print()
+        print(context_eval.format_report(context_eval.run(context_eval.load())))
     return 0
 
 
