@@ -196,10 +196,36 @@ class StoreOut(BaseModel):
     open_today: list[OpeningPeriod]
     distance_km: float | None = None
     sample_data: bool
+    # issue 16: the hours on the day asked (`on`, default today) and the holiday or short day
+    # that changed them ("Natale", "Vigilia di Natale")
+    open_on: list[OpeningPeriod] = Field(default_factory=list, description="the hours on the day asked (`on`)")
+    special_day: str | None = Field(default=None, description="the holiday or short day that changed them")
+
+
+class PlaceOut(BaseModel):
+    """A comune (ISTAT's list) that `near` resolved to."""
+
+    name: str
+    province: str
+    province_code: str
+    region: str
+    has_position: bool
 
 
 class StoresResponse(BaseModel):
     stores: list[StoreOut]
+    # issue 16 (`near`, `on`): optional additions, a client of the first contract reads `stores`
+    on: date | None = Field(default=None, description="the day open_on refers to")
+    place: PlaceOut | None = Field(default=None, description="the comune `near` resolved to (one)")
+    matched: str | None = Field(default=None, description="how `near` matched: exact, cap or fuzzy (misspelled)")
+    candidates: list[PlaceOut] = Field(
+        default_factory=list, description="when `near` fits several comuni: ask which (stores is then empty)"
+    )
+    nearest_by: str | None = Field(
+        default=None,
+        description="distance (from the comune), province or region (it has no position), "
+        "province_centre (no store in its region); none when near was not given",
+    )
 
 
 class PhoneLookup(BaseModel):

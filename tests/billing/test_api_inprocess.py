@@ -113,7 +113,7 @@ SCHEMAS = {
     "BillOut", "BillsResponse", "BonusSocialeRulesOut", "CustomerAreaRequest", "DeferralOptions", "DeferralOut",
     "DeferralRequest", "ErrorBody", "ErrorDetail", "InstallmentOptionOut", "InstallmentOptions", "InstallmentOut",
     "LateInterestOut", "OpeningPeriod", "PhoneLookup", "PlanOut", "PlanRequest", "PlansResponse", "Reason",
-    "StoreOut", "StoresResponse", "VerifyRequest", "VerifyResponse",
+    "StoreOut", "StoresResponse", "PlaceOut", "VerifyRequest", "VerifyResponse",
     # issue 12
     "ComplaintOut", "ComplaintRequest", "MeterOut", "MeterReadingOut", "MetersResponse", "PaymentNoticeOut",
     "PaymentOut", "PaymentsResponse", "ReadingOut", "ReadingRequest", "UnregisteredBill",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.billing import schemas
 from bot.billing.models import Bill, InstallmentPlan, PlanInstallment, Store, Supply
+from bot.billing.opening import DayHours
 from bot.rules import engine as rules
 
 
@@ -81,9 +82,13 @@ def reason(refusal: rules.Refusal | None) -> schemas.Reason | None:
     return schemas.Reason(code=refusal.code, message=refusal.message) if refusal else None
 
 
-def store_out(store: Store, weekday: str, distance_km: float | None) -> schemas.StoreOut:
-    """A store with its hours on `weekday` ("mon".."sun") and its distance, when one was asked."""
-    hours = store.opening_hours or {}
+def _periods(hours: DayHours) -> list[schemas.OpeningPeriod]:
+    return [schemas.OpeningPeriod(opens=a, closes=b) for a, b in hours.periods]
+
+
+def store_out(store: Store, today: DayHours, asked: DayHours, distance_km: float | None) -> schemas.StoreOut:
+    """A store with its hours today and on the day asked (bot/billing/opening.py) and its
+    distance, when one was asked."""
     return schemas.StoreOut(
         id=store.id,
         name=store.name,
@@ -92,8 +97,10 @@ def store_out(store: Store, weekday: str, distance_km: float | None) -> schemas.
         province=store.province,
         phone=store.phone,
         services=list(store.services or []),
-        opening_hours=hours,
-        open_today=[schemas.OpeningPeriod(opens=a, closes=b) for a, b in hours.get(weekday, [])],
+        opening_hours=store.opening_hours or {},
+        open_today=_periods(today),
         distance_km=round(distance_km, 1) if distance_km is not None else None,
         sample_data=store.sample,
+        open_on=_periods(asked),
+        special_day=asked.special,
     )

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot import clock, places
@@ -28,35 +27,6 @@ from bot.rules import engine as rules
 router = APIRouter(dependencies=SERVICE_TOKEN, responses=ERROR_RESPONSES)
 EARTH_RADIUS_KM = 6371.0
 MAX_CANDIDATES = 5
-
-
-# Issue 16's additions to the stores contract (schemas.StoreOut, StoresResponse stay as they were)
-class StoreOnDayOut(schemas.StoreOut):
-    open_on: list[schemas.OpeningPeriod] = Field(description="the hours on the day asked (`on`, default today)")
-    special_day: str | None = Field(default=None, description="the holiday or short day that changed them: 'Natale'")
-
-
-class PlaceOut(BaseModel):
-    name: str
-    province: str
-    province_code: str
-    region: str
-    has_position: bool
-
-
-class StoresNearResponse(BaseModel):
-    stores: list[StoreOnDayOut]
-    on: date = Field(description="the day open_on refers to")
-    place: PlaceOut | None = Field(default=None, description="the comune `near` resolved to (one)")
-    matched: str | None = Field(default=None, description="how `near` matched: exact, cap or fuzzy (misspelled)")
-    candidates: list[PlaceOut] = Field(
-        default_factory=list, description="when `near` fits several comuni: ask which (stores is then empty)"
-    )
-    nearest_by: str | None = Field(
-        default=None,
-        description="distance (from the comune), province or region (it has no position), "
-        "province_centre (no store in its region); none when near was not given",
-    )
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -86,8 +56,8 @@ def bonus_sociale(on: date | None = Query(None, description="default: the busine
     )
 
 
-def place_out(place: places.Place) -> PlaceOut:
-    return PlaceOut(
+def place_out(place: places.Place) -> schemas.PlaceOut:
+    return schemas.PlaceOut(
         name=place.name,
         province=place.province,
         province_code=place.province_code,
@@ -121,19 +91,13 @@ def nearest_stores(found: list[Store], place: places.Place) -> tuple[list[tuple[
     return sorted(from_centre, key=lambda p: p[1] or 0.0), "province_centre"
 
 
-def store_on_day(store: Store, day: date, distance: float | None) -> StoreOnDayOut:
-    today = opening.hours_on(store.opening_hours or {}, store.province_code, clock.today())
-    asked = opening.hours_on(store.opening_hours or {}, store.province_code, day)
-    base = store_out(store, opening.WEEKDAYS[day.weekday()], distance)
-    return StoreOnDayOut(
-        **base.dict(exclude={"open_today"}),
-        open_today=[schemas.OpeningPeriod(opens=a, closes=b) for a, b in today.periods],
-        open_on=[schemas.OpeningPeriod(opens=a, closes=b) for a, b in asked.periods],
-        special_day=asked.special,
-    )
+def store_on_day(store: Store, day: date, distance: float | None) -> schemas.StoreOut:
+    hours = store.opening_hours or {}
+    today = opening.hours_on(hours, store.province_code, clock.today())
+    return store_out(store, today, opening.hours_on(hours, store.province_code, day), distance)
 
 
-@router.get("/v1/stores", response_model=StoresNearResponse, tags=["stores"])
+@router.get("/v1/stores", response_model=schemas.StoresResponse, tags=["stores"])
 def stores(
     session: SessionDep,
     city: str | None = Query(None, max_length=80),
@@ -156,14 +120,14 @@ def stores(
         resolution = places.resolve(near)
         place = resolution.place
         if place is None:
-            return StoresNearResponse(
+            return schemas.StoresResponse(
                 stores=[],
                 on=day,
                 matched=resolution.how or None,
                 candidates=[place_out(p) for p in resolution.places[:MAX_CANDIDATES]],
             )
         ranked, how = nearest_stores(found, place)
-        return StoresNearResponse(
+        return schemas.StoresResponse(
             stores=[store_on_day(s, day, d) for s, d in ranked[:limit]],
             on=day,
             place=place_out(place),
@@ -177,8 +141,8 @@ def stores(
         wanted = fold_alnum(province)
         found = [s for s in found if wanted in (fold_alnum(s.province), fold_alnum(s.province_code))]
     if lat is None or lon is None:
-        return StoresNearResponse(stores=[store_on_day(s, day, None) for s in found[:limit]], on=day)
+        return schemas.StoresResponse(stores=[store_on_day(s, day, None) for s in found[:limit]], on=day)
     near_by = [store_on_day(s, day, distance_km(lat, lon, s.lat, s.lon)) for s in found]
     # by the distance shown (rounded to 100 m); ties keep the city and name order
     near_by.sort(key=lambda r: r.distance_km or 0.0)
-    return StoresNearResponse(stores=near_by[:limit], on=day)
+    return schemas.StoresResponse(stores=near_by[:limit], on=day)
