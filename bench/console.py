@@ -72,6 +72,7 @@ class Generated:
     now: float
     conversations_per_s: float
     seconds: float
+    cpu_seconds: float | None = None  # this process's (the database server's not included)
 
 
 def cache_key(profile: str, count: int, seed: int) -> str:
@@ -121,10 +122,10 @@ def cached_history(profile: str, count: int, seed: int, regenerate: bool = False
     settings = bench_settings(profile, *urls)
     now = datetime.now(timezone.utc).timestamp()
     print(f"generating {count} conversations ({profile}, seed {seed})", flush=True)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     generate(settings, count, now, seed)
     seconds = time.perf_counter() - started
-    generated = Generated(tracker, support, now, count / seconds, seconds)
+    generated = Generated(tracker, support, now, count / seconds, seconds, time.process_time() - started_cpu)
     described.write_text(json.dumps(asdict(generated)))
     return generated
 
@@ -386,7 +387,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"# make bench-console: {args.profile}, {results['conversations']} conversations",
         "",
         f"Generated at {results['generation']['conversations_per_s']:.0f} conversations/s "
-        f"({results['generation']['seconds']:.0f} s; Rasa events written, then folded). "
+        f"({results['generation']['seconds']:.0f} s, {results['generation']['cpu_seconds'] or 0:.0f} s of CPU; "
+        "Rasa events written, then folded). "
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
         "",
         "| request | p50 ms | p95 ms | target p95 | CPU p50 ms | CPU p95 ms | load (1 min) |",
