@@ -30,6 +30,11 @@ WHATSAPP_CHOOSE_PROMPT = "Scelga un'opzione:"
 WHATSAPP_NUMBER_PROMPT = "Risponda con il numero."
 WHATSAPP_AGENT_SIGNATURE = "{name} (operatore): {text}"
 WHATSAPP_AGENT_DEFAULT_NAME = "Operatore"
+# Issue 12: a bill's PDF could not be fetched or uploaded to Meta (the link expired, a service down).
+WHATSAPP_DOCUMENT_FAILED = (
+    "Mi scusi, non sono riuscito a inviarLe la bolletta in PDF. Me la chieda di nuovo tra qualche "
+    "minuto, oppure la scarichi dall'Area Clienti."
+)
 # The parameter of the re-engagement template when the waiting message has no text of its own.
 WHATSAPP_TEMPLATE_NOTICE = "Le abbiamo risposto: risponda a questo messaggio per leggere la risposta."
 

@@ -2,7 +2,9 @@
 against the documented request format of POST /{phone-number-id}/messages, and refuses as Meta
 does (HTTP status and `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`):
 a bad token (401, code 190), throughput limits (400 with 130429, 131056, 80007), a free-form
-message outside the 24-hour window (400, 131047)."""
+message outside the 24-hour window (400, 131047). Media: POST /{phone-number-id}/media as
+documented (multipart/form-data with messaging_product=whatsapp, type = the file's MIME type, and
+the file), answered with the media id a document message must then name (issue 12)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import json
 import re
 import threading
 import time
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PHONE_NUMBER_ID = "109876543210"
@@ -26,6 +30,58 @@ META_MESSAGES = {
     100: "(#100) Invalid parameter",
 }
 Failure = int | tuple[int, int] | tuple[int, int, int]  # status, or (status, code[, subcode])
+# Document types the Cloud API accepts (its "Supported media types"): the ones a bot would send
+DOCUMENT_TYPES = {"application/pdf": ".pdf", "text/plain": ".txt"}
+DOCUMENT_MAX_BYTES = 100 * 1024 * 1024
+DOCUMENT_KEYS = {"id", "link", "caption", "filename"}
+
+
+def parse_upload(content_type: str, body: bytes) -> tuple[dict[str, str], dict | None, list[str]]:
+    """The fields and the file of a multipart/form-data upload, and what is wrong with it."""
+    if not content_type.startswith("multipart/form-data"):
+        return {}, None, ["media upload must be multipart/form-data"]
+    message = BytesParser(policy=policy.default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str] = {}
+    upload = None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name == "file":
+            upload = {
+                "filename": part.get_filename(),
+                "mime_type": part.get_content_type(),
+                "content": part.get_payload(decode=True) or b"",
+            }
+        elif name:
+            fields[str(name)] = str(part.get_content()).strip()
+    problems = []
+    if fields.get("messaging_product") != "whatsapp":
+        problems.append("media upload: messaging_product must be 'whatsapp'")
+    if upload is None or not upload["content"]:
+        problems.append("media upload: the file is missing")
+    elif fields.get("type") != upload["mime_type"] or upload["mime_type"] not in DOCUMENT_TYPES:
+        problems.append(f"media upload: type {fields.get('type')!r} must be the file's supported MIME type")
+    elif len(upload["content"]) > DOCUMENT_MAX_BYTES:
+        problems.append("media upload: a document is at most 100 MB")
+    return fields, upload, problems
+
+
+def document_problems(document: dict, media: dict) -> list[str]:
+    """A document message's `document` object as the Cloud API documents it."""
+    problems = []
+    if set(document) - DOCUMENT_KEYS:
+        problems.append(f"document: unknown fields {sorted(set(document) - DOCUMENT_KEYS)}")
+    if ("id" in document) == ("link" in document):
+        problems.append("document: exactly one of id (uploaded media) and link")
+    if "id" in document and document["id"] not in media:
+        problems.append("document.id: not a media id this number uploaded")
+    if "link" in document and not str(document["link"]).startswith("https://"):
+        problems.append("document.link must be an https URL")
+    if len(document.get("caption", "")) > 1024:
+        problems.append("document.caption: at most 1024 characters")
+    filename = document.get("filename")
+    if filename is not None and (not isinstance(filename, str) or "." not in filename or "/" in filename):
+        problems.append("document.filename: a file name with its extension")
+    return problems
 
 
 def meta_error(status: int, code: int, subcode: int | None = None) -> dict:
@@ -54,7 +110,7 @@ def template_parameter_problems(template: dict) -> list[str]:
     return problems
 
 
-def format_problems(message: dict) -> list[str]:
+def format_problems(message: dict, media: dict | None = None) -> list[str]:
     """What in a message body the Cloud API would reject (the documented limits)."""
     problems = []
     if message.get("messaging_product") != "whatsapp":
@@ -102,6 +158,8 @@ def format_problems(message: dict) -> list[str]:
                     problems.append(f"bad list row {row}")
         else:
             problems.append(f"unknown interactive type {interactive['type']}")
+    elif kind == "document":
+        problems.extend(document_problems(message.get("document") or {}, media or {}))
     elif kind == "template":
         template = message.get("template") or {}
         if not template.get("name") or not (template.get("language") or {}).get("code"):
@@ -120,6 +178,7 @@ class FakeGraph:
         self.problems: list[str] = []
         self.failures_to_simulate: list[Failure] = []  # answered, in order, before succeeding
         self.closed_windows: set[str] = set()  # customers Meta refuses free-form messages to (131047)
+        self.media: dict[str, dict] = {}  # media id -> the uploaded file (filename, mime_type, content)
         self.bad_token = False
         self.numbers = {PHONE_NUMBER_ID, SECOND_PHONE_NUMBER_ID}
         self.attempts = 0
@@ -131,8 +190,12 @@ class FakeGraph:
                 pass
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 number = self.path.strip("/").split("/")[0]
+                if self.path == f"/{number}/media":
+                    self._upload(number, raw)
+                    return
+                body = json.loads(raw)
                 with fake._lock:
                     fake.attempts += 1
                     if self.path != f"/{number}/messages" or number not in fake.numbers:
@@ -150,7 +213,7 @@ class FakeGraph:
                     if body.get("to") in fake.closed_windows and body.get("type") != "template":
                         self._answer(400, meta_error(400, 131047, 2494010))
                         return
-                    fake.problems.extend(format_problems(body))
+                    fake.problems.extend(format_problems(body, fake.media))
                     if body.get("status") == "read":
                         fake.reads.append(body)
                         self._answer(200, {"success": True})
@@ -166,6 +229,23 @@ class FakeGraph:
                         "messages": [{"id": f"wamid.out{count}"}],
                     },
                 )
+
+            def _upload(self, number: str, raw: bytes) -> None:
+                with fake._lock:
+                    fake.attempts += 1
+                    if number not in fake.numbers:
+                        fake.problems.append(f"wrong path {self.path}")
+                    if fake.bad_token or self.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+                        self._answer(401, meta_error(401, 190, 463))
+                        return
+                    _, upload, problems = parse_upload(self.headers.get("Content-Type", ""), raw)
+                    if problems or upload is None:
+                        fake.problems.extend(problems)
+                        self._answer(400, meta_error(400, 100))  # Meta: (#100) Invalid parameter
+                        return
+                    media_id = str(1013859600285441 + len(fake.media))
+                    fake.media[media_id] = upload
+                self._answer(200, {"id": media_id})
 
             def _answer(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()

@@ -1,4 +1,4 @@
-"""The Graph API client: POST /{phone-number-id}/messages, with Meta's errors read and retried.
+"""The Graph API client: POST /{phone-number-id}/messages and /media, with Meta's errors read and retried.
 
 Meta answers a refused request with an HTTP status and a body
 `{"error": {"message", "type", "code", "error_subcode", "error_data": {"details"}, "fbtrace_id"}}`.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -112,14 +113,42 @@ class GraphClient:
         self, message: dict[str, Any], phone_number_id: str | None = None, attempts: int | None = None
     ) -> dict[str, Any]:
         """POST a message (or a read receipt) from `phone_number_id`; Meta's answer, or GraphError."""
-        url = f"{self.config.api_url}/{phone_number_id or self.config.phone_number_id}/messages"
-        headers = {"Authorization": f"Bearer {self.config.access_token}"}
         body = {"messaging_product": "whatsapp", **message}
+        return await self._post("messages", phone_number_id, lambda: {"json": body}, attempts)
+
+    async def upload_media(
+        self, content: bytes, filename: str, mime_type: str, phone_number_id: str | None = None
+    ) -> str:
+        """POST /{phone-number-id}/media (multipart: messaging_product, type, file), as the Cloud
+        API documents it; the media id a document message then names (Meta keeps it 30 days)."""
+
+        def form() -> dict[str, Any]:  # a new form per attempt: a sent one is consumed
+            data = aiohttp.FormData()
+            data.add_field("messaging_product", "whatsapp")
+            data.add_field("type", mime_type)
+            data.add_field("file", content, filename=filename, content_type=mime_type)
+            return {"data": data}
+
+        answer = await self._post("media", phone_number_id, form, None)
+        media_id = answer.get("id")
+        if not isinstance(media_id, str) or not media_id:
+            raise GraphError(200, title="media upload answered without an id")
+        return media_id
+
+    async def _post(
+        self,
+        edge: str,
+        phone_number_id: str | None,
+        payload: Callable[[], dict[str, Any]],
+        attempts: int | None,
+    ) -> dict[str, Any]:
+        url = f"{self.config.api_url}/{phone_number_id or self.config.phone_number_id}/{edge}"
+        headers = {"Authorization": f"Bearer {self.config.access_token}"}
         tries = attempts or self.attempts
         for attempt in range(1, tries + 1):
             retry_after: float | None = None
             try:
-                async with self._current_session().post(url, json=body, headers=headers) as reply:
+                async with self._current_session().post(url, headers=headers, **payload()) as reply:
                     answer = await _json(reply)
                     if reply.status < 300:
                         return answer if isinstance(answer, dict) else {}

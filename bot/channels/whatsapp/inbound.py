@@ -2,7 +2,9 @@
 
 Parsing only (no I/O). Statuses and errors are read for their codes; a message's `timestamp`
 (seconds, the customer's clock as Meta recorded it) orders a customer's messages and starts
-the 24-hour window; `metadata.phone_number_id` says which business number was written to."""
+the 24-hour window; `metadata.phone_number_id` says which business number was written to. An
+image without a caption is the intent `send_photo` (a photo of the meter: "please type the
+numbers"); other media without a caption are transcribed for the agent and answered politely."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ MEDIA_LABELS = {
     "contacts": "contatto",
 }
 CAPTIONED = ("image", "video", "document")
+# An image without a caption reaches the assistant as this intent (domain.yml `send_photo`).
+PHOTO_INTENT = "/send_photo"
 MAX_NOTE_CHARS = 200
 
 
@@ -111,6 +115,9 @@ def _content(message: dict[str, Any]) -> dict[str, Any]:
         label = MEDIA_LABELS[kind]
         if caption:
             return {"text": caption, "metadata": {"media": kind}}
+        if kind == "image":
+            # issue 12: usually the meter; the assistant answers asking for the numbers typed
+            return {"text": PHOTO_INTENT, "title": f"[{label}]", "metadata": {"media": kind}}
         return {"text": None, "note": f"[{label} senza testo]", "metadata": {"media": kind}}
     return {"text": None, "note": f"[messaggio non supportato: {_short(kind, 40)}]"}
 

@@ -12,16 +12,20 @@ raises into Rasa: an exception there would lose the customer's turn from the tra
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.billing.client import BillingClient, BillingError
 from bot.channels import (
     WHATSAPP_AGENT_DEFAULT_NAME,
     WHATSAPP_AGENT_SIGNATURE,
     WHATSAPP_CHOOSE_PROMPT,
+    WHATSAPP_DOCUMENT_FAILED,
     WHATSAPP_LIST_BUTTON,
     WHATSAPP_LIST_SECTION,
     WHATSAPP_NUMBER_PROMPT,
@@ -37,9 +41,17 @@ SERVICE_WINDOW = timedelta(hours=24)
 MAX_REPLY_BUTTONS, MAX_LIST_ROWS = 3, 10
 BUTTON_TITLE_MAX, ROW_TITLE_MAX, ROW_DESCRIPTION_MAX, LIST_BUTTON_MAX = 20, 24, 72, 20
 BODY_MAX, TEXT_MAX, ID_MAX = 1024, 4096, 200
+CAPTION_MAX = 1024  # a media caption (the Cloud API's documented limit)
+SAFE_FILENAME = re.compile(r"[A-Za-z0-9._-]{1,96}\.pdf")
 # Meta refuses template parameters with new lines or long runs of spaces; the template's own
 # text and its parameter must stay within the 1,024 characters of a template body
 TEMPLATE_PARAMETER_MAX = 600
+
+
+@functools.lru_cache(maxsize=1)
+def billing() -> BillingClient:
+    """The Rasa process's billing client: only to fetch a bill's PDF by its download link."""
+    return BillingClient.from_settings()
 
 
 def cut(text: str, limit: int) -> str:
@@ -71,6 +83,8 @@ def text_of(message: dict[str, Any]) -> str:
         return str((message.get("text") or {}).get("body") or "")
     if message.get("type") == "interactive":
         return str(((message.get("interactive") or {}).get("body") or {}).get("text") or "")
+    if message.get("type") == "document":
+        return str((message.get("document") or {}).get("caption") or "")
     return ""
 
 
@@ -240,11 +254,42 @@ class WhatsAppOutput(OutputChannel):
             await self.send_text_message(recipient_id, f"{text}\n{numbered}\n{WHATSAPP_NUMBER_PROMPT}")
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
-        """An agent's turn from the console (custom payload under `data`): plain text, signed."""
+        """An agent's turn from the console (custom payload under `data`): plain text, signed. A
+        bill's PDF (issue 12, `bill_document`): sent as a document message."""
+        if isinstance(json_message.get("bill_document"), dict):
+            await self.send_bill_document(recipient_id, json_message["bill_document"])
+            return
         turn = json_message.get("data") or {}
         if turn.get("sender") == "agent" and turn.get("text"):
             name = turn.get("agent_name") or WHATSAPP_AGENT_DEFAULT_NAME
             await self.send_text_message(recipient_id, WHATSAPP_AGENT_SIGNATURE.format(name=name, text=turn["text"]))
+
+    async def send_bill_document(self, recipient_id: str, document: dict[str, Any]) -> None:
+        """Issue 12: the PDF the download link's token stands for (fetched from the billing
+        backend, which checks the token), uploaded to Meta (POST /{phone-number-id}/media), then
+        a document message naming the media id: Meta never needs to reach our services. If the
+        PDF cannot be fetched or uploaded, the customer reads an apology instead."""
+        contact = await self._contact(recipient_id)
+        if contact is None:
+            logger.warning("WhatsApp: no WhatsApp user for this conversation; document not sent")
+            return
+        token = str(document.get("token") or "")
+        filename = str(document.get("filename") or "")
+        if not SAFE_FILENAME.fullmatch(filename):
+            filename = "bolletta.pdf"
+        try:
+            pdf = await asyncio.to_thread(billing().bill_download, token)
+            media_id = await self.graph.upload_media(pdf, filename, "application/pdf", contact.phone_number_id)
+        except (BillingError, GraphError) as error:
+            # the code only: the token is a credential for a few minutes
+            logger.error("WhatsApp: bill document not sent: %s", getattr(error, "code", type(error).__name__))
+            await self.send_text_message(recipient_id, WHATSAPP_DOCUMENT_FAILED)
+            return
+        body: dict[str, Any] = {"id": media_id, "filename": filename}
+        caption = " ".join(str(document.get("caption") or "").split())
+        if caption:
+            body["caption"] = cut(caption, CAPTION_MAX)
+        await self._send(recipient_id, {"type": "document", "document": body})
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send(recipient_id, {"type": "image", "image": {"link": image}})
