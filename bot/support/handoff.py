@@ -32,6 +32,9 @@ REASONS = {
     "backend_down": "sistema delle bollette non disponibile",
     "not_eligible": "richiesta non possibile online, il cliente vuole aiuto",
     "emergency": "EMERGENZA: il cliente segnala odore di gas o un guasto (numeri di pronto intervento già dati)",
+    # issue 12: the self-service tickets
+    "complaint": "reclamo scritto registrato: risposta scritta entro il termine ARERA (protocollo nel riepilogo)",
+    "payment_not_registered": "il cliente dice di aver pagato ma il pagamento non risulta: verificare data e metodo",
 }
 OPEN = ("waiting", "active")
 # the metadata key of a customer's message sent while the conversation waits for (or is with) a
