@@ -65,7 +65,19 @@ def mask_email(value: str) -> str:
 
 def _mask_digits(value: str) -> str:
     digits = re.sub(r"\D", "", value)
+    if digits in company_numbers():
+        return value  # the company's own numbers (numero verde, emergencies) are not personal data
     return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def company_numbers() -> frozenset[str]:
+    """The digits of the company's own numbers (settings: the call centre's numero verde and the
+    emergency numbers), which are shown as they are wherever a text is masked (issue 14)."""
+    from bot.settings import get_settings  # here: settings are read once, on first use
+
+    settings = get_settings()
+    numbers = (settings.call_centre_number, settings.emergency_number_electricity, settings.emergency_number_gas)
+    return frozenset(re.sub(r"\D", "", n) for n in numbers if n)
 
 
 # Several times the longest customer message the channels accept (MAX_MESSAGE_CHARS); only
@@ -115,13 +127,20 @@ def _whole_match(mask: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
     return lambda match: mask(match.group(0))
 
 
-def names_masker(names: Iterable[str]) -> Callable[[str], str]:
-    """A masker that also hides these people's names (e.g. the customer_name slot): 'Mario' -> 'M***'."""
+def names_masker(names: Iterable[str], codes: Iterable[str] = ()) -> Callable[[str], str]:
+    """A masker that also hides these people's names (e.g. the customer_name slot): 'Mario' -> 'M***',
+    and these customer codes (the customer_code slot) as everywhere in the console: '100001' ->
+    '****01' (issue 14: the same in the summary, the transcript and the exports)."""
     words = sorted({w for name in names if name for w in name.split() if len(w) >= 2}, key=len, reverse=True)
+    numbers = sorted({c.strip() for c in codes if c and c.strip()}, key=len, reverse=True)
+    masker = mask_text
+    if numbers:
+        code = re.compile(r"(?<![\w])(" + "|".join(re.escape(c) for c in numbers) + r")(?![\w])")
+        masker = lambda text: code.sub(_whole_match(mask_customer_code), mask_text(text)) if text else text  # noqa: E731
     if not words:
-        return mask_text
+        return masker
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
-    return lambda text: pattern.sub(lambda m: m.group(0)[0] + "***", mask_text(text)) if text else text
+    return lambda text: pattern.sub(lambda m: m.group(0)[0] + "***", masker(text)) if text else text
 
 
 def mask_fiscal_codes_in(text: str) -> str:

@@ -23,14 +23,21 @@ def agent_turn_of(event: dict[str, Any]) -> dict[str, Any] | None:
     return payload if payload.get("sender") == "agent" else None
 
 
-def transcript(events: list[dict[str, Any]], masked: bool = True) -> list[dict[str, Any]]:
-    """Turns of a conversation for the agent: masked texts, intents with confidence, actions."""
-    names = [
-        e["value"]
+def slot_values(events: list[dict[str, Any]], name: str) -> list[str]:
+    """Every value a slot was set to in these events (names and codes to mask)."""
+    return [
+        str(e["value"])
         for e in events
-        if e.get("event") == "slot" and e.get("name") == "customer_name" and isinstance(e.get("value"), str)
+        if e.get("event") == "slot" and e.get("name") == name and isinstance(e.get("value"), (str, int))
     ]
-    mask_text: Callable[[str], str] = names_masker(names) if masked else (lambda text: text)
+
+
+def transcript(events: list[dict[str, Any]], masked: bool = True) -> list[dict[str, Any]]:
+    """Turns of a conversation for the agent: masked texts, intents with confidence, actions.
+    Masked as the summary and the exports are (docs/console.md, "Personal data"): personal data,
+    the customer's names and customer code; the agent's own words are shown as written."""
+    names, codes = slot_values(events, "customer_name"), slot_values(events, "customer_code")
+    mask_text: Callable[[str], str] = names_masker(names, codes) if masked else (lambda text: text)
     turns: list[dict[str, Any]] = []
     for event in events:
         kind, at = event.get("event"), event.get("timestamp")
@@ -52,7 +59,7 @@ def transcript(events: list[dict[str, Any]], masked: bool = True) -> list[dict[s
                     {
                         "from": "operatore",
                         "agent": turn.get("agent_name"),
-                        "text": mask_text(turn.get("text") or ""),
+                        "text": turn.get("text") or "",  # the agent's own words: not masked
                         "at": at,
                     }
                 )

@@ -78,7 +78,9 @@ def conversation_summary(
 ) -> dict[str, Any]:
     """What an agent reads first: who (masked), what they wanted, the last messages, why."""
     events = list(events)
-    mask_text = names_masker([slots.get("customer_name") or ""])
+    code = slots.get("customer_code")
+    # the customer code masked in the texts as in the summary's field (and the transcript)
+    mask_text = names_masker([slots.get("customer_name") or ""], [str(code)] if code else [])
     intents: list[str] = []
     messages: list[dict[str, str]] = []
     for event in events:
@@ -89,7 +91,6 @@ def conversation_summary(
             messages.append({"from": "cliente", "text": mask_text(event.get("text") or "")})
         elif event.get("event") == "bot" and event.get("text"):
             messages.append({"from": "assistente", "text": mask_text(event["text"])})
-    code = slots.get("customer_code")
     return {
         "channel": channel or "sconosciuto",
         "customer": {

@@ -97,7 +97,7 @@ class IndexWriter:
             "conversation_id": summary.conversation_id,
             "at": float(event.get("timestamp") or 0),
             # masked with the names the conversation has given so far (bot.masking)
-            "text": names_masker(summary.names or [])(words),
+            "text": names_masker(summary.names or [], [summary.customer_code] if summary.customer_code else [])(words),
         }
 
     def flush(self, session: Session, summaries: Mapping[str, ConversationSummary]) -> None:

@@ -234,7 +234,7 @@ def live(tmp_path_factory: pytest.TempPathFactory):
     extra = {"SUPPORT_HOURS": "mon-sun 00:00-23:59", "BUSINESS_TIME": "21:00"}
     with running_stack(tmp, extra) as stack:
         settings = Settings(_env_file=None, web_port=free_port())
-        env = dict(stack.env, RASA_URL=stack.rasa_url, RASA_API_TOKEN="token", WEB_PORT=str(settings.web_port))
+        env = dict(stack.env, RASA_URL=stack.rasa_url, RASA_API_TOKEN="token", WEB_PORT=str(settings.web_port))  # noqa: S106
         web = start_logged(web_server_command(settings), env, tmp / "web.log")
         try:
             console = f"http://127.0.0.1:{settings.web_port}"

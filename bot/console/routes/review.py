@@ -149,7 +149,7 @@ def router(console: Console) -> APIRouter:
             row.update(
                 outcome=outcomes.get(c.conversation_id),
                 tags=sorted(tagged.get(c.conversation_id, ())),
-                preview=names_masker(c.names)(c.preview or "")[:120],
+                preview=names_masker(c.names, [c.customer_code] if c.customer_code else [])(c.preview or "")[:120],
             )
             rows.append(row)
         return rows
