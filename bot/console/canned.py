@@ -22,13 +22,13 @@ from bot.formatters import euros, italian_date
 VARIABLES: dict[str, str] = {
     "nome": "nome e cognome del cliente verificato",
     "operatore": "il nome dell'operatore che risponde",
-    "numero_bolletta": "numero della bolletta aperta (se ce n'è una sola)",
+    "fornitura": "luce o gas: la fornitura della bolletta aperta (se ce n'è una sola)",
     "importo": "importo della bolletta aperta (se ce n'è una sola)",
     "scadenza": "scadenza della bolletta aperta (se ce n'è una sola)",
     "totale_da_pagare": "somma delle bollette aperte",
 }
 # the variables that need the customer's bills (a call to the billing backend)
-BILL_VARIABLES = {"numero_bolletta", "importo", "scadenza", "totale_da_pagare"}
+BILL_VARIABLES = {"fornitura", "importo", "scadenza", "totale_da_pagare"}
 # linear: one bounded character class between two literal braces
 PLACEHOLDER = re.compile(r"\{([a-z_]{1,40})\}")
 
@@ -43,8 +43,9 @@ def unknown_variables(text: str) -> list[str]:
 
 
 def unfilled(text: str) -> list[str]:
-    """Known placeholders still in a text (a reply must not go out with one)."""
-    return [name for name in placeholders(text) if name in VARIABLES]
+    """Placeholders still in a text, known or not (a reply must not go out with one: a customer
+    never needs `{word}`, and a reply written before a variable was renamed must not slip out)."""
+    return placeholders(text)
 
 
 def agent_name(username: str) -> str:
@@ -64,7 +65,7 @@ def values_for(agent: str, customer: VerifiedCustomer | None, facts: BillingFact
         values["totale_da_pagare"] = euros(sum(b["amount_cents"] for b in facts.bills))
     bill = facts.open_bill
     if bill is not None:
-        values["numero_bolletta"] = bill["id"]
+        values["fornitura"] = bill["supply"]
         values["importo"] = euros(bill["amount_cents"])
         values["scadenza"] = italian_date(date.fromisoformat(bill["due_date"]))
     return values

@@ -109,7 +109,6 @@ def _day(value: str) -> str:
 def bill_row(bill: Mapping[str, Any]) -> dict[str, Any]:
     """An open bill as the panel shows it (amounts and dates in Italian; a deferral said)."""
     row = {
-        "id": bill["id"],
         "supply": bill["supply"],
         "amount": euros(bill["amount_cents"]),
         "due": _day(bill["due_date"]),
@@ -122,12 +121,16 @@ def bill_row(bill: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def plan_row(plan: Mapping[str, Any], today: date) -> dict[str, Any]:
+def plan_row(plan: Mapping[str, Any], bills: Mapping[str, Mapping[str, Any]], today: date) -> dict[str, Any]:
+    """A plan, named by its bill as the assistant names bills (supply and amount, never the bill
+    number, which holds the customer code)."""
     installments = plan.get("installments") or []
     coming = [i for i in installments if date.fromisoformat(i["due_date"]) >= today]
     following = coming[0] if coming else None
     return {
-        "bill_id": plan["bill_id"],
+        "bill": f"{bills[plan['bill_id']]['supply']} {euros(bills[plan['bill_id']]['amount_cents'])}"
+        if plan["bill_id"] in bills
+        else "bolletta non più aperta",
         "total": euros(plan["total_cents"]),
         "installments": len(installments),
         "next": f"rata {following['number']} di {euros(following['amount_cents'])} il {_day(following['due_date'])}"
@@ -200,6 +203,6 @@ def panel(
         "customer": {"name": masked_name(customer.name), "code": mask_customer_code(customer.code)},
         "message": facts.problem,
         "bills": [bill_row(b) for b in facts.bills],
-        "plans": [plan_row(p, today) for p in facts.plans],
+        "plans": [plan_row(p, {b["id"]: b for b in facts.bills}, today) for p in facts.plans],
         "timeline": timeline(sessions, conversations, refs, customer.code, conversation_id),
     }

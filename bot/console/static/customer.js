@@ -36,15 +36,15 @@
     if (data.message) parts.push(element("p", data.message, "error"));
     else {
       parts.push(list("Bollette aperte", data.bills, "Nessuna bolletta aperta.", bill => {
-        const li = element("li", `${bill.id} · ${bill.supply} · ${bill.amount} · scadenza ${bill.due}`);
+        const li = element("li", `${bill.supply} · ${bill.amount} · scadenza ${bill.due}`);
         if (bill.arrears) li.append(element("strong", " · in mora"));
         if (bill.has_plan) li.append(" · a rate");
         return li;
       }));
       parts.push(list("Rateizzazioni", data.plans, "Nessuna rateizzazione.", plan =>
-        element("li", `${plan.bill_id} · ${plan.installments} rate, totale ${plan.total}` + (plan.next ? ` · prossima: ${plan.next}` : " · nessuna rata futura"))));
+        element("li", `${plan.bill} · ${plan.installments} rate, totale ${plan.total}` + (plan.next ? ` · prossima: ${plan.next}` : " · nessuna rata futura"))));
       const deferred = data.bills.filter(bill => bill.deferral);
-      parts.push(list("Rinvii", deferred, "Nessun rinvio.", bill => element("li", `${bill.id} ${bill.deferral}`)));
+      parts.push(list("Rinvii", deferred, "Nessun rinvio.", bill => element("li", `${bill.supply} ${bill.amount}: ${bill.deferral}`)));
     }
     parts.push(list("Conversazioni (tutti i canali)", data.timeline, "Nessuna conversazione.", item => {
       const li = element("li", null, item.current ? "current" : "");

@@ -28,7 +28,7 @@ SEED = [
     ),
     (
         "Bolletta aperta",
-        "Risulta aperta la bolletta {numero_bolletta} di {importo}, con scadenza {scadenza}. "
+        "Risulta aperta la bolletta {fornitura} di {importo}, con scadenza {scadenza}. "
         "Può pagarla dall'home banking con CBILL o pagoPA, in tabaccheria o in ricevitoria; se preferisce, "
         "Le indico le altre modalità.",
     ),
