@@ -21,7 +21,16 @@ from sqlalchemy import select
 from bot.billing.client import BillingClient
 from bot.console.canned import VARIABLES, fill, unfilled, values_for
 from bot.console.conversations import ConversationStore
-from bot.console.customer import EXPIRED, NOT_VERIFIED, UNAVAILABLE, BillingFacts, panel, verified_customer
+from bot.console.customer import (
+    EXPIRED,
+    NOT_VERIFIED,
+    UNAVAILABLE,
+    BillingFacts,
+    bill_row,
+    panel,
+    plan_row,
+    verified_customer,
+)
 from bot.console.refs import ConversationRefs
 from bot.db import session_factory
 from bot.support.db import make_engine
@@ -248,3 +257,34 @@ def test_the_timeline_holds_every_channel_of_the_verified_code_and_the_backend_o
 def test_the_panel_and_fill_routes_need_rasa_and_a_session(console: Console, clients: dict[str, TestClient]) -> None:
     assert clients["giulia"].get(f"/console/api/conversations/{CONVERSATION}/customer").status_code == 502
     assert TestClient(console.app).get(f"/console/api/conversations/{CONVERSATION}/customer").status_code == 401
+
+
+def test_bills_plans_and_deferrals_are_named_as_the_assistant_names_them() -> None:
+    deferred = dict(BILL, deferred=True, original_due_date="2026-11-30", has_installment_plan=True)
+    assert bill_row(deferred) == {
+        "supply": "luce",
+        "amount": "182,40\u00a0€",
+        "due": "7 dicembre 2026",
+        "arrears": False,
+        "has_plan": True,
+        "deferral": "rinviata dal 30 novembre 2026 al 7 dicembre 2026",
+    }
+    plan = {
+        "bill_id": BILL["id"],
+        "total_cents": 18_240,
+        "installments": [
+            {"number": 1, "due_date": "2026-11-20", "amount_cents": 6_080},
+            {"number": 2, "due_date": "2026-12-20", "amount_cents": 6_080},
+            {"number": 3, "due_date": "2027-01-20", "amount_cents": 6_080},
+        ],
+    }
+    shown = plan_row(plan, {BILL["id"]: BILL}, BILL_DAY)
+    assert shown == {
+        "bill": "luce 182,40\u00a0€",
+        "total": "182,40\u00a0€",
+        "installments": 3,
+        "next": "rata 2 di 60,80\u00a0€ il 20 dicembre 2026",
+    }
+    assert plan_row(plan, {}, date(2027, 2, 1))["bill"] == "bolletta non più aperta"
+    assert plan_row(plan, {}, date(2027, 2, 1))["next"] is None
+    assert "F100001" not in str(shown) + str(bill_row(deferred))
