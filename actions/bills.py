@@ -51,6 +51,12 @@ def match_bill(text: str, bills: list[dict[str, Any]]) -> dict[str, Any] | None:
 _YEAR = re.compile(r"\b(20\d\d)\b")
 _EARLIER = re.compile(r"\b(precedente|penultima|scorsa|scorso|prima di questa)\b")
 MAX_TEXT = 300
+# Month names and their usual abbreviations; not those that are other words too ("giu", "set",
+# "mar", "otto", "nove", "dice", "apri").
+MONTH_WORDS = {name: number for number, name in enumerate(MONTHS, start=1)} | {
+    "gen": 1, "genn": 1, "feb": 2, "febb": 2, "marz": 3, "apr": 4, "mag": 5, "magg": 5, "giug": 6,
+    "lug": 7, "lugl": 7, "ago": 8, "sett": 9, "ott": 10, "nov": 11, "dic": 12,
+}  # fmt: skip
 
 
 async def all_bills(tracker: Tracker) -> list[dict[str, Any]]:
@@ -60,12 +66,8 @@ async def all_bills(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def month_in(plain: str) -> int | None:
-    """The month a folded text names ("settembre", "sett", "set"), if exactly one."""
-    named = {
-        number
-        for number, name in enumerate(MONTHS, start=1)
-        if re.search(rf"\b(?:{name}|{name[:4]}|{name[:3]})(?!\w)", plain)
-    }
+    """The month a folded text names ("settembre", "sett", "dic"), if exactly one."""
+    named = {month for word, month in MONTH_WORDS.items() if re.search(rf"\b{word}(?!\w)", plain)}
     return named.pop() if len(named) == 1 else None
 
 
