@@ -23,7 +23,13 @@ from bot.console.turns import agent_turn
 from bot.support.handoff import channel_label, utcnow
 from bot.support.models import Ticket
 
-OUTCOMES = ("risolto", "non_risolto", "richiamata", "reclamo")
+# the outcome an agent records when closing: code -> what the console shows (issue 14)
+OUTCOMES = {
+    "risolto": "Risolto",
+    "non_risolto": "Non risolto",
+    "richiamata": "Da richiamare",
+    "reclamo": "Reclamo aperto",
+}
 
 
 class ReplyText(ConstrainedStr):

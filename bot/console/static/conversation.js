@@ -56,6 +56,8 @@
     const open = !!ticket;
     const mine = open && (supervisor || ticket.status === "waiting" || ticket.taken_by === me);
     for (const name of ["send", "handback", "close", "outcome", "text"]) document.getElementById(name).disabled = !mine;
+    // issue 14: "Prendi in carico" only while the ticket waits for someone
+    document.getElementById("take").disabled = !open || ticket.status !== "waiting";
     document.getElementById("transfer").disabled = document.getElementById("transfer-to").disabled = !open || (!supervisor && ticket.taken_by !== me);
     if (!open) setText(actionStatus, "Conversazione restituita all'assistente o chiusa: non è più possibile risponderle da qui.");
     else if (!mine) setText(actionStatus, `Conversazione assegnata a ${ticket.taken_by}: può leggerla, non rispondere.`);
@@ -99,6 +101,9 @@
   });
   async function act(run) { try { await run(); } catch (e) { return; } refresh(); }
   document.getElementById("handback").addEventListener("click", () => act(() => post(api + "/handback")));
+  document.getElementById("take").addEventListener("click", () => {
+    if (ticket) act(() => post(`/console/api/tickets/${ticket.id}/take`));
+  });
   document.getElementById("close").addEventListener("click", () => act(() =>
     post(api + "/close", {outcome: document.getElementById("outcome").value})));
   document.getElementById("transfer").addEventListener("click", () => {
