@@ -169,7 +169,7 @@ async def activate(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events
         holder=mandate["holder_name"],
         reference=mandate["reference"],
         active_from=formatters.italian_date(date.fromisoformat(mandate["active_from"]), "dal"),
-        first_bill=formatters.italian_date(date.fromisoformat(mandate["first_debited_bill_on"]), "il"),
+        first_bill=formatters.italian_date(date.fromisoformat(mandate["first_debited_bill_on"]), "al"),
     )
     _open_bills_note(dispatcher, mandate, "utter_direct_debit_open_bills")
     return []
@@ -219,7 +219,7 @@ async def revoke(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         iban=mandate["iban_masked"],
         reference=mandate["reference"],
         not_debited_from=formatters.italian_date(date.fromisoformat(mandate["not_debited_from"]), "dal"),
-        next_bill=formatters.italian_date(date.fromisoformat(mandate["next_bill_after_revocation_on"]), "il"),
+        next_bill=formatters.italian_date(date.fromisoformat(mandate["next_bill_after_revocation_on"]), "al"),
     )
     _open_bills_note(dispatcher, mandate, "utter_direct_debit_revoked_open_bills")
     return []
