@@ -43,9 +43,11 @@ shell: $(INSTALLED) ## talk to the assistant in the terminal (starts the action 
 validate: $(INSTALLED) ## rasa data validate, warnings are errors
 	$(PY) -m bot.ops.validate
 
-test-stories: train ## Rasa test stories (tests/test_stories.yml) against the trained model
+test-stories: train ## Rasa test stories (tests/test_stories.yml, tests/test_context_stories.yml) against the trained model
 	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_stories.yml \
 	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/stories
+	$(RASA) test core --model "$$($(PY) -m bot.ops.train)" --stories tests/test_context_stories.yml \
+	  --endpoints endpoints.yml --fail-on-prediction-errors --out results/context_stories
 
 # Debian packages the tests need: Chromium (widget and console in a browser), nginx (the
 # production profile's load balancer). Installed when running as root.

@@ -61,7 +61,7 @@ class ActionSplitRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = tracker.get_intent_of_latest_message() or ""
+        intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
         order = serving_order(intent)
         if len(order) < 2:
             return []
@@ -72,8 +72,8 @@ class ActionSplitRequest(Action):
         events: list[dict[str, Any]] = []
         if accounts:
             events.append(SlotSet("service", ACCOUNT_SERVICES[accounts[0]]))
-        if len(accounts) > 1:
-            events.append(SlotSet("pending_request", accounts[1]))
+        # the rules expect it set, or set to nothing, every time (it steers the dialogue)
+        events.append(SlotSet("pending_request", accounts[1] if len(accounts) > 1 else None))
         topical = [name for name in order if name in TOPICS]
         if topical:
             events.append(SlotSet("topic", TOPICS[topical[-1]]))

@@ -109,7 +109,7 @@ class ValidateCustomerForm(
         # Issue 16: a value a correction cleared ("il codice è un altro") is asked again, not
         # judged as an empty answer (actions/context.py).
         cleared = [name for name, value in tracker.slots_to_validate().items() if value is None]
-        if not cleared or tracker.get_intent_of_latest_message() != "correct_value":
+        if not cleared or (tracker.latest_message.get("intent") or {}).get("name") != "correct_value":
             return await super().get_validation_events(dispatcher, tracker, domain)
         start = len(tracker.events)
         while start and tracker.events[start - 1].get("event") == "slot":
