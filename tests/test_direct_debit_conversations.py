@@ -6,7 +6,6 @@ twice; the IBAN never in clear in the services' logs nor in what the console sho
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,23 +15,16 @@ from bot.billing.models import Customer, DirectDebitMandate
 from bot.console.turns import transcript
 from bot.support.handoff import conversation_summary
 from tests.harness.stack import Stack, running_stack
+from tests.test_self_service import sender, text
 
 LAURA_IBAN = "IT22K2601815908301661318609"  # valid, not the seed's
 LAURA_IBAN_SPACED = "IT22 K260 1815 9083 0166 1318 609"
-
-
-def text(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
-
-
-def sender() -> str:
-    return f"c-{uuid.uuid4().hex[:10]}"
 
 
 def mandates(stack: Stack, customer_code: str) -> list:
