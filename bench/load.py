@@ -23,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,8 +51,13 @@ def start(profile: str, tmp: Path, database: str) -> tuple[subprocess.Popen, int
     production = profile.startswith("production")
     module = "bot.ops.run_prod" if production else "bot.ops.run"
     run = uuid.uuid4().hex[:8]
-    extra = dict(RASA_API_TOKEN="load-rasa-api-token", RASA_STOCK="true" if profile == "default" else "false",
-                 REDIS_DB="5", REDIS_KEY_PREFIX=f"load{run}", RABBITMQ_QUEUE=f"load_{run}")
+    extra = dict(
+        RASA_API_TOKEN="load-rasa-api-token",
+        RASA_STOCK="true" if profile == "default" else "false",
+        REDIS_DB="5",
+        REDIS_KEY_PREFIX=f"load{run}",
+        RABBITMQ_QUEUE=f"load_{run}",
+    )
     if production:  # it refuses default credentials and never seeds (tests/harness/production.py)
         database, secure = production_settings(database, REST_CHANNEL_TOKEN=REST_TOKEN)
         extra.update(secure)
@@ -78,10 +84,31 @@ def kill_a_replica_later(launcher: subprocess.Popen, rasa_port: int, after: floa
 
 def run_locust(url: str, users: int, seconds: int, prefix: Path, sent_log: Path) -> None:
     env = service_environment(LOAD_LOG=str(sent_log), REST_CHANNEL_TOKEN=REST_TOKEN)  # launch_profile set it
-    subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
-                    "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", url,
-                    "--csv", str(prefix), "--only-summary", "--stop-timeout", "90"],
-                   cwd=PROJECT_ROOT, env=env, check=False, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "locust"),
+            "-f",
+            str(Path(__file__).with_name("locustfile.py")),
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            url,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--stop-timeout",
+            "90",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+    )
 
 
 def stats(prefix: Path) -> dict[str, dict[str, str]]:
@@ -90,45 +117,77 @@ def stats(prefix: Path) -> dict[str, dict[str, str]]:
 
 
 def integrity(database: str, sent_log: Path) -> dict[str, int]:
-    """Compare what the customers sent with the tracker store. A message whose customer gave up
-    after every resend failed is not expected; the conversation must hold it at most once."""
-    sent: dict[str, list[str]] = {}
-    given_up: dict[str, list[str]] = {}
-    for line in sent_log.read_text().splitlines():
-        item = json.loads(line)
-        (sent if item["answered"] else given_up).setdefault(item["sender"], []).append(item["text"])
+    """Compare what the customers sent (LOAD_LOG, bench/locustfile.py) with the tracker store,
+    message by message (each has its own `message_id`, stored with it):
+
+    - lost: answered to the customer, not stored; duplicated: stored more than once;
+    - out of order: a conversation's stored messages not in the order they were sent;
+    - given up: every attempt of the customer got no answer (see `silent`), stored at most once —
+      the customer was not answered, nothing was lost or stored twice;
+    - silent: a stored message with no bot message after it (the turn ran and said nothing: an
+      action failed, say the action server unreachable); its resends get the stored answer,
+      which is empty, so the customer gives up on it;
+    - unsent: a stored message the customers' log does not have (a customer stopped while its
+      request was in flight, at the end of the run).
+    """
+    sent = [json.loads(line) for line in sent_log.read_text().splitlines()]
+    conversations: dict[str, list[dict]] = {}
+    for item in sent:
+        conversations.setdefault(item["sender"], []).append(item)
+    problems = {
+        "conversations": len(conversations),
+        "messages": sum(1 for item in sent if item["answered"]),
+        "given_up": sum(1 for item in sent if not item["answered"]),
+        "lost": 0,
+        "duplicated": 0,
+        "out_of_order": 0,
+        "silent": 0,
+        "unsent": 0,
+    }
     engine = create_engine(database, future=True)
-    problems = {"conversations": len(sent), "messages": sum(len(v) for v in sent.values()),
-                "given_up": sum(len(v) for v in given_up.values()),
-                "lost_or_duplicated": 0, "out_of_order": 0, "without_reply": 0}
     with engine.connect() as connection:
-        for sender, texts in sent.items():
-            rows = connection.execute(text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-                                      {"s": sender}).all()
-            users = [json.loads(r.data).get("text") for r in rows if r.type_name == "user"]
-            gave_up = given_up.get(sender, [])  # a customer gives up once, on its last message
-            if gave_up and users[len(texts):] == gave_up:  # that message was stored (once): fine
-                users = users[:len(texts)]
-            if sorted(users) != sorted(texts):
-                problems["lost_or_duplicated"] += 1
-            elif users != texts:
-                problems["out_of_order"] += 1
-            kinds = [r.type_name for r in rows if r.type_name in ("user", "bot")]
-            for i, kind in enumerate(kinds):
-                if kind == "user" and (i + 1 >= len(kinds) or kinds[i + 1] != "bot"):
-                    problems["without_reply"] += 1
+        for sender, items in conversations.items():
+            rows = connection.execute(
+                text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            ).all()
+            # the conversation's user and bot messages, without the user messages Rasa rewound
+            # (the two-stage fallback takes a message back and appends it again: not a duplicate)
+            said: list[tuple[str, str | None]] = []
+            for row in rows:
+                if row.type_name == "rewind":
+                    last_user = max((i for i, (kind, _) in enumerate(said) if kind == "user"), default=None)
+                    said = said if last_user is None else said[:last_user] + said[last_user + 1 :]
+                elif row.type_name in ("user", "bot"):
+                    said.append((row.type_name, json.loads(row.data).get("message_id")))
+            applied = [message_id for kind, message_id in said if kind == "user"]
+            stored = list(dict.fromkeys(json.loads(r.data).get("message_id") for r in rows if r.type_name == "user"))
+            ids = [item["message_id"] for item in items]
+            for item in items:
+                problems["lost"] += item["answered"] and item["message_id"] not in stored
+                problems["duplicated"] += applied.count(item["message_id"]) > 1
+            problems["unsent"] += sum(1 for message_id in stored if message_id not in ids)
+            problems["out_of_order"] += [i for i in stored if i in ids] != [i for i in ids if i in stored]
+            problems["silent"] += sum(
+                1
+                for i, (kind, _) in enumerate(said)
+                if kind == "user" and (i + 1 >= len(said) or said[i + 1][0] != "bot")
+            )
     engine.dispose()
     return problems
 
 
-def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
-                out: Path = OUT) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+def run_profile(
+    profile: str, users: int, seconds: int, kill_after: float = 0, out: Path = OUT
+) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Start a profile, run locust against it, check integrity. `production-kill` kills a
     replica `kill_after` seconds in (and fails if there was none to kill)."""
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         tmp_path = Path(tmp)
-        database = (stack.enter_context(temporary_postgres_database()) if profile.startswith("production")
-                    else f"sqlite:///{tmp_path / 'all.db'}")
+        database = (
+            stack.enter_context(temporary_postgres_database())
+            if profile.startswith("production")
+            else f"sqlite:///{tmp_path / 'all.db'}"
+        )
         process, rasa_port = start(profile, tmp_path, database)
         try:
             killed = kill_a_replica_later(process, rasa_port, kill_after) if profile == "production-kill" else None
@@ -142,11 +201,23 @@ def run_profile(profile: str, users: int, seconds: int, kill_after: float = 0,
             return stats(prefix), integrity(database, sent_log)
         finally:
             stop_tree(process)
+            keep(tmp_path, profile, prefix)
 
 
-HEADER = ["| profile | customers | messages answered | answered/s | × default | requests failed (resent) | p50 (ms) "
-          "| p95 (ms) | p99 (ms) | chat turns p95 (ms) | conversations | given up | lost or duplicated "
-          "| out of order | without reply |", "|" + "---|" * 15]
+def keep(tmp: Path, profile: str, prefix: Path) -> None:
+    """What the integrity check read, next to locust's CSV files: the customers' log, the SQLite
+    tracker store (the production profiles' PostgreSQL database is dropped) and the profile's log."""
+    for name, suffix in (("sent.jsonl", "_sent.jsonl"), ("all.db", ".db"), (f"{profile}.log", ".log")):
+        if (tmp / name).exists():
+            shutil.copyfile(tmp / name, f"{prefix}{suffix}")
+
+
+HEADER = [
+    "| profile | customers | messages answered | answered/s | × default | requests failed (resent) | p50 (ms) "
+    "| p95 (ms) | p99 (ms) | chat turns p95 (ms) | conversations | given up | lost | duplicated "
+    "| out of order | silent turns | unsent |",
+    "|" + "---|" * 17,
+]
 
 
 def table(runs: list[tuple[str, int, dict[str, dict[str, str]], dict[str, int]]], seconds: int) -> list[str]:
@@ -155,10 +226,13 @@ def table(runs: list[tuple[str, int, dict[str, dict[str, str]], dict[str, int]]]
     for profile, users, figures, checked in runs:
         total, chat = figures["Aggregated"], figures.get("chat", figures["Aggregated"])
         ratio = f"{checked['messages'] / default:.2f}" if default else "–"
-        lines.append(f"| {profile} | {users} | {checked['messages']} | {checked['messages'] / seconds:.1f} | {ratio} "
-                     f"| {total['Failure Count']} | {total['50%']} | {total['95%']} | {total['99%']} | {chat['95%']} "
-                     f"| {checked['conversations']} | {checked['given_up']} | {checked['lost_or_duplicated']} "
-                     f"| {checked['out_of_order']} | {checked['without_reply']} |")
+        lines.append(
+            f"| {profile} | {users} | {checked['messages']} | {checked['messages'] / seconds:.1f} | {ratio} "
+            f"| {total['Failure Count']} | {total['50%']} | {total['95%']} | {total['99%']} | {chat['95%']} "
+            f"| {checked['conversations']} | {checked['given_up']} | {checked['lost']} "
+            f"| {checked['duplicated']} | {checked['out_of_order']} | {checked['silent']} "
+            f"| {checked['unsent']} |"
+        )
     return lines
 
 
@@ -168,8 +242,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=40)
     parser.add_argument("--profiles", default="default,embedded,production,production-kill")
     parser.add_argument("--kill-after", type=float, default=15, help="production-kill: seconds into the run")
-    parser.add_argument("--capacity-users", type=int, default=48,
-                        help="customers of the capacity runs (enough to saturate every profile; 0: none)")
+    parser.add_argument(
+        "--capacity-users",
+        type=int,
+        default=48,
+        help="customers of the capacity runs (enough to saturate every profile; 0: none)",
+    )
     parser.add_argument("--capacity-profiles", default="default,embedded,production")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -184,11 +262,14 @@ def main(argv=None) -> int:
             runs.append((profile, users, figures, checked))
             print(table(runs, args.seconds)[-1], flush=True)
         sections.append(f"### {name}: {users} concurrent customers\n\n" + "\n".join(table(runs, args.seconds)))
-    report = (f"{args.seconds} s per run, REST channel, loopback, {os.cpu_count()} cores (shared with locust); "
-              f"production-kill: one Rasa replica SIGKILLed {args.kill_after:.0f} s into the run. Customers send "
-              "the turns of a conversation without pause, 0.5-1.5 s between conversations: the latency runs "
-              "measure answer times at 16 customers, the capacity runs the most each profile answers.\n\n"
-              + "\n\n".join(sections) + "\n")
+    report = (
+        f"{args.seconds} s per run, REST channel, loopback, {os.cpu_count()} cores (shared with locust); "
+        f"production-kill: one Rasa replica SIGKILLed {args.kill_after:.0f} s into the run. Customers send "
+        "the turns of a conversation without pause, 0.5-1.5 s between conversations: the latency runs "
+        "measure answer times at 16 customers, the capacity runs the most each profile answers.\n\n"
+        + "\n\n".join(sections)
+        + "\n"
+    )
     (OUT / "report.md").write_text(report)
     print(report)
     return 0

@@ -38,17 +38,31 @@ class Customer(HttpUser):
         (a Rasa replica killed mid-turn gives 502); logged to LOAD_LOG for the integrity check."""
         body = {"sender": sender, "message": text, "message_id": uuid.uuid4().hex}
         answered = False
+        attempts: list[str] = []  # per attempt: the status code, "+empty" when 200 had no message
         for _ in range(RESENDS):
-            with self.client.post("/webhooks/rest/webhook", json=body, headers=HEADERS, name=name,
-                                  catch_response=True) as response:
+            with self.client.post(
+                "/webhooks/rest/webhook", json=body, headers=HEADERS, name=name, catch_response=True
+            ) as response:
                 answered = response.status_code == 200 and bool(response.json())
+                attempts.append(f"{response.status_code}{'' if answered or response.status_code != 200 else '+empty'}")
                 if not answered:
                     response.failure(f"no answer ({response.status_code}), sent again")
             if answered:
                 break
             time.sleep(1)
         with _lock, open(LOG, "a") as log:
-            log.write(json.dumps({"sender": sender, "text": text, "answered": answered}) + "\n")
+            log.write(
+                json.dumps(
+                    {
+                        "sender": sender,
+                        "text": text,
+                        "message_id": body["message_id"],
+                        "answered": answered,
+                        "attempts": attempts,
+                    }
+                )
+                + "\n"
+            )
         if not answered:
             raise RescheduleTask()  # this customer gives up; the next task is a new conversation
 
@@ -56,8 +70,13 @@ class Customer(HttpUser):
     def small_talk_and_stores(self) -> None:
         sender = f"load-{uuid.uuid4().hex[:12]}"
         self._say(sender, "Buongiorno", "chat")
-        self._say(sender, random.choice(["dov'è lo sportello di Prato?", "orari dello sportello di Siena",
-                                         "c'è un ufficio ad Arezzo?"]), "bills")
+        self._say(
+            sender,
+            random.choice(
+                ["dov'è lo sportello di Prato?", "orari dello sportello di Siena", "c'è un ufficio ad Arezzo?"]
+            ),
+            "bills",
+        )
         self._say(sender, "grazie mille", "chat")
 
     @task(2)
