@@ -35,6 +35,9 @@ INTENT_LABELS: dict[str, str] = {
     "ask_payment_methods": "Come pagare le bollette",
     "report_payment": "Ho già pagato",
     "file_complaint": "Presentare un reclamo",
+    "request_bill_copy": "Avere una copia della bolletta",
+    "ask_bill_explanation": "Capire perché la bolletta è alta",
+    "send_photo": "Inviare una foto",
     # issue 16
     "follow_up": "Chiedere ancora sullo stesso argomento",
     "correct_value": "Correggere un dato",
@@ -81,6 +84,8 @@ CONVERSATION_INTENTS: frozenset[str] = frozenset(
     | {"rate_service"}
     # issue 16: a follow-up or a correction continues the request of the conversation
     | {"follow_up", "correct_value"}
+    # issue 12: a photo is not read; the answer asks for the words (the meter's numbers)
+    | {"send_photo"}
 )
 
 
