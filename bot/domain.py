@@ -41,7 +41,11 @@ def domain_responses(path: Path = DOMAIN_FILE) -> dict[str, list[dict[str, Any]]
 
 # Besides the custom actions, the console's routes have Rasa send a response (issue 14: the
 # rating question after an agent closes, bot/console/routes/queue.py).
-RESPONSE_SENDERS = (ACTIONS_DIR, PROJECT_ROOT / "bot" / "console" / "routes")
+RESPONSE_SENDERS = (
+    ACTIONS_DIR,
+    PROJECT_ROOT / "bot" / "console" / "routes",
+    PROJECT_ROOT / "bot" / "no_repeat.py",  # issue 16: the server's guard against a question asked thrice
+)
 
 
 def responses_named_in(folders: tuple[Path, ...] = RESPONSE_SENDERS) -> set[str]:
@@ -49,7 +53,7 @@ def responses_named_in(folders: tuple[Path, ...] = RESPONSE_SENDERS) -> set[str]
     source that is a response name ("utter_..."), whether passed as `response=` or kept in a
     table of codes."""
     names: set[str] = set()
-    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
+    for path in sorted(p for folder in folders for p in (folder.glob("*.py") if folder.is_dir() else [folder])):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _RESPONSE_NAME.fullmatch(node.value):
                 names.add(node.value)

@@ -90,6 +90,10 @@ def install() -> None:
     from bot import conversation_guards
 
     conversation_guards.install()
+    # issue 16: no question three times in a row
+    from bot import no_repeat
+
+    no_repeat.install()
 
 
 def with_api_token(argv: list[str], token: str) -> list[str]:
