@@ -9,11 +9,8 @@ import uuid
 import pytest
 
 from bot.folding import fold
+from tests.harness.rest import texts as text
 from tests.harness.stack import Stack, running_stack
-
-
-def text(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +20,7 @@ def stack(tmp_path_factory) -> Stack:
 
 
 def sender() -> str:
-    return f"ctx-{uuid.uuid4().hex[:10]}"
+    return f"ctx-{uuid.uuid4().hex[:10]}"  # a new conversation
 
 
 def no_question_three_times(replies: list[list[dict]]) -> None:
