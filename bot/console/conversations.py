@@ -22,7 +22,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -138,6 +138,8 @@ class Filters:
 Cursor = tuple[float, str]  # (last, conversation_id) of the last row of the previous page
 _WORD = re.compile(r"\w+")  # linear: one character class, no nesting
 MAX_QUERY_WORDS = 8
+WALK_MATCHES = 2000  # matching turns from which SQLite's search walks the page's index (docs/console-scale.md)
+COUNT_SAMPLE = 4  # a free-text search is counted among its first COUNT_SAMPLE × the count cap matching turns
 
 
 def query_words(text: str) -> list[str]:
@@ -146,24 +148,44 @@ def query_words(text: str) -> list[str]:
     return _WORD.findall(mask_text(text).lower())[:MAX_QUERY_WORDS]
 
 
-def _text_match(dialect: str, words: list[str]) -> Any:
-    """The conversation ids whose turns hold every word, from the full-text index."""
+def _fts_expression(words: list[str]) -> str:
+    """FTS5 syntax: every word a quoted string (no operator a customer's words could inject)."""
+    return " ".join('"' + w.replace('"', "") + '"' for w in words)
+
+
+def _fts_rowids(words: list[str]) -> Select:
+    return (
+        select(literal_column("rowid"))
+        .select_from(text("conversation_texts_fts"))
+        .where(text("conversation_texts_fts MATCH :fts").bindparams(fts=_fts_expression(words)))
+    )
+
+
+def _matching_texts(dialect: str, words: list[str]) -> Select:
+    """The conversation ids of the turns that hold every word, from the full-text index (one per
+    matching turn)."""
     if dialect == "postgresql":
-        matching = select(ConversationText.conversation_id).where(
+        return select(ConversationText.conversation_id).where(
             func.to_tsvector(literal_column("'italian'"), ConversationText.text).op("@@")(
                 func.plainto_tsquery(literal_column("'italian'"), " ".join(words))
             )
         )
-    else:
-        # FTS5 syntax: every word a quoted string (no operator a customer's words could inject)
-        expression = " ".join('"' + w.replace('"', "") + '"' for w in words)
-        rowids = (
-            select(literal_column("rowid"))
-            .select_from(text("conversation_texts_fts"))
-            .where(text("conversation_texts_fts MATCH :fts").bindparams(fts=expression))
+    return select(ConversationText.conversation_id).where(ConversationText.id.in_(_fts_rowids(words)))
+
+
+def _text_match(dialect: str, words: list[str], walk: bool = False) -> Any:
+    """The summaries whose turns hold every word. `walk` (SQLite, a frequent match): probed
+    conversation by conversation as the page's index gives them (the matching rows' ids read once
+    from FTS5, each conversation's turns found by their index: `id + 0` keeps SQLite from
+    looking every matching id up in each conversation), so a page stops after a few hundred
+    conversations instead of sorting every match; otherwise every match is collected and sorted,
+    which is cheap when they are few. PostgreSQL's planner makes that choice itself."""
+    if walk and dialect != "postgresql":
+        return exists().where(
+            ConversationText.conversation_id == ConversationSummary.conversation_id,
+            (ConversationText.id + 0).in_(_fts_rowids(words)),
         )
-        matching = select(ConversationText.conversation_id).where(ConversationText.id.in_(rowids))
-    return ConversationSummary.conversation_id.in_(matching)
+    return ConversationSummary.conversation_id.in_(_matching_texts(dialect, words))
 
 
 class ConversationStore:
@@ -175,8 +197,9 @@ class ConversationStore:
         self._catching_up = threading.Lock()
 
     # ------------------------------------------------------------------ summaries
-    def filtered(self, filters: Filters, *columns: Any) -> Select:
-        """The summaries (or these columns of them) the filters leave, unordered."""
+    def filtered(self, filters: Filters, *columns: Any, walk: bool = False) -> Select:
+        """The summaries (or these columns of them) the filters leave, unordered (`walk`: how the
+        free text is matched, `_text_match`)."""
         summary = ConversationSummary
         query = select(*columns).select_from(summary) if columns else select(summary)
         if filters.since is not None:
@@ -211,17 +234,29 @@ class ConversationStore:
             )
         words = query_words(filters.q or "")
         if words:
-            query = query.where(_text_match(self._dialect(), words))
+            query = query.where(_text_match(self._dialect(), words, walk))
         return query
 
     def _dialect(self) -> str:
         return str(self.sessions.kw["bind"].dialect.name)
 
-    def page_query(self, filters: Filters, after: Cursor | None = None, size: int = 50) -> Select:
+    def frequent(self, filters: Filters) -> bool:
+        """Whether the free text matches at least WALK_MATCHES turns, in SQLite (FTS5 counts them
+        from its index alone, a few milliseconds): then a page walks the date index."""
+        words = query_words(filters.q or "")
+        if not words or self._dialect() == "postgresql":
+            return False
+        bounded = _fts_rowids(words).limit(WALK_MATCHES).subquery()
+        with self.sessions() as session:
+            return int(session.execute(select(func.count()).select_from(bounded)).scalar_one()) >= WALK_MATCHES
+
+    def page_query(
+        self, filters: Filters, after: Cursor | None = None, size: int = 50, walk: bool | None = None
+    ) -> Select:
         """One page: most recent activity first, after the cursor's row (keyset: the index is read
         from the cursor on, whatever the page's depth)."""
         summary = ConversationSummary
-        query = self.filtered(filters)
+        query = self.filtered(filters, walk=self.frequent(filters) if walk is None else walk)
         if after is not None:
             query = query.where(tuple_(summary.last, summary.conversation_id) < tuple_(*after))
         return query.order_by(summary.last.desc(), summary.conversation_id.desc()).limit(size)
@@ -235,9 +270,33 @@ class ConversationStore:
         """How many summaries the filters leave, counting no further than `cap` + 1 (an exact
         count of a year's conversations would read them all)."""
         self._fresh()
+        words = query_words(filters.q or "")
+        sampled = self._sampled_count(filters, words, cap) if words else None
+        if sampled is not None:
+            return sampled
         bounded = self.filtered(filters, literal_column("1")).limit(cap + 1).subquery()
         with self.sessions() as session:
             return int(session.execute(select(func.count()).select_from(bounded)).scalar_one())
+
+    def _sampled_count(self, filters: Filters, words: list[str], cap: int) -> int | None:
+        """A free-text search counted without reading every match: the conversations (with the
+        other filters) among the first COUNT_SAMPLE × `cap` matching turns, any of them. Exact when
+        no more turns match; when more do, a sample with over `cap` conversations proves that the
+        search has more than `cap` (all the answer says); None when the sample cannot tell."""
+        limit = COUNT_SAMPLE * cap
+        dialect = self._dialect()
+        turns = (_fts_rowids(words) if dialect != "postgresql" else _matching_texts(dialect, words)).limit(limit + 1)
+        sample = _matching_texts(dialect, words).limit(limit).subquery()
+        found = (
+            self.filtered(replace(filters, q=None), literal_column("1"))
+            .where(ConversationSummary.conversation_id.in_(select(sample.c.conversation_id)))
+            .limit(cap + 1)
+            .subquery()
+        )
+        with self.sessions() as session:
+            matching = int(session.execute(select(func.count()).select_from(turns.subquery())).scalar_one())
+            counted = int(session.execute(select(func.count()).select_from(found)).scalar_one())
+        return counted if matching <= limit or counted > cap else None
 
     def each(self, filters: Filters, batch: int = 200) -> Iterator[list[ConversationSummary]]:
         """Every summary the filters leave, newest first, in pages (constant memory)."""

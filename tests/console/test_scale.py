@@ -222,6 +222,48 @@ def test_the_free_text_search_reads_the_index_is_idempotent_and_masked(console: 
     assert [s.conversation_id for s in store.page(Filters(q="prato"), size=500)] == [s.conversation_id for s in prato]
 
 
+@pytest.mark.parametrize("words", ["prato", "rateizzazione", "guasto livorno", "operatore", "RSSMRA80A01H501U"])
+def test_a_frequent_search_walks_the_date_index_and_finds_what_the_sorted_matches_give(
+    console: Console, words: str
+) -> None:
+    """SQLite: a search matching many turns probes conversations in the page's order (no sort,
+    no lookup of every match) and gives the same pages, the deep ones too."""
+    store = store_of(console.settings)
+    store.catch_up()
+    filters, deep = Filters(q=words), (NOW - 150 * 86400, "web:x")
+    walked = sqlite_plan(store, store.page_query(filters, size=50, walk=True))
+    assert_sqlite_plan_uses_indexes(walked)  # no TEMP B-TREE: the date index gives the order
+    assert any("ix_conversation_texts_conversation_id (conversation_id=?)" in step for step in walked), walked
+    with store.sessions() as session:
+        for after in (None, deep):
+            pages = [
+                [s.conversation_id for s in session.execute(store.page_query(filters, after, 50, walk)).scalars()]
+                for walk in (True, False)
+            ]
+            assert pages[0] == pages[1] and pages[0], words
+
+
+def test_a_search_is_counted_from_a_sample_of_its_matches(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact when the sample holds every match, "more than the cap" when the sample already
+    proves it, the full capped count when the sample cannot tell."""
+    from bot.console import conversations
+
+    store = store_of(console.settings)
+    store.catch_up()
+    for words in ("prato", "rateizzazione", "guasto livorno"):
+        filters = Filters(q=words)
+        exact = len(store.page(filters, size=10_000))
+        assert store.count(filters, cap=1000) == exact > 3  # every match in the sample
+        assert store.count(filters, cap=2) == 3  # the sample proves more than 2
+        assert store.count(replace(filters, channel="whatsapp"), cap=1000) == len(
+            store.page(replace(filters, channel="whatsapp"), size=10_000)
+        )
+    monkeypatch.setattr(conversations, "COUNT_SAMPLE", 0)  # a sample of no turn tells nothing
+    assert (
+        store.count(Filters(q="rateizzazione"), cap=2) == 3 and store.count(Filters(q="parolainesistente"), cap=2) == 0
+    )
+
+
 def test_erasure_and_purge_take_the_texts_out_of_the_index(tmp_path: Path) -> None:
     settings = sqlite_settings(
         tmp_path,
