@@ -4,9 +4,9 @@ and a faster JSON encoder (issue 15), installed by bot/rasa_main.py.
 Rasa 3.6's `EndpointConfig.request` creates an aiohttp `ClientSession` for every request and
 closes it afterwards: every custom action call opens a new TCP connection (and a new connection
 pool) to the action server. Here each endpoint keeps one session per event loop, so calls reuse
-open connections; idle ones are closed after KEEPALIVE_S, shorter than the action server's
-(Sanic's KEEP_ALIVE_TIMEOUT, 5 s) so that Rasa never sends on a connection the server is
-closing. Request bodies are encoded with ujson (already a dependency of Rasa) instead of the
+open connections; idle ones are closed after KEEPALIVE_S, far shorter than the action server's
+(KEEP_ALIVE_TIMEOUT_S in bot/action_server.py, 60 s) so that Rasa never sends on a connection the
+server is closing. Request bodies are encoded with ujson (already a dependency of Rasa) instead of the
 standard library: the body of an action call is the whole conversation, encoded on every call.
 The request itself (headers, parameters, errors, the JSON answer) is Rasa's code.
 """

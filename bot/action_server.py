@@ -48,6 +48,14 @@ OPEN_PATHS = frozenset({"/health"})
 # Rasa posts the current session's tracker: a few MB at most with messages capped at
 # MAX_MESSAGE_CHARS. Sanic's default (100 MB) would be read in full before the token check.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+# Sanic closes a connection that has sent nothing for KEEP_ALIVE_TIMEOUT (5 s by default), a new
+# one too, before its first request. A saturated Rasa server can take longer than that between
+# opening a connection and writing the action call on it (its event loop runs other turns'
+# predictions meanwhile): the call failed with "Cannot write to closing transport", the turn went
+# without a reply, and `make load` counted silent turns in every profile (docs/performance.md).
+# Only the Rasa server connects here; its idle connections are closed after 2 s on its side
+# (bot/action_client.py), so a long timeout costs nothing.
+KEEP_ALIVE_TIMEOUT_S = 60
 
 
 def listen_host(bind_host: str) -> str:
@@ -81,6 +89,7 @@ def create_app(token: str, actions_package: str = "actions") -> Sanic:
     # No CORS: only the Rasa server calls this service, never a browser.
     app = create_sdk_app(actions_package, cors_origins=None)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+    app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_TIMEOUT_S
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
