@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     billing_api_token: str = ""
     billing_token_secret: str = ""
     billing_url: str = ""  # empty: http://127.0.0.1:{billing_port}
-    customer_token_minutes: int = 60  # as long as a conversation session (domain.yml)
+    customer_token_minutes: int = 60  # twice a session (domain.yml): carried while it lives (actions/session.py)
     verify_max_failures: int = 5
     verify_window_minutes: int = 15
     # Identity checks per client (the action's X-Client-Id: one conversation) in the same window,
