@@ -140,6 +140,7 @@ _WORD = re.compile(r"\w+")  # linear: one character class, no nesting
 MAX_QUERY_WORDS = 8
 WALK_MATCHES = 2000  # matching turns from which SQLite's search walks the page's index (docs/console-scale.md)
 COUNT_SAMPLE = 4  # a free-text search is counted among its first COUNT_SAMPLE × the count cap matching turns
+TEXT_COUNT_CAP = 1000  # the review counts a free-text search up to this ("more than 1000" beyond)
 
 
 def query_words(text: str) -> list[str]:
@@ -265,6 +266,11 @@ class ConversationStore:
         self._fresh()
         with self.sessions() as session:
             return list(session.execute(self.page_query(filters, after, size)).scalars())
+
+    def count_cap(self, filters: Filters, cap: int) -> int:
+        """How far the review counts: `cap`, or TEXT_COUNT_CAP for a free-text search (proving
+        "more than 10,000" would read 40,000 matching turns: a few hundred ms in PostgreSQL)."""
+        return min(cap, TEXT_COUNT_CAP) if query_words(filters.q or "") else cap
 
     def count(self, filters: Filters, cap: int) -> int:
         """How many summaries the filters leave, counting no further than `cap` + 1 (an exact

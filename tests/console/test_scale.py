@@ -437,3 +437,19 @@ def test_the_benchmark_keeps_its_history_and_measures_a_copy(tmp_path: Path, mon
         assert Retention(settings).purge(days=0, now=datetime.fromtimestamp(generated.now, tz=timezone.utc)) == 40
     kept = store_of(bench.bench_settings("sqlite", f"sqlite:///{generated.tracker}", f"sqlite:///{generated.support}"))
     assert len(kept.conversations()) == 40  # the purge emptied the copy only
+
+
+def test_the_review_counts_a_search_no_further_than_the_text_cap(
+    clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.console import conversations
+
+    giulia = clients["giulia"]
+    monkeypatch.setattr(conversations, "TEXT_COUNT_CAP", 5)
+    searched = giulia.get("/console/api/conversations", params={"q": "rateizzazione"}).json()
+    assert searched["count"] is None and searched["count_more_than"] == 5 and searched["next"]
+    assert len(searched["conversations"]) == 50
+    rare = giulia.get("/console/api/conversations", params={"q": "guasto livorno", "limit": 200}).json()
+    assert rare["count"] == len(rare["conversations"]) or rare["count_more_than"] == 5
+    unfiltered = giulia.get("/console/api/conversations").json()
+    assert unfiltered["count_more_than"] == 300  # the other filters keep the console's cap

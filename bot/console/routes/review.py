@@ -203,7 +203,8 @@ def router(console: Console) -> APIRouter:
         staff: StaffMember = Depends(console.member),
     ) -> Any:
         """One page, newest activity first; `next` is the cursor of the following page (null on
-        the last); `count` is exact up to COUNT_CAP, `count_more_than` beyond."""
+        the last); `count` is exact up to COUNT_CAP (TEXT_COUNT_CAP for free text), `count_more_than`
+        beyond."""
         size = min(limit or settings.console_page_size, settings.console_page_max)
         cursor = None
         if after:
@@ -211,13 +212,14 @@ def router(console: Console) -> APIRouter:
             cursor = (last, refs.resolve(shown))
         page = conversations.page(filters, cursor, size)
         rows = rows_of(page)
-        count = conversations.count(filters, settings.console_count_cap) if cursor is None else None
+        cap = conversations.count_cap(filters, settings.console_count_cap)
+        count = conversations.count(filters, cap) if cursor is None else None
         more = len(page) == size
         return {
             "conversations": rows,
             "next": encode_cursor(page[-1].last, rows[-1]["id"]) if more else None,
-            "count": None if count is None or count > settings.console_count_cap else count,
-            "count_more_than": settings.console_count_cap if count and count > settings.console_count_cap else None,
+            "count": None if count is None or count > cap else count,
+            "count_more_than": cap if count and count > cap else None,
         }
 
     # ------------------------------------------------------------------ exports (supervisors)
