@@ -6,7 +6,6 @@ so high?" is answered with the figures and what helps."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,12 +13,9 @@ import requests
 
 from tests.billing.test_bill_documents_api import pdf_text
 from tests.harness.stack import Stack, running_stack
+from tests.test_self_service import sender, text
 
 LINK = re.compile(r"https?://\S+/bolletta/([A-Za-z0-9_.-]+)")
-
-
-def text(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
 
 
 def buttons(replies: list[dict]) -> list[dict]:
@@ -28,12 +24,8 @@ def buttons(replies: list[dict]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+    with running_stack(tmp_path_factory.mktemp("bill_documents")) as running:
         yield running
-
-
-def sender() -> str:
-    return f"c-{uuid.uuid4().hex[:10]}"
 
 
 def download(stack: Stack, answer: str) -> requests.Response:

@@ -57,26 +57,9 @@ class BillingClient:
         self._session = requests.Session()
 
     # ------------------------------------------------------------------ transport
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        customer_token: str | None = None,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        client_id: str | None = None,
-    ) -> dict[str, Any]:
-        answer: dict[str, Any] = self._response(
-            method,
-            path,
-            customer_token=customer_token,
-            params=params,
-            json=json,
-            idempotency_key=idempotency_key,
-            client_id=client_id,
-        ).json()
+    def _request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """The backend's JSON answer (`options`: those of `_response`)."""
+        answer: dict[str, Any] = self._response(method, path, **options).json()
         return answer
 
     def _response(
