@@ -34,8 +34,11 @@ MAX_TEXT = 500
 FUZZY_CUTOFF = 0.8
 # names whose scores differ by less than this are equally likely: the customer chooses
 FUZZY_TIE = 0.03
-# words after which a message names a place ("a Siena", "vicino a Prato", "zona Arezzo")
-TRIGGERS = frozenset({"a", "ad", "di", "da", "in", "zona", "presso", "verso", "per", "provincia", "comune"})
+# words after which a message names a place ("a Siena", "vicino a Prato", "zona Arezzo", "no,
+# intendevo Siena")
+TRIGGERS = frozenset(
+    {"a", "ad", "di", "da", "in", "zona", "presso", "verso", "per", "provincia", "comune", "intendevo", "cioe"}
+)
 # a misspelled name is taken for the most populous candidate when it is this many times larger
 DOMINANT = 10
 MAX_WORDS_IN_NAME = 5

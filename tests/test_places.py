@@ -63,6 +63,7 @@ def test_positions_and_the_province_fallbacks():
         ("abito a San Giovanni Valdarno, dove siete?", "San Giovanni Valdarno"),
         ("indirizzo ufficio di L'Aquila", "L'Aquila"),
         ("sono in zona 53045", "53045"),
+        ("no, intendevo Grosseto", "Grosseto"),
         ("vorrei venire di persona", None),
         ("a che ora aprite sabato?", None),
     ],
