@@ -166,8 +166,9 @@ def _matching_texts(dialect: str, words: list[str]) -> Select:
     """The conversation ids of the turns that hold every word, from the full-text index (one per
     matching turn)."""
     if dialect == "postgresql":
+        # `words`: the stored Italian tsvector of the text (migration 0011), GIN-indexed
         return select(ConversationText.conversation_id).where(
-            func.to_tsvector(literal_column("'italian'"), ConversationText.text).op("@@")(
+            literal_column("conversation_texts.words").op("@@")(
                 func.plainto_tsquery(literal_column("'italian'"), " ".join(words))
             )
         )
