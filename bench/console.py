@@ -256,7 +256,10 @@ def query_plans(
             counted = select(func.count()).select_from(
                 store.filtered(filters_, literal_column("1")).limit(cap + 1).subquery()
             )
-            for label, query in (("page", store.page_query(filters_, size=50)), ("count", counted)):
+            queries = [("page", store.page_query(filters_, size=50))]
+            if not filters_.q:  # a search is counted from a sample of its matches (ConversationStore.count)
+                queries.append(("count", counted))
+            for label, query in queries:
                 compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
                 rows = session.execute(text(f"{explain} {compiled}")).all()
                 plans[f"{name} ({label})"] = [str(row[0] if postgres else row[-1]) for row in rows]
