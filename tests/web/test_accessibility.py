@@ -130,6 +130,9 @@ def test_handoff_agent_message_and_console_pages_have_no_axe_violations(site: st
     supervisor.goto(site + "/console/security")
     supervisor.wait_for_selector("#failures tr")
     audit(supervisor, "console: security", audits)
+    supervisor.goto(site + "/console/canned")  # issue 14: the supervisors' canned replies
+    supervisor.wait_for_selector("#replies tr")
+    audit(supervisor, "console: canned replies", audits)
 
     assert {state: found for state, found in audits.items() if found} == {}
     # the refused login is the one expected error (the page answers it with 401)
