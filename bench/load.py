@@ -14,7 +14,13 @@ exactly once, in order, and has a reply.
 Two sets of runs: latency (16 customers: answer times) and capacity (48 customers, enough to
 saturate every profile on 2 cores: the most messages each answers per second).
 
-Results: results/load/report.md (and locust's CSV files next to it).
+Results: results/load/report.md (and locust's CSV files next to it, with what the integrity check
+read: the customers' log, the SQLite tracker store, the profile's log).
+
+    python -m bench.load --soak 600 [--users 16]
+
+The soak (issue 15): the embedded profile for 600 s, the Rasa server's resident memory every 30 s,
+its start, end and slope (results/load/soak/report.md).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +41,7 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
+import psutil
 from sqlalchemy import create_engine, text
 
 from bot.ops.services import service_environment
@@ -177,10 +185,18 @@ def integrity(database: str, sent_log: Path) -> dict[str, int]:
 
 
 def run_profile(
-    profile: str, users: int, seconds: int, kill_after: float = 0, out: Path = OUT
+    profile: str,
+    users: int,
+    seconds: int,
+    kill_after: float = 0,
+    out: Path = OUT,
+    rss: list[tuple[float, int]] | None = None,
+    rss_every: float = 30,
 ) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Start a profile, run locust against it, check integrity. `production-kill` kills a
-    replica `kill_after` seconds in (and fails if there was none to kill)."""
+    replica `kill_after` seconds in (and fails if there was none to kill). With `rss`, the Rasa
+    server's resident memory is appended to it every `rss_every` seconds (seconds into the run,
+    bytes)."""
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         tmp_path = Path(tmp)
         database = (
@@ -194,7 +210,13 @@ def run_profile(
             sent_log = tmp_path / "sent.jsonl"
             out.mkdir(parents=True, exist_ok=True)
             prefix = out / profile
-            run_locust(f"http://127.0.0.1:{rasa_port}", users, seconds, prefix, sent_log)
+            done = threading.Event()
+            if rss is not None:
+                threading.Thread(target=sample_rss, args=(process, rss_every, done, rss), daemon=True).start()
+            try:
+                run_locust(f"http://127.0.0.1:{rasa_port}", users, seconds, prefix, sent_log)
+            finally:
+                done.set()
             time.sleep(2)
             if killed is not None and not killed.is_set():
                 raise RuntimeError("no Rasa replica was killed during the run")
@@ -202,6 +224,38 @@ def run_profile(
         finally:
             stop_tree(process)
             keep(tmp_path, profile, prefix)
+
+
+def rasa_server(launcher: subprocess.Popen) -> psutil.Process:
+    """The (first) Rasa server the launcher started: `bot.rasa_main run`, or stock `rasa run`."""
+    for child in psutil.Process(launcher.pid).children(recursive=True):
+        try:
+            command = child.cmdline()
+        except psutil.Error:
+            continue
+        if "run" in command and any(part.endswith(("bot.rasa_main", "/rasa")) for part in command):
+            return child
+    raise RuntimeError("no Rasa server among the launcher's processes")
+
+
+def sample_rss(launcher: subprocess.Popen, every: float, done: threading.Event, samples: list) -> None:
+    """(seconds since the first sample, RSS bytes) of the Rasa server every `every` s until `done`."""
+    server, start = rasa_server(launcher), time.monotonic()
+    while True:
+        samples.append((time.monotonic() - start, server.memory_info().rss))
+        if done.wait(every):
+            return
+
+
+def rss_summary(samples: list[tuple[float, int]]) -> str:
+    """Start, end and the least-squares slope of the samples, in MiB and MiB per minute."""
+    minutes = [t / 60 for t, _ in samples]
+    mib = [b / 2**20 for _, b in samples]
+    slope = statistics.linear_regression(minutes, mib).slope if len(samples) > 1 else 0.0
+    return (
+        f"Rasa RSS over {minutes[-1]:.1f} min ({len(samples)} samples): {mib[0]:.0f} MiB at the start, "
+        f"{mib[-1]:.0f} MiB at the end, min {min(mib):.0f}, max {max(mib):.0f}; slope {slope:+.2f} MiB/min"
+    )
 
 
 def keep(tmp: Path, profile: str, prefix: Path) -> None:
@@ -249,7 +303,16 @@ def main(argv=None) -> int:
         help="customers of the capacity runs (enough to saturate every profile; 0: none)",
     )
     parser.add_argument("--capacity-profiles", default="default,embedded,production")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="instead: the embedded profile at --users customers for SECONDS, the Rasa server's RSS every 30 s",
+    )
     args = parser.parse_args(argv)
+    if args.soak:
+        return soak(args.users, args.soak)
     OUT.mkdir(parents=True, exist_ok=True)
     sections = []
     plan = [("latency", args.users, args.profiles)]
@@ -272,6 +335,18 @@ def main(argv=None) -> int:
     )
     (OUT / "report.md").write_text(report)
     print(report)
+    return 0
+
+
+def soak(users: int, seconds: int) -> int:
+    """The embedded profile under `users` customers for `seconds`: does Rasa's memory stay flat?"""
+    samples: list[tuple[float, int]] = []
+    figures, checked = run_profile("embedded", users, seconds, out=OUT / "soak", rss=samples)
+    lines = [*table([("embedded", users, figures, checked)], seconds), "", rss_summary(samples)]
+    lines += ["", "| minute | RSS (MiB) |", "|---|---|"] + [f"| {t / 60:.1f} | {b / 2**20:.0f} |" for t, b in samples]
+    report = f"Soak: {seconds} s, {users} customers, embedded profile; load average {os.getloadavg()[0]:.1f}.\n\n"
+    (OUT / "soak" / "report.md").write_text(report + "\n".join(lines) + "\n")
+    print(report + "\n".join(lines))
     return 0
 
 
