@@ -224,6 +224,23 @@
     send(text, text);
   });
 
+  // The assistant's own web addresses (http/https only) become links, built as elements: the
+  // text is never parsed as HTML, and a customer's or an agent's words are never linked.
+  function appendLinked(element, text) {
+    var pattern = /https?:\/\/[^\s<>"]+/g, last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      element.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var link = document.createElement("a");
+      link.href = match[0];
+      link.textContent = match[0];
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      element.appendChild(link);
+      last = match.index + match[0].length;
+    }
+    element.appendChild(document.createTextNode(text.slice(last)));
+  }
+
   function render(entry) {
     var item = document.createElement("li");
     item.className = "aw-msg aw-" + entry.from;
@@ -236,7 +253,12 @@
     var body = document.createElement("p");
     body.className = "aw-text";
     // amounts do not break between the figure and the euro sign ("182,40 €")
-    body.textContent = String(entry.text || "").replace(/(\d) (€)/g, "$1\u00a0$2").replace(/(€) (\d)/g, "$1\u00a0$2");
+    var text = String(entry.text || "").replace(/(\d) (€)/g, "$1\u00a0$2").replace(/(€) (\d)/g, "$1\u00a0$2");
+    if (entry.from === "bot") {
+      appendLinked(body, text);  // issue 12: a bill's download link can be opened
+    } else {
+      body.textContent = text;
+    }
     item.appendChild(body);
     if (entry.buttons && entry.buttons.length && !entry.answered) {
       var group = document.createElement("div");
