@@ -268,9 +268,10 @@ class ConversationIntent(Base):
 
 class ConversationText(Base):
     """The masked text of one customer, bot or agent turn, for the free-text search: SQLite
-    indexes it with FTS5 (`conversation_texts_fts`, kept by triggers), PostgreSQL with a GIN
-    index on its Italian tsvector (both created by migration 0008, outside the models). One row
-    per turn key, so folding a turn twice indexes it once."""
+    indexes it with FTS5 (`conversation_texts_fts`, kept by triggers; migration 0008), PostgreSQL
+    with a GIN index on `words`, its Italian tsvector stored by the database (a generated column,
+    migration 0011); both outside the models. One row per turn key, so folding a turn twice
+    indexes it once."""
 
     __tablename__ = "conversation_texts"
 
