@@ -184,6 +184,9 @@ def generate(settings: Settings, count: int, now: float, seed: int = 17) -> None
         if engine.dialect.name == "sqlite":
             with engine.connect() as connection:  # the kept files hold everything: no WAL beside them
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:  # the planner's statistics, as autovacuum keeps them on a database in use
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("ANALYZE")
         engine.dispose()
 
 
