@@ -47,6 +47,10 @@ EXPIRED = (
     "conversazione (li vede di nuovo se il cliente si identifica ancora)."
 )
 UNAVAILABLE = "Il sistema delle bollette non risponde: riprovi tra poco."
+REFUSED = (
+    "Il sistema delle bollette non riconosce la verifica di questa conversazione: se serve, chieda al "
+    "cliente di identificarsi di nuovo con l'assistente."
+)
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,9 @@ def billing_facts(billing: BillingClient, customer: VerifiedCustomer) -> Billing
         plans = billing.plans(customer.code, customer.token)
     except BillingUnavailable:
         return BillingFacts(problem=UNAVAILABLE)
-    except BillingError as error:  # 401: expired; 403 would be a code that is not the token's
+    except BillingError as error:  # expired; or (never from the action server) invalid, another code's
         logger.info("customer panel: billing refused the conversation's token (%s)", error.code)
-        return BillingFacts(problem=EXPIRED)
+        return BillingFacts(problem=EXPIRED if error.code == "customer_token_expired" else REFUSED)
     return BillingFacts(bills=bills, plans=plans)
 
 

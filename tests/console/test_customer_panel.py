@@ -16,19 +16,23 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import requests
 
+from bot.billing.client import BillingClient
 from bot.channels.whatsapp import conversation_id
 from bot.console.auth import create_user
-from bot.console.customer import NOT_VERIFIED
+from bot.console.customer import EXPIRED, NOT_VERIFIED, REFUSED, BillingFacts, VerifiedCustomer, billing_facts
 from bot.db import session_factory
 from bot.ops.services import web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine
+from tests.billing.conftest import start_backend
 from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
 from tests.channels.test_socketio import StandardClient, until
 from tests.channels.test_whatsapp import APP_SECRET, VERIFY_TOKEN, post_signed
@@ -150,3 +154,27 @@ def test_the_panel_shows_marios_open_bill_and_one_timeline_across_web_and_whatsa
     typed = agent.get(f"{console}/console/api/conversations/{typed_only}/canned/{bill_reply['id']}", timeout=30)
     assert typed.json()["missing"] == ["fornitura", "importo", "scadenza"]  # kept, never guessed
     assert requests.get(f"{console}/console/api/conversations/{web}/customer", timeout=10).status_code == 401
+
+
+def test_an_expired_or_foreign_token_gets_no_bills_from_the_real_backend(tmp_path: Path) -> None:
+    """The backend, not the console, decides: a token past its `exp` is 'expired', a token of
+    another customer is refused (403), and the panel says which (tokens signed as the backend
+    signs them, with its test secret, as tests/security does)."""
+    backend = start_backend(tmp_path)
+    try:
+        client = BillingClient(base_url=backend.url, token=backend.token)
+
+        def token(subject: str, minutes: int) -> str:
+            expires = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+            return jwt.encode({"sub": subject, "exp": expires}, backend.env["BILLING_TOKEN_SECRET"], algorithm="HS256")
+
+        def facts(subject: str, minutes: int) -> BillingFacts:
+            return billing_facts(client, VerifiedCustomer("100001", "Mario Rossi", token(subject, minutes)))
+
+        live = facts("100001", 5)
+        assert (live.problem, [b["amount_cents"] for b in live.bills], live.plans) == (None, [18_240], [])
+        expired, foreign = facts("100001", -1), facts("100002", 5)  # Mario's, expired; Laura's
+        assert (expired.problem, expired.bills) == (EXPIRED, [])
+        assert (foreign.problem, foreign.bills) == (REFUSED, [])
+    finally:
+        backend.stop()
