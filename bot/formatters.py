@@ -10,7 +10,7 @@ would scatter the shared amount, date and list helpers, or copy them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ NBSP = "\u00a0"  # between an amount and "€", so a line never breaks inside "1
 
 MONTHS = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
           "agosto", "settembre", "ottobre", "novembre", "dicembre"]  # fmt: skip
+WEEKDAY_NAMES = ["lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"]
 
 
 def euros(cents: int) -> str:
@@ -144,25 +145,57 @@ def store_hours_today(store: Mapping[str, Any]) -> str:
     return "oggi è aperto " + " e ".join(f"dalle {p['opens']} alle {p['closes']}" for p in periods)
 
 
-def stores(found: Iterable[Mapping[str, Any]]) -> str:
-    """One line per store: address, distance when known, phone, today's opening hours."""
+def store_hours_on_day(store: Mapping[str, Any]) -> str:
+    """The hours on the day asked (the answer names the day): 'aperto 08:30–13:00 e
+    14:30–17:30', 'chiuso (Natale)', 'aperto 08:30–12:30 (Vigilia di Natale)'."""
+    why = f" ({store['special_day']})" if store.get("special_day") else ""
+    periods = store["open_on"]
+    if not periods:
+        return f"chiuso{why}"
+    return "aperto " + " e ".join(f"{p['opens']}–{p['closes']}" for p in periods) + why
+
+
+def stores(found: Iterable[Mapping[str, Any]], hours: Callable[[Mapping[str, Any]], str] = store_hours_today) -> str:
+    """One line per store: address, distance when known, phone, opening hours (today's unless
+    `hours` says otherwise)."""
     lines = []
     for store in found:
         distance = store.get("distance_km")
         away = f" (a {round(distance)} km)" if distance is not None else ""
         phone = f", tel. {store['phone']}" if store.get("phone") else ""
-        lines.append(f"{store['name']}, {store['address']}, {store['city']}{away}{phone}: {store_hours_today(store)}.")
+        lines.append(f"{store['name']}, {store['address']}, {store['city']}{away}{phone}: {hours(store)}.")
     return bullets(lines)
+
+
+def day_label(day: date, today: date) -> str:
+    """The day a store answer is about: 'sabato 28 novembre', 'oggi, giovedì 26 novembre',
+    'domani, venerdì 27 novembre' (with the year when it is not this year's)."""
+    text = f"{WEEKDAY_NAMES[day.weekday()]} {'1º' if day.day == 1 else day.day} {MONTHS[day.month - 1]}"
+    if day.year != today.year:
+        text += f" {day.year}"
+    return {0: "oggi, ", 1: "domani, "}.get((day - today).days, "") + text
+
+
+def nearest_where(nearest_by: str, place: Mapping[str, Any]) -> str:
+    """Where the stores of a town without one were taken from (issue 16), said honestly:
+    by distance the lines give the km; otherwise the province or region they share."""
+    if nearest_by == "province":
+        return f" nella provincia di {place['province']}"
+    if nearest_by == "region":
+        return f" in {place['region']}"
+    if nearest_by == "province_centre":
+        return f" alla provincia di {place['province']}"
+    return ""
+
+
+def place_button(place: Mapping[str, Any]) -> str:
+    """'Samone (TO)': a comune on a button when several fit what the customer wrote."""
+    return f"{place['name']} ({place['province_code']})"
 
 
 def sample_note(found: Iterable[Mapping[str, Any]]) -> str:
     """' (elenco di esempio)' when the stores are the demo's sample data."""
     return " (elenco di esempio)" if any(s["sample_data"] for s in found) else ""
-
-
-def towns(found: Iterable[Mapping[str, Any]]) -> str:
-    """'Arezzo, Firenze, Prato': the towns with a store, in alphabetical order."""
-    return ", ".join(sorted({s["city"] for s in found}))
 
 
 # --------------------------------------------------------------------------- bonus sociale
