@@ -94,9 +94,12 @@ def test_entities_of_the_flows_are_annotated_in_training_data():
 
 
 def test_holdout_covers_every_intent():
+    # issue 16: two requests in one message ("a+b") are held out as whole conversations in
+    # tests/context_holdout.yml (tests/test_context_eval.py), measured through the server
+    single = {i for i in INTENTS if "+" not in i}
     holdout = by_intent(holdout_examples())
-    assert INTENTS <= set(holdout)
-    assert all(len(holdout[i]) >= 15 for i in INTENTS)
+    assert single <= set(holdout)
+    assert all(len(holdout[i]) >= 15 for i in single)
 
 
 def test_holdout_shares_no_sentence_with_training_data():
