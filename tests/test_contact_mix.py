@@ -37,8 +37,9 @@ def test_every_expected_answer_exists():
     faq_answers = {name.removeprefix("utter_") for name in domain_responses() if name.startswith("utter_faq/")}
     faq_trained = {intent for intent, _ in intent_examples(sorted((MIX.parent.parent / "data" / "nlu").glob("*.yml")))}
     for contact in load():
-        if contact.expect.startswith("faq/"):
-            assert contact.expect in faq_answers and contact.expect in faq_trained, contact
+        for outcome in contact.outcomes:
+            if outcome.startswith("faq/"):
+                assert outcome in faq_answers and outcome in faq_trained, contact
 
 
 def test_judging_by_what_the_server_understood():
@@ -57,6 +58,20 @@ def test_judging_by_what_the_server_understood():
         judge(Contact("x", "file_complaint", "reclamo"), {"intent": {"name": "faq"}}, True, known)
         == "not_yet_available"
     )
+
+
+def test_an_outcome_the_mix_also_accepts_is_on_topic_and_no_other():
+    paid = Contact(
+        "ho pagato ieri ma risulta non pagata", "faq/pagamento_registrazione", "pagamenti", ("report_payment",)
+    )
+    known = {"report_payment", "check_bills"}
+    assert judge(paid, {"intent": {"name": "report_payment"}}, True, known) == "on_topic"
+    registration = {
+        "intent": {"name": "faq"},
+        "response_selector": {"faq": {"response": {"intent_response_key": "faq/pagamento_registrazione"}}},
+    }
+    assert judge(paid, registration, True, known) == "on_topic"
+    assert judge(paid, {"intent": {"name": "check_bills"}}, True, known) == "off_topic"
 
 
 def test_the_mix_file_keeps_a_section_for_issue_12():

@@ -38,11 +38,22 @@ class Contact:
     text: str
     expect: str
     reason: str
+    # other outcomes that engage with the request just as well (e.g. "ho pagato ieri ma
+    # risulta non pagata": the FAQ on registration times, or the "I already paid" flow, which
+    # explains the same delay on the customer's own bills)
+    also: tuple[str, ...] = ()
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        return (self.expect, *self.also)
 
 
 def load(path: Path = MIX) -> list[Contact]:
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [Contact(str(c["text"]), str(c["expect"]), str(c["reason"])) for c in document.get("contacts") or []]
+    return [
+        Contact(str(c["text"]), str(c["expect"]), str(c["reason"]), tuple(str(a) for a in c.get("also") or ()))
+        for c in document.get("contacts") or []
+    ]
 
 
 def understood(parse_data: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -59,7 +70,10 @@ def judge(contact: Contact, parse_data: dict[str, Any], answered: bool, known: s
     if base != RETRIEVAL_INTENT and base not in known:
         return "not_yet_available"
     intent, topic = understood(parse_data)
-    hit = topic == contact.expect if base == RETRIEVAL_INTENT else intent == contact.expect
+    hit = any(
+        topic == outcome if outcome.split("/", 1)[0] == RETRIEVAL_INTENT else intent == outcome
+        for outcome in contact.outcomes
+    )
     return "on_topic" if hit and answered else "off_topic"
 
 
