@@ -393,7 +393,7 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
         f"# make bench-console: {args.profile}, {results['conversations']} conversations",
         "",
         f"Generated at {results['generation']['conversations_per_s']:.0f} conversations/s "
-        f"({results['generation']['seconds']:.0f} s, {results['generation']['cpu_seconds'] or 0:.0f} s of CPU; "
+        f"({results['generation']['seconds']:.0f} s, {results['generation']['cpu_seconds'] or float('nan'):.0f} s of CPU; "
         "Rasa events written, then folded). "
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
         "",
