@@ -388,12 +388,13 @@ def export_peak(export: Callable[..., Any], staff: StaffMember, today: date, day
 
 def report(args: argparse.Namespace, results: dict[str, Any]) -> None:
     out = PROJECT_ROOT / "results" / "console" / f"{args.profile}.md"
+    generation = results["generation"]
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# make bench-console: {args.profile}, {results['conversations']} conversations",
         "",
-        f"Generated at {results['generation']['conversations_per_s']:.0f} conversations/s "
-        f"({results['generation']['seconds']:.0f} s, {results['generation']['cpu_seconds'] or float('nan'):.0f} s of CPU; "
+        f"Generated at {generation['conversations_per_s']:.0f} conversations/s "
+        f"({generation['seconds']:.0f} s, {generation['cpu_seconds'] or float('nan'):.0f} s of CPU; "
         "Rasa events written, then folded). "
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
         "",
