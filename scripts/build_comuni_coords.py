@@ -9,7 +9,7 @@ codes (admin1code) are matched to ISTAT's regions by the majority of the names t
 no hand-made table is involved. A comune with no such place (the smallest ones) is left out:
 bot/places.py then falls back to province and region.
 
-Run: .venv/bin/python scripts/build_comuni_coords.py   (loads ~80 MB of JSON, a few seconds)
+Run: PYTHONPATH=. .venv/bin/python scripts/build_comuni_coords.py   (loads ~80 MB of JSON, seconds)
 """
 
 from __future__ import annotations
