@@ -34,7 +34,7 @@ from rasa.core.agent import Agent
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 
-from bot import action_client, tracker_copy, tracker_history
+from bot import action_client, action_window, tracker_copy, tracker_history
 from bot.rasa_compat import require
 from bot.rasa_stores import UrlSQLTrackerStore
 from bot.settings import get_settings
@@ -86,6 +86,7 @@ def install() -> None:
     tracker_history.install()
     tracker_copy.install()
     action_client.install()
+    action_window.install()
     # issue 13: typed button titles; emergencies answered while a conversation is paused
     from bot import conversation_guards
 
