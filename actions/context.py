@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import IDENTITY_SLOTS, guarded, reset
@@ -97,7 +97,14 @@ class ActionNextRequest(Action):
         dispatcher.utter_message(response="utter_next_request", request=REQUEST_PHRASES[pending])
         if pending == "ask_late_interest":
             dispatcher.utter_message(response="utter_late_interest_info")
-        return [*events, SlotSet("service", ACCOUNT_SERVICES[pending]), SlotSet("topic", TOPICS[pending])]
+        # the rule "the second account request when the first is done" says the same; the
+        # follow-up makes it hold whatever the policies' tie-breaks
+        return [
+            *events,
+            SlotSet("service", ACCOUNT_SERVICES[pending]),
+            SlotSet("topic", TOPICS[pending]),
+            FollowupAction("customer_form"),
+        ]
 
 
 class ActionFollowUpBill(Action):
@@ -181,6 +188,47 @@ def new_value(tracker: Tracker, slot: str) -> str | None:
     return None
 
 
+IDENTITY_DATA = ("customer_code", "fiscal_code", "supply_point")
+
+
+def value_before_message(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the customer's latest message."""
+    last_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=-1)
+    value = None
+    for event in tracker.events[: max(last_user, 0)]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value
+
+
+def acknowledge_correction(
+    dispatcher: CollectingDispatcher, tracker: Tracker, candidates: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A correction the form takes as it stands ("scusi, il codice è 100003" while the codice
+    fiscale is asked: the new code is extracted and validated by the form): say what was
+    corrected and, for a verified identity, that it is verified again (its slots cleared)."""
+    after_user = tracker.events[max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=0) :]
+    if any(e.get("event") == "action" and e.get("name") == "action_correct_value" for e in after_user):
+        return []  # action_correct_value has said it already
+    changed = [
+        slot
+        for slot, value in candidates.items()
+        if slot in CORRECTABLE_DATA and value is not None and value_before_message(tracker, slot) not in (None, value)
+    ]
+    if not changed:
+        return []
+    slot = changed[0]
+    value = str(candidates[slot])
+    if slot != "supply_point":
+        shown = mask_fiscal_code(value) if slot == "fiscal_code" else value
+        dispatcher.utter_message(response="utter_correction_taken", what=CORRECTABLE_DATA[slot], value=shown)
+    if slot in IDENTITY_DATA and tracker.get_slot("customer_verified"):
+        dispatcher.utter_message(response="utter_correction_reverify")
+        kept = {"identity_attempts", "identity_method", slot}
+        return reset(name for name in IDENTITY_SLOTS if name not in kept)
+    return []
+
+
 class ActionCorrectValue(Action):
     def name(self) -> str:
         return "action_correct_value"
@@ -197,7 +245,7 @@ class ActionCorrectValue(Action):
         what = CORRECTABLE_DATA[slot]
         value = new_value(tracker, slot)
         events: list[dict[str, Any]] = []
-        if slot in ("customer_code", "fiscal_code", "supply_point") and tracker.get_slot("customer_verified"):
+        if slot in IDENTITY_DATA and tracker.get_slot("customer_verified"):
             # the identity was verified with the old value: it is verified again with the new one
             dispatcher.utter_message(response="utter_correction_reverify")
             kept = {"identity_attempts", "identity_method"}

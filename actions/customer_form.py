@@ -20,7 +20,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import self_service  # issue 12: readings, payments, complaints
+from actions import context, self_service  # issue 12: readings, payments, complaints; 16: corrections
 from actions.bill_copy import HistoryBillValidation
 from actions.bills import match_bill, open_bills
 from actions.common import (
@@ -108,16 +108,19 @@ class ValidateCustomerForm(
     ) -> list[dict[str, Any]]:
         # Issue 16: a value a correction cleared ("il codice è un altro") is asked again, not
         # judged as an empty answer (actions/context.py).
-        cleared = [name for name, value in tracker.slots_to_validate().items() if value is None]
-        if not cleared or (tracker.latest_message.get("intent") or {}).get("name") != "correct_value":
+        if (tracker.latest_message.get("intent") or {}).get("name") != "correct_value":
             return await super().get_validation_events(dispatcher, tracker, domain)
+        reverify = context.acknowledge_correction(dispatcher, tracker, tracker.slots_to_validate())
+        cleared = [name for name, value in tracker.slots_to_validate().items() if value is None]
+        if not cleared:
+            return [*await super().get_validation_events(dispatcher, tracker, domain), *reverify]
         start = len(tracker.events)
         while start and tracker.events[start - 1].get("event") == "slot":
             start -= 1  # the candidates are the trailing slot events (rasa_sdk's slots_to_validate)
         candidates = [e for e in tracker.events[start:] if e.get("name") not in cleared]
         tracker.events = [*tracker.events[:start], *candidates]
         events = await super().get_validation_events(dispatcher, tracker, domain)
-        return [*events, *(SlotSet(name, None) for name in cleared)]
+        return [*events, *(SlotSet(name, None) for name in cleared), *reverify]
 
     @guarded
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
@@ -293,10 +296,12 @@ class ActionSubmitCustomerForm(Action):
         events = await self._outcome(dispatcher, tracker)
         # Issue 16: the bill stays the topic's ("e se pago il 20?"); a request that ended early
         # (identity failed, backend down...) drops a second request of the same message.
-        context = [SlotSet("topic_bill", tracker.get_slot("bill_id"))] if tracker.get_slot("bill_id") else []
+        kept = [SlotSet("topic_bill", tracker.get_slot("bill_id"))] if tracker.get_slot("bill_id") else []
         if tracker.get_slot("flow_outcome") not in (None, "answered", "no_open_bills"):
-            context.append(SlotSet("pending_request", None))
-        return events + reset(FLOW_SLOTS) + context
+            kept.append(SlotSet("pending_request", None))
+        elif tracker.get_slot("pending_request"):
+            kept.append(FollowupAction("action_next_request"))  # the second request of the message
+        return events + reset(FLOW_SLOTS) + kept
 
     async def _outcome(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         outcome: str | None = tracker.get_slot("flow_outcome")

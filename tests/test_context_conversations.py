@@ -77,12 +77,12 @@ def test_a_follow_up_without_a_topic_gets_a_question_back(stack):
 
 def test_two_account_requests_are_served_one_after_the_other(stack):
     who = sender()
-    first = text(stack.say(who, "vorrei sapere quanto devo pagare e quanto pago di interessi se pago in ritardo"))
-    assert "entrambe le cose: prima le Sue bollette, poi gli interessi di mora" in first
+    first = text(stack.say(who, "mi dite le bollette aperte e se posso rinviare la scadenza di una?"))
+    assert "entrambe le cose: prima le Sue bollette, poi lo spostamento della scadenza" in first
     stack.say(who, "100001")
     after = text(stack.say(who, "RSSMRA80A01H501U"))
     assert "182,40" in after  # the bills
-    assert "seconda richiesta: gli interessi di mora" in after
+    assert "seconda richiesta: lo spostamento della scadenza" in after
 
 
 def test_late_interest_follow_up_on_the_same_bill(stack):

@@ -50,6 +50,7 @@ def test_every_combined_intent_is_trained_and_served_by_a_rule():
         ("request_installments+ask_bonus_sociale", ["ask_bonus_sociale", "request_installments"]),
         ("find_store+request_human", ["find_store", "request_human"]),
         ("check_bills+request_deferral", ["check_bills", "request_deferral"]),
+        ("ask_late_interest+find_store", ["find_store", "ask_late_interest"]),
         ("ask_bonus_sociale+find_store", ["ask_bonus_sociale", "find_store"]),
     ],
 )

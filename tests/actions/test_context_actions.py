@@ -38,12 +38,18 @@ def test_bills_and_a_store_says_both_store_first_and_sets_the_service():
 
 
 def test_two_account_requests_keep_the_second_waiting():
-    text, slots = run(ActionSplitRequest(), "check_bills+ask_late_interest")
-    assert "prima le Sue bollette, poi gli interessi di mora" in text
-    assert slots == {"service": "bills", "pending_request": "ask_late_interest", "topic": "interest"}
+    text, slots = run(ActionSplitRequest(), "check_bills+request_deferral")
+    assert "prima le Sue bollette, poi lo spostamento della scadenza" in text
+    assert slots == {"service": "bills", "pending_request": "request_deferral", "topic": "deferral"}
     text, slots = run(ActionNextRequest(), "inform", slots={"pending_request": "ask_late_interest"})
     assert "seconda richiesta: gli interessi di mora" in text and "interessi" in text.split(".", 1)[1]
     assert slots == {"pending_request": None, "service": "interest", "topic": "interest"}
+
+
+def test_late_interest_and_a_store_the_store_first():
+    text, slots = run(ActionSplitRequest(), "ask_late_interest+find_store")
+    assert "prima lo sportello, poi gli interessi di mora" in text
+    assert slots == {"service": "interest", "pending_request": None, "topic": "interest"}
 
 
 def test_nothing_pending_means_nothing_said():
