@@ -10,7 +10,13 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ActionCorrectValue, ActionFollowUpBill, ActionNextRequest, ActionSplitRequest
+from actions.context import (
+    ActionCorrectValue,
+    ActionFollowUpBill,
+    ActionNextRequest,
+    ActionSplitRequest,
+    acknowledge_correction,
+)
 from tests.harness.responses import said
 
 
@@ -96,3 +102,23 @@ def test_a_correction_without_a_value_asks_again_the_last_value_given():
 def test_a_correction_outside_a_request_asks_which_datum():
     text, slots = run(ActionCorrectValue(), "correct_value", "scusi ho sbagliato")
     assert "Quale dato vuole correggere?" in text and slots == {}
+
+
+def test_a_corrected_code_the_form_takes_as_it_stands_is_acknowledged():
+    # "scusi ho sbagliato, il codice è 100003" while the codice fiscale is asked: the form takes
+    # the extracted code; the customer is told, and a verified identity is verified again
+    events = [
+        {"event": "slot", "name": "customer_code", "value": "100001"},
+        {"event": "user", "text": "scusi ho sbagliato, il codice è 100003"},
+        {"event": "slot", "name": "customer_code", "value": "100003"},
+    ]
+    latest = {"text": "il codice è 100003", "intent": {"name": "correct_value"}, "entities": []}
+    for verified, resets in ((None, False), (True, True)):
+        tracker = Tracker("unit", {"customer_verified": verified}, latest, events, False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        reset = acknowledge_correction(dispatcher, tracker, {"customer_code": "100003"})
+        assert "ho corretto il codice cliente: 100003" in said(dispatcher.messages)
+        assert any(e["name"] == "customer_verified" for e in reset) is resets
+        assert all(e["name"] != "customer_code" for e in reset)
+    first_time = Tracker("unit", {}, latest, events[1:], False, None, {}, "action_listen")
+    assert acknowledge_correction(CollectingDispatcher(), first_time, {"customer_code": "100003"}) == []
