@@ -297,8 +297,14 @@ def test_close_asks_for_a_rating_and_a_typed_rating_reaches_the_metrics(live: An
     metrics = desk.get(console + "/console/api/metrics", timeout=10).json()
     assert metrics["csat"]["rated"] >= 1 and metrics["csat"]["satisfied"] >= 1
     assert any(r["reason"] == "request_human" and r["rated"] for r in metrics["handoffs_by_reason"])
-    # "c'è qualcuno?" while waiting is not a message the assistant failed to understand
-    listed = desk.get(console + "/console/api/conversations", params={"flagged": "true"}, timeout=10).json()
+    # "c'è qualcuno?" while waiting is marked so, and not a message the assistant failed to understand
+    tracker = requests.get(
+        f"{stack.rasa_url}/conversations/{customer}/tracker", params={"token": "token"}, timeout=10
+    ).json()
+    waiting = next(e for e in tracker["events"] if e["event"] == "user" and e["text"] == "c'è qualcuno?")
+    assert waiting["metadata"][WAITING_FOR_AGENT] is True
+    assert not any((e.get("metadata") or {}).get(WAITING_FOR_AGENT) for e in tracker["events"] if e.get("text") == "4")
+    listed = desk.get(console + "/console/api/conversations", params={"fallback": "true"}, timeout=10).json()
     assert customer not in {c["id"] for c in listed["conversations"]}
     # the conversation goes on with the assistant
     assert "Buonasera" in " ".join(r.get("text") or "" for r in stack.say(customer, "ciao"))
