@@ -453,3 +453,13 @@ def test_the_review_counts_a_search_no_further_than_the_text_cap(
     assert rare["count"] == len(rare["conversations"]) or rare["count_more_than"] == 5
     unfiltered = giulia.get("/console/api/conversations").json()
     assert unfiltered["count_more_than"] == 300  # the other filters keep the console's cap
+
+
+def test_an_undated_export_is_counted_to_its_limit_even_when_the_review_counts_less(
+    console: Console, clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console.settings, "console_count_cap", 5)  # the review says "more than 5"
+    marta = clients["marta"]
+    assert marta.get("/console/api/conversations").json()["count_more_than"] == 5
+    refused = marta.get("/console/api/export.jsonl")  # 402 conversations, over the limit of 300
+    assert refused.status_code == 400 and "intervallo di date" in refused.json()["detail"]

@@ -154,14 +154,14 @@ def router(console: Console) -> APIRouter:
             rows.append(row)
         return rows
 
-    def audit_export(staff: StaffMember, kind: str, filters: Filters, rows: int) -> None:
+    def audit_export(staff: StaffMember, kind: str, filters: Filters, rows: int, cap: int) -> None:
         used = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(filters).items() if v}
         # the free-text filter may be a customer's words: masked like everything else kept
         if "q" in used:
             used["q"] = mask_text(used["q"])
         counted: dict[str, Any] = {"rows": rows}
-        if rows > settings.console_count_cap:
-            counted = {"rows_more_than": settings.console_count_cap}
+        if rows > cap:
+            counted = {"rows_more_than": cap}
         detail = json.dumps({"filters": used, **counted}, ensure_ascii=False)
         with sessions() as session, session.begin():
             session.add(
@@ -173,14 +173,16 @@ def router(console: Console) -> APIRouter:
     def export_size(staff: StaffMember, kind: str, filters: Filters) -> None:
         """Refuse an undated export beyond the configured size; audit the export before its first
         byte (an export cut short by the client is audited too)."""
-        rows = conversations.count(filters, settings.console_count_cap)
+        # counted as far as the limit needs (the review's own cap may be lower)
+        cap = max(settings.console_count_cap, settings.console_export_max_undated)
+        rows = conversations.count(filters, cap)
         if not filters.dated and rows > settings.console_export_max_undated:
             raise HTTPException(
                 400,
                 f"Per esportare più di {settings.console_export_max_undated} conversazioni indichi un "
                 "intervallo di date (dal, al).",
             )
-        audit_export(staff, kind, filters, rows)
+        audit_export(staff, kind, filters, rows, cap)
 
     def transcripts(filters: Filters) -> Iterator[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
         """(shown id, masked turns, listed row) of every conversation the filters leave, a page
