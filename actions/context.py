@@ -97,8 +97,7 @@ class ActionNextRequest(Action):
         dispatcher.utter_message(response="utter_next_request", request=REQUEST_PHRASES[pending])
         if pending == "ask_late_interest":
             dispatcher.utter_message(response="utter_late_interest_info")
-        # the rule "the second account request when the first is done" says the same; the
-        # follow-up makes it hold whatever the policies' tie-breaks
+        # the submit of the first request started this action; the form follows it
         return [
             *events,
             SlotSet("service", ACCOUNT_SERVICES[pending]),
