@@ -22,6 +22,11 @@ SATISFIED = 4  # 4 and 5 count as satisfied (the usual CSAT)
 MAX_RATING_CHARS = 40  # an answer longer than this is a sentence, not a rating
 
 WORDS = {
+    "uno": 1,
+    "due": 2,
+    "tre": 3,
+    "quattro": 4,
+    "cinque": 5,
     "pessimo": 1,
     "pessima": 1,
     "terribile": 1,
@@ -41,7 +46,7 @@ WORDS = {
 FILLERS = frozenset(
     {"voto", "do", "metto", "direi", "valutazione", "stelle", "stella", "il", "un", "servizio", "grazie"}
 )
-_OUT_OF_FIVE = re.compile(r"(?:/| su )5\b")  # "4/5", "4 su 5": the scale, not a rating
+_OUT_OF_FIVE = re.compile(r"(?:/| su )(?:5|cinque)\b")  # "4/5", "4 su 5", "tre su cinque": the scale
 _WORD = re.compile(r"[a-z0-9]+")
 STAR = "\u2b50"
 

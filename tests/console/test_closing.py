@@ -49,6 +49,9 @@ from tests.console.test_routes_inprocess import Console, login, make_console
         ("\u2b50\u2b50\u2b50", 3),
         ("5 - Ottima", 5),
         ("buono, grazie", 4),
+        ("cinque su cinque", 5),
+        ("do 4", 4),
+        ("quattro stelle", 4),
     ],
 )
 def test_a_typed_rating_is_read(text: str, rating: int) -> None:
