@@ -322,3 +322,32 @@ def test_a_reply_after_the_close_gets_a_clear_409(live: Any) -> None:
     late = desk.post(console + f"/console/api/conversations/{customer}/reply", json={"text": "Eccomi"}, timeout=10)
     assert late.status_code == 409
     assert "il messaggio non è stato inviato" in late.json()["detail"]
+
+
+def test_migration_0010_counts_the_tickets_already_there(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.db import ALEMBIC_INI
+    from bot.support.db import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'support.db'}"
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0009")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for i, (reason, day) in enumerate([("request_human", 1), ("request_human", 1), ("fallback", 2)]):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO tickets (conversation_id, status, reason, summary, created_at) "
+                    "VALUES (:c, 'closed', :r, '{}', :t)"
+                ),
+                {"c": f"c{i}", "r": reason, "t": datetime(2026, 11, day, 10)},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = list(connection.execute(sa.text("SELECT day, reason, handoffs, rated, satisfied FROM daily_handoffs")))
+    assert sorted(map(tuple, rows)) == [("2026-11-01", "request_human", 2, 0, 0), ("2026-11-02", "fallback", 1, 0, 0)]

@@ -31,13 +31,18 @@ def upgrade() -> None:
         sa.Column("satisfied", sa.Integer(), nullable=False, server_default="0"),
     )
     # the tickets opened before this revision, counted once (they have no rating yet)
-    day = "to_char(created_at, 'YYYY-MM-DD')" if op.get_bind().dialect.name == "postgresql" else "date(created_at)"
-    op.execute(
-        sa.text(
-            f"INSERT INTO daily_handoffs (day, reason, handoffs, rated, satisfied) "
-            f"SELECT {day}, reason, count(*), 0, 0 FROM tickets GROUP BY {day}, reason"
-        )
+    tickets = sa.table("tickets", sa.column("created_at", sa.DateTime()), sa.column("reason", sa.String()))
+    if op.get_bind().dialect.name == "postgresql":
+        day = sa.func.to_char(tickets.c.created_at, "YYYY-MM-DD")
+    else:
+        day = sa.func.date(tickets.c.created_at)
+    counted = sa.select(day, tickets.c.reason, sa.func.count(), sa.literal(0), sa.literal(0)).group_by(
+        day, tickets.c.reason
     )
+    rollup = sa.table(
+        "daily_handoffs", *(sa.column(name) for name in ("day", "reason", "handoffs", "rated", "satisfied"))
+    )
+    op.execute(rollup.insert().from_select(["day", "reason", "handoffs", "rated", "satisfied"], counted))
 
 
 def downgrade() -> None:
