@@ -64,7 +64,9 @@ async def prepare_activation(dispatcher: CollectingDispatcher, tracker: Tracker)
     tracker.add_slots(events)
     current = _current(tracker)
     if current:
-        dispatcher.utter_message(response="utter_direct_debit_current", **current)
+        dispatcher.utter_message(
+            response="utter_direct_debit_current", iban=current.get("iban"), reference=current.get("reference")
+        )
     return events
 
 
@@ -147,9 +149,9 @@ async def activation_summary(tracker: Tracker) -> str:
     )
 
 
-def _open_bills_note(dispatcher: CollectingDispatcher, mandate: dict[str, Any], response: str) -> None:
-    if mandate["open_bills"]:
-        dispatcher.utter_message(response=response, bills=", ".join(mandate["open_bills"]))
+def _open_bills(mandate: dict[str, Any]) -> str:
+    """The open bills the mandate does not cover, as the note lists them ("" when none)."""
+    return ", ".join(mandate["open_bills"])
 
 
 async def activate(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
@@ -171,7 +173,8 @@ async def activate(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events
         active_from=formatters.italian_date(date.fromisoformat(mandate["active_from"]), "dal"),
         first_bill=formatters.italian_date(date.fromisoformat(mandate["first_debited_bill_on"]), "al"),
     )
-    _open_bills_note(dispatcher, mandate, "utter_direct_debit_open_bills")
+    if bills := _open_bills(mandate):
+        dispatcher.utter_message(response="utter_direct_debit_open_bills", bills=bills)
     return []
 
 
@@ -221,7 +224,8 @@ async def revoke(dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         not_debited_from=formatters.italian_date(date.fromisoformat(mandate["not_debited_from"]), "dal"),
         next_bill=formatters.italian_date(date.fromisoformat(mandate["next_bill_after_revocation_on"]), "al"),
     )
-    _open_bills_note(dispatcher, mandate, "utter_direct_debit_revoked_open_bills")
+    if bills := _open_bills(mandate):
+        dispatcher.utter_message(response="utter_direct_debit_revoked_open_bills", bills=bills)
     return []
 
 

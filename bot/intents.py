@@ -38,6 +38,9 @@ INTENT_LABELS: dict[str, str] = {
     "request_bill_copy": "Avere una copia della bolletta",
     "ask_bill_explanation": "Capire perché la bolletta è alta",
     "send_photo": "Inviare una foto",
+    "request_direct_debit": "Attivare la domiciliazione",
+    "revoke_direct_debit": "Revocare la domiciliazione",
+    "request_paperless": "Bolletta via e-mail",
     # issue 16
     "follow_up": "Chiedere ancora sullo stesso argomento",
     "correct_value": "Correggere un dato",

@@ -15,7 +15,7 @@ from bot import formatters
 from bot.domain import domain_intents, domain_responses, load_domain, responses_named_in
 from bot.folding import fold, fold_alnum
 from bot.formatters import NBSP, euros, italian_date
-from bot.intents import CONVERSATION_INTENTS, INTENT_LABELS, request_intents
+from bot.intents import CONVERSATION_INTENTS, INTENT_LABELS, MULTI_INTENT_SEPARATOR, request_intents
 from bot.settings import PROJECT_ROOT
 from tests.harness.responses import rendered, said
 
@@ -168,7 +168,9 @@ def test_amounts_are_formatted_in_one_place():
 def test_every_intent_of_the_domain_has_an_italian_label_and_no_label_is_stale():
     assert set(INTENT_LABELS) == set(domain_intents())
     assert CONVERSATION_INTENTS.issubset(domain_intents())
-    assert set(request_intents()) == set(domain_intents()) - CONVERSATION_INTENTS
+    # two requests in one message ("check_bills+find_store", issue 16) are not one more request
+    single = {name for name in domain_intents() if MULTI_INTENT_SEPARATOR not in name}
+    assert set(request_intents()) == single - CONVERSATION_INTENTS
 
 
 def test_the_form_answers_exclude_one_list_of_intents():
@@ -189,15 +191,23 @@ def test_the_form_answers_exclude_one_list_of_intents():
 ACTION_SOURCES = sorted((PROJECT_ROOT / "actions").glob("*.py"))
 PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")  # how Rasa's interpolator finds a response variable
 # Words customers write, which the actions look for in a message: never shown to anyone.
-INPUT_VOCABULARY = {"LATEST_WORDS", "_GAS_WORDS", "ORDINALS"}
+INPUT_VOCABULARY = {"LATEST_WORDS", "_GAS_WORDS", "ORDINALS", "SELF_PHRASES"}
 # Helper B's method for issue 10 (the customer-area login) is still being changed: its greeting
 # moves to domain.yml once that lands.
 NOT_YET_MOVED: set[tuple[str, str]] = set()
 PERSONAL_DATA_SLOTS = {"fiscal_code", "customer_token", "pod", "pdr"}
 
 
+# keys of Rasa's own bot-event metadata that look like response names
+RASA_METADATA_KEYS = {"utter_action"}
+
+
 def is_response(value: object) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"utter_[a-z0-9_]+", value) is not None
+    return (
+        isinstance(value, str)
+        and re.fullmatch(r"utter_[a-z0-9_]+", value) is not None
+        and value not in RASA_METADATA_KEYS
+    )
 
 
 def written_text(node: ast.AST | None) -> bool:
@@ -248,8 +258,11 @@ def response_calls() -> list[tuple[str, str, set[str]]]:
                 uses.append((path.name, node.value, passed))
             if any(k.arg == "response" and not isinstance(k.value, ast.Constant) for k in call.keywords):
                 dynamic |= passed
+        # a response compared with what was sent ("was the last question utter_which_town?")
+        # is read, not sent
+        compared = {id(n) for c in ast.walk(tree) if isinstance(c, ast.Compare) for n in ast.walk(c)}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and is_response(node.value) and id(node) not in direct:
+            if isinstance(node, ast.Constant) and is_response(node.value) and id(node) not in direct | compared:
                 uses.append((path.name, node.value, dynamic))
     return uses
 
