@@ -30,8 +30,12 @@ def domain() -> Domain:
 
 
 def attributes(tracker: DialogueStateTracker) -> dict[str, Any]:
-    """Every attribute of a tracker, slots as their own attributes, events as the objects."""
-    state = dict(vars(tracker))
+    """Every attribute of a tracker, slots as their own attributes, events as the objects.
+
+    The incremental history's caches (`_issue15_*`, bot/tracker_history.py, installed when
+    another test has started Rasa's server code in this process) are left out: a tracker
+    without them computes its history from scratch, as Rasa does."""
+    state = {key: value for key, value in vars(tracker).items() if not key.startswith("_issue15_")}
     state["slots"] = {name: vars(slot) for name, slot in tracker.slots.items()}
     state["events"] = [id(event) for event in tracker.events]
     state["active_loop"] = vars(tracker.active_loop) if tracker.active_loop else None
