@@ -56,7 +56,8 @@ def vague_message(assistant):
 
 def test_buongiorno_gets_an_italian_greeting_with_quick_replies(assistant):
     replies = assistant.say(new_sender(), "Buongiorno")
-    assert "Buongiorno" in texts(replies)
+    # the greeting of the hour (tests/console/test_closing.py fixes the hour and checks which)
+    assert any(greeting in texts(replies) for greeting in ("Buongiorno", "Buon pomeriggio", "Buonasera"))
     assert "assistente virtuale" in texts(replies)
     assert {"/check_bills", "/request_installments", "/request_human"} <= set(payloads(replies))
 
