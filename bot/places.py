@@ -178,4 +178,48 @@ def find_in_text(text: str) -> str | None:
             key = fold_alnum("".join(following[:size]))
             if len(key) >= 3 and key in index.by_name:
                 return index.by_name[key][0].name
+    return _misspelled_in_text(text[:MAX_TEXT])
+
+
+# "lo sportello di Arrezzo": one capitalised word right after a place word, one or two letters
+# off a comune. Capitalised only, and never a month or a weekday: fuzzy matching every word
+# of free text found towns in ordinary words ("ritardo" -> Riardo, "Marzo" -> Marzio).
+_CAPITALISED_AFTER_PLACE_WORD = re.compile(
+    r"\b(?:a|ad|di|da|in|presso|verso|zona|intendevo)\s+([A-ZÀ-Ý][a-zà-ÿ']{2,30})\b"
+)
+_NOT_TOWNS = frozenset(
+    [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+        "lunedi",
+        "martedi",
+        "mercoledi",
+        "giovedi",
+        "venerdi",
+        "sabato",
+        "domenica",
+        "natale",
+        "pasqua",
+    ]
+)
+
+
+def _misspelled_in_text(text: str) -> str | None:
+    for match in _CAPITALISED_AFTER_PLACE_WORD.finditer(text):
+        word = match.group(1)
+        if fold(word) in _NOT_TOWNS:
+            continue
+        found = resolve(word)
+        if found.how == "fuzzy" and len(found.places) == 1:
+            return found.places[0].name
     return None

@@ -104,3 +104,12 @@ def test_the_answer_names_the_day():
     place = {"province": "Lucca", "region": "Toscana"}
     assert formatters.nearest_where("region", place) == " in Toscana"
     assert formatters.nearest_where("distance", place) == ""
+
+
+def test_a_misspelled_town_after_a_place_word_is_found_in_a_sentence():
+    # the NLU tags only towns like those it was trained on; the action reads the rest here
+    assert places.find_in_text("dove si trova lo sportello di Arrezzo?") == "Arezzo"
+    assert places.find_in_text("c'è uno sportello vicino a Montepulciamo?") == "Montepulciano"
+    # capitalised words only, and never a month: ordinary words are not towns one letter off
+    assert places.find_in_text("la bolletta di Marzo è alta") is None
+    assert places.find_in_text("ho pagato in ritardo") is None
