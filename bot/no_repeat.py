@@ -21,6 +21,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.folding import fold
 
 WAY_OUT = "utter_no_progress"
+# the identity form's questions have their own way out (issue 13, counted on unproductive
+# answers only): an aside answered in between ("e lo sportello di Arezzo?") or a switch to
+# another request is not a failure to answer them
+OWN_WAY_OUT = frozenset({"utter_customer_code_please", "utter_fiscal_code_please", "utter_supply_point_please"})
 TIMES = 3  # the third time is replaced
 
 
@@ -54,7 +58,7 @@ def replace_third_time(events: list[Event], tracker: DialogueStateTracker, way_o
         return events
     last = events[said[-1]]
     assert isinstance(last, BotUttered)
-    if not is_question(last.text):
+    if not is_question(last.text) or (last.metadata or {}).get("utter_action") in OWN_WAY_OUT:
         return events
     before = previous_answers(tracker, TIMES - 1)
     if len(before) < TIMES - 1 or any(answer != fold(last.text or "") for answer in before):

@@ -43,3 +43,12 @@ def test_only_questions_count():
     same = "Ecco gli sportelli di Siena."
     tracker = conversation(("a", [same]), ("b", [same]))
     assert replace_third_time([BotUttered(same)], tracker, WAY)[0].text == same
+
+
+def test_the_identity_questions_keep_their_own_way_out():
+    # "vorrei pagare a rate", an aside on a store, a switch to the bills: the code is asked
+    # three times in a row without an unproductive answer; the identity form counts those itself
+    code = "Mi scrive il codice cliente?"
+    tracker = conversation(("rate", [code]), ("sportello di Arezzo?", ["Store Arezzo...", code]))
+    asked = BotUttered(code, {}, {"utter_action": "utter_customer_code_please"})
+    assert replace_third_time([asked], tracker, WAY)[0].text == code
