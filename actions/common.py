@@ -6,12 +6,13 @@ The sentences are domain.yml responses; amounts, dates and lists come from bot/f
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -126,3 +127,26 @@ def guarded(run: RunMethod) -> RunMethod:
             return apologise_backend_down(dispatcher)
 
     return wrapper
+
+
+class AskWithResponse(Action, metaclass=abc.ABCMeta):
+    """A form's question that is one response of domain.yml under another name than Rasa's
+    `utter_ask_<slot>`. Abstract: rasa-sdk registers only the subclasses, which name both."""
+
+    @property
+    @abc.abstractmethod
+    def action_name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def response(self) -> str: ...
+
+    def name(self) -> str:
+        return self.action_name
+
+    @guarded
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response=self.response)
+        return []

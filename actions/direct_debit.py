@@ -20,11 +20,11 @@ import re
 from datetime import date
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import billing, customer_token, guarded
+from actions.common import AskWithResponse, billing, customer_token
 from actions.self_service import Events, SelfService
 from bot import formatters
 from bot.billing.client import BillingError, new_idempotency_key, run_blocking
@@ -120,24 +120,14 @@ class DirectDebitValidation:
         return await check_iban(value, dispatcher, tracker)
 
 
-class ActionAskDebitHolder(Action):
-    def name(self) -> str:
-        return "action_ask_debit_holder"
-
-    @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        dispatcher.utter_message(response="utter_debit_holder_please")
-        return []
+class ActionAskDebitHolder(AskWithResponse):
+    action_name = "action_ask_debit_holder"
+    response = "utter_debit_holder_please"
 
 
-class ActionAskIban(Action):
-    def name(self) -> str:
-        return "action_ask_iban"
-
-    @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        dispatcher.utter_message(response="utter_iban_please")
-        return []
+class ActionAskIban(AskWithResponse):
+    action_name = "action_ask_iban"
+    response = "utter_iban_please"
 
 
 async def activation_summary(tracker: Tracker) -> str:

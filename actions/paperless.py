@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import billing, customer_token, guarded
+from actions.common import AskWithResponse, billing, customer_token
 from actions.self_service import Events, SelfService
 from bot import formatters
 from bot.billing.client import new_idempotency_key, run_blocking
@@ -50,14 +50,9 @@ class PaperlessValidation:
         return await check_email(value, dispatcher, tracker)
 
 
-class ActionAskPaperlessEmail(Action):
-    def name(self) -> str:
-        return "action_ask_paperless_email"
-
-    @guarded
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        dispatcher.utter_message(response="utter_paperless_email_please")
-        return []
+class ActionAskPaperlessEmail(AskWithResponse):
+    action_name = "action_ask_paperless_email"
+    response = "utter_paperless_email_please"
 
 
 async def summary(tracker: Tracker) -> str:
