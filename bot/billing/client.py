@@ -62,6 +62,13 @@ class BillingClient:
         answer: dict[str, Any] = self._response(method, path, **options).json()
         return answer
 
+    def _change(
+        self, method: str, path: str, customer_token: str, idempotency_key: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A change to a customer's bills or account: on their token, with the key that makes it
+        safe to retry (the backend answers a key it has seen with the first answer)."""
+        return self._request(method, path, customer_token=customer_token, json=body, idempotency_key=idempotency_key)
+
     def _response(
         self,
         method: str,
@@ -164,25 +171,15 @@ class BillingClient:
     def create_deferral(
         self, bill_id: str, customer_token: str, new_due_date: date, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._request(
-            "POST",
-            f"/v1/bills/{bill_id}/deferrals",
-            customer_token=customer_token,
-            json={"new_due_date": new_due_date.isoformat()},
-            idempotency_key=idempotency_key,
-        )
+        body = {"new_due_date": new_due_date.isoformat()}
+        return self._change("POST", f"/v1/bills/{bill_id}/deferrals", customer_token, idempotency_key, body)
 
     def installment_options(self, bill_id: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/bills/{bill_id}/installment-options", customer_token=customer_token)
 
     def create_plan(self, bill_id: str, customer_token: str, installments: int, idempotency_key: str) -> dict[str, Any]:
-        return self._request(
-            "POST",
-            f"/v1/bills/{bill_id}/installment-plans",
-            customer_token=customer_token,
-            json={"installments": installments},
-            idempotency_key=idempotency_key,
-        )
+        body = {"installments": installments}
+        return self._change("POST", f"/v1/bills/{bill_id}/installment-plans", customer_token, idempotency_key, body)
 
     def late_interest(self, bill_id: str, customer_token: str, paid_on: date) -> dict[str, Any]:
         return self._request(
@@ -237,13 +234,8 @@ class BillingClient:
     def submit_reading(
         self, supply_id: int, customer_token: str, registers: dict[str, int], confirm_high: bool, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._request(
-            "POST",
-            f"/v1/supplies/{supply_id}/readings",
-            customer_token=customer_token,
-            json={"registers": registers, "confirm_high": confirm_high},
-            idempotency_key=idempotency_key,
-        )
+        body = {"registers": registers, "confirm_high": confirm_high}
+        return self._change("POST", f"/v1/supplies/{supply_id}/readings", customer_token, idempotency_key, body)
 
     def payments(self, customer_code: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/customers/{customer_code}/payments", customer_token=customer_token)
@@ -254,13 +246,8 @@ class BillingClient:
     def file_complaint(
         self, customer_code: str, customer_token: str, category: str, text: str, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._request(
-            "POST",
-            f"/v1/customers/{customer_code}/complaints",
-            customer_token=customer_token,
-            json={"category": category, "text": text},
-            idempotency_key=idempotency_key,
-        )
+        body = {"category": category, "text": text}
+        return self._change("POST", f"/v1/customers/{customer_code}/complaints", customer_token, idempotency_key, body)
 
     def direct_debit(self, customer_code: str, customer_token: str) -> dict[str, Any] | None:
         """The active SEPA mandate (IBAN masked), or None."""
@@ -280,21 +267,12 @@ class BillingClient:
         body = {"iban": iban, "holder_name": holder_name}
         if holder_fiscal_code:
             body["holder_fiscal_code"] = holder_fiscal_code
-        return self._request(
-            "POST",
-            f"/v1/customers/{customer_code}/direct-debit",
-            customer_token=customer_token,
-            json=body,
-            idempotency_key=idempotency_key,
+        return self._change(
+            "POST", f"/v1/customers/{customer_code}/direct-debit", customer_token, idempotency_key, body
         )
 
     def revoke_mandate(self, customer_code: str, customer_token: str, idempotency_key: str) -> dict[str, Any]:
-        return self._request(
-            "DELETE",
-            f"/v1/customers/{customer_code}/direct-debit",
-            customer_token=customer_token,
-            idempotency_key=idempotency_key,
-        )
+        return self._change("DELETE", f"/v1/customers/{customer_code}/direct-debit", customer_token, idempotency_key)
 
     def paperless(self, customer_code: str, customer_token: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/customers/{customer_code}/paperless", customer_token=customer_token)
@@ -302,13 +280,8 @@ class BillingClient:
     def set_paperless(
         self, customer_code: str, customer_token: str, email: str, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._request(
-            "PUT",
-            f"/v1/customers/{customer_code}/paperless",
-            customer_token=customer_token,
-            json={"email": email},
-            idempotency_key=idempotency_key,
-        )
+        body = {"email": email}
+        return self._change("PUT", f"/v1/customers/{customer_code}/paperless", customer_token, idempotency_key, body)
 
 
 def client_id_for(conversation_id: str) -> str:
