@@ -131,7 +131,8 @@ def guarded(run: RunMethod) -> RunMethod:
 
 class AskWithResponse(Action, metaclass=abc.ABCMeta):
     """A form's question that is one response of domain.yml under another name than Rasa's
-    `utter_ask_<slot>`. Abstract: rasa-sdk registers only the subclasses, which name both."""
+    `utter_ask_<slot>`. Abstract: rasa-sdk registers only the subclasses, which name both. A
+    kind of question that is not always asked overrides `ask`."""
 
     @property
     @abc.abstractmethod
@@ -144,9 +145,13 @@ class AskWithResponse(Action, metaclass=abc.ABCMeta):
     def name(self) -> str:
         return self.action_name
 
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """Says the question; the events to return."""
+        dispatcher.utter_message(response=self.response)
+        return []
+
     @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response=self.response)
-        return []
+        return self.ask(dispatcher, tracker)

@@ -8,17 +8,16 @@ never appears in clear in a message.
 
 from __future__ import annotations
 
-import abc
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.it import codicefiscale
 
-from actions.common import billing, guarded, offer_way_out
+from actions.common import AskWithResponse, billing, offer_way_out
 from bot.billing.client import BillingError, BillingUnavailable, client_id_for, run_blocking
 from bot.masking import mask_fiscal_code
 
@@ -160,31 +159,16 @@ class IdentityValidation:
         }
 
 
-class _AskIdentityQuestion(Action, metaclass=abc.ABCMeta):
+class _AskIdentityQuestion(AskWithResponse):
     """A question of the identity form, unless the way out was offered instead of it this turn.
 
     Abstract (rasa-sdk registers only concrete subclasses): each subclass names its action and
     its response."""
 
-    @property
-    @abc.abstractmethod
-    def action_name(self) -> str: ...
-
-    @property
-    @abc.abstractmethod
-    def response(self) -> str: ...
-
-    def name(self) -> str:
-        return self.action_name
-
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
         if tracker.get_slot("way_out_offered"):
             return [SlotSet("way_out_offered", False)]  # the way out just asked; not the question again
-        dispatcher.utter_message(response=self.response)
-        return []
+        return super().ask(dispatcher, tracker)
 
 
 class ActionAskCustomerCode(_AskIdentityQuestion):
