@@ -4,9 +4,11 @@ installed first. `make run`, `make run-prod` and the tests start the Rasa server
 1. Rasa checks every action server response with `jsonschema.validate(result, schema)`, which
    first validates the (constant) schema against the JSON Schema meta-schema and then builds a
    new validator — on every custom action call. Profiled under `make load` (py-spy, 16
-   customers), that was 40% of the Rasa server's CPU. Here the schema is checked once and the
-   validator is kept; responses are validated exactly as before, with Rasa's error message when
-   one is invalid.
+   customers), that was 40% of the Rasa server's CPU. Here the schema is checked once, and a
+   response is checked against it by jsonschema-rs's compiled validator (the same schema, the
+   same draft; 3 µs instead of 1.5 ms for a form's answer, which was still 5% of the Rasa
+   server's CPU under `make load` at 48 customers). Only a response it rejects goes through
+   jsonschema, whose verdict decides and whose error gets Rasa's message, as before.
 2. Rasa wraps the tracker store in a `FailSafeTrackerStore`: when the database is unreachable,
    a conversation is read as a new one and its events are saved in the replica's memory — the
    customer talks to an assistant that forgot the conversation, and what is said meanwhile never
@@ -25,8 +27,10 @@ import bot.quiet  # noqa: F401
 import functools
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
+import jsonschema_rs
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -50,7 +54,14 @@ def _action_response_validator() -> Any:
     return cls(schema)
 
 
+@functools.cache
+def _action_response_is_valid() -> Callable[[Any], bool]:
+    return jsonschema_rs.validator_for(RemoteAction.action_response_format_spec()).is_valid
+
+
 def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    if _action_response_is_valid()(result):
+        return True
     error = best_match(_action_response_validator().iter_errors(result))
     if error is None:
         return True

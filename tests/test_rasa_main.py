@@ -1,10 +1,14 @@
-"""The project's fix to Rasa (bot/rasa_main.py): action server responses are still validated."""
+"""The project's fixes to Rasa (bot/rasa_main.py): action server responses are still validated."""
 
 from __future__ import annotations
 
 import pytest
-from jsonschema import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
 
 from bot import rasa_main
 from bot.ops.services import rasa_server_command
@@ -88,3 +92,42 @@ def test_the_projects_tracker_store_is_not_wrapped_in_rasas_fail_safe_store(tmp_
     domain = Domain.empty()
     assert Agent._create_tracker_store(ours, domain) is ours and ours.domain is domain
     assert isinstance(Agent._create_tracker_store(InMemoryTrackerStore(domain), domain), FailSafeTrackerStore)
+
+
+# Issue 15: responses are checked by jsonschema-rs first; jsonschema decides only what it rejects.
+# The two must agree, or a response Rasa would refuse could pass: compared on generated responses
+# made of Rasa's event names and properties with values of every JSON type.
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+_EVENT_NAMES = sorted(cls.type_name for cls in all_subclasses(Event) if hasattr(cls, "type_name")) + ["nope", ""]
+_KEYS = ["event", "name", "value", "timestamp", "text", "parse_data", "entities", "intent", "metadata",
+         "policy", "confidence", "data", "input_channel", "message_id", "buttons", "response"]
+_event = st.dictionaries(st.sampled_from(_KEYS), _json, max_size=4).flatmap(
+    lambda body: st.sampled_from(_EVENT_NAMES).map(lambda name: {**body, "event": name})
+) | st.dictionaries(st.sampled_from(_KEYS), _json, max_size=4)
+_response = st.fixed_dictionaries(
+    {},
+    optional={
+        "events": st.lists(_event, max_size=3) | _json,
+        "responses": st.lists(st.dictionaries(st.sampled_from(_KEYS), _json, max_size=3) | _json, max_size=2) | _json,
+    },
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_response)
+def test_the_compiled_check_agrees_with_jsonschema(response) -> None:
+    schema = RemoteAction.action_response_format_spec()
+    assert rasa_main._action_response_is_valid()(response) == Draft202012Validator(schema).is_valid(response)
+
+
+def test_the_compiled_check_is_used_and_jsonschema_only_for_rejections(action: RemoteAction, monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr(rasa_main, "best_match", lambda errors: calls.append(1) or None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "x", "value": 1}]}) is True
+    assert calls == []  # a valid response never reaches jsonschema
+    assert action._validate_action_result({"events": [{"event": "no_such_event"}]}) is True  # jsonschema decides
+    assert calls == [1]
