@@ -106,6 +106,10 @@ def install() -> None:
     from bot import no_repeat
 
     no_repeat.install()
+    # issue 15: the response selector only where its answer is read
+    from bot import selector_gate
+
+    selector_gate.install()
 
 
 def with_api_token(argv: list[str], token: str) -> list[str]:
