@@ -120,10 +120,7 @@ def format_report(results: list[tuple[Case, bool, str]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    print(format_report(run(load())))
-    return 0
+if __name__ == "__main__":  # one command line for every evaluation: bot/ops/evaluate.py
+    from bot.ops.evaluate import main
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(["--only", "context"]))

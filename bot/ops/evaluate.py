@@ -5,12 +5,14 @@ training data), prints accuracy and macro-F1 with the per-intent figures and the
 selector's accuracy on the held-out information questions (faq/<topic>), and leaves Rasa's
 reports and the confusion-matrix image in results/holdout/. Then the contact mix
 (tests/contact_mix.yml, bot/ops/contact_mix.py) and the conversation-context conversations
-(tests/context_holdout.yml, bot/ops/context_eval.py, issue 16) through the running server;
-`--nlu-only` skips both.
+(tests/context_holdout.yml, bot/ops/context_eval.py, issue 16) through the running server.
+`--only nlu` (or `--nlu-only`), `--only contact-mix`, `--only context`: that one alone
+(`python -m bot.ops.contact_mix` and `python -m bot.ops.context_eval` run theirs).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import subprocess
@@ -52,8 +54,9 @@ def format_response_selection(report: dict[str, dict]) -> str:
     )
 
 
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def evaluate_nlu() -> None:
+    """The held-out NLU evaluation (trains if needed): Rasa's reports in results/holdout/, the
+    figures printed."""
     model = ensure_model()
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(
@@ -68,13 +71,24 @@ def main() -> int:
     selection = OUT / "response_selection_report.json"
     if selection.exists():
         print(format_response_selection(json.loads(selection.read_text())))
-    if "--nlu-only" not in sys.argv[1:]:
-        from bot.ops import contact_mix, context_eval
 
-        print()
-        print(contact_mix.format_report(contact_mix.run(contact_mix.load())))
-        print()
-        print(context_eval.format_report(context_eval.run(context_eval.load())))
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=("nlu", "contact-mix", "context"), help="run this evaluation alone")
+    parser.add_argument("--nlu-only", dest="only", action="store_const", const="nlu", help="the same as --only nlu")
+    only = parser.parse_args(argv).only
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if only in (None, "nlu"):
+        evaluate_nlu()
+    # the two evaluations through the running stack: each loads its held-out set, holds its
+    # conversations on a freshly started stack and reports
+    from bot.ops import contact_mix, context_eval
+
+    for name, evaluation in (("contact-mix", contact_mix), ("context", context_eval)):
+        if only in (None, name):
+            print()
+            print(evaluation.format_report(evaluation.run(evaluation.load())))
     return 0
 
 
