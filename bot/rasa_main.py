@@ -106,10 +106,12 @@ def install() -> None:
     from bot import no_repeat
 
     no_repeat.install()
-    # issue 15: the response selector only where its answer is read
-    from bot import selector_gate
+    # issue 15: the response selector only where its answer is read; the intent classifier's
+    # coefficients in the layout a one-message product reads in place
+    from bot import intent_classifier, selector_gate
 
     selector_gate.install()
+    intent_classifier.install()
 
 
 def with_api_token(argv: list[str], token: str) -> list[str]:

@@ -1,0 +1,34 @@
+"""The intent classifier's coefficients laid out for one message at a time (issue 15), installed
+by bot/rasa_main.py.
+
+Rasa's LogisticRegressionClassifier (config.yml) calls scikit-learn's `predict_proba` for each
+message: a sparse row of ~21,000 features times `coef_.T`. `coef_` is stored row-major (intents ×
+features), so its transpose is column-major and scipy copies the whole matrix (41 × 21,460
+floats, 7 MB) into a contiguous block before every product: 0.69 ms a message, against 0.05 ms
+with the same numbers stored column-major, whose transpose scipy reads in place. The values, and
+so the probabilities, are identical to the bit (the product sums the same terms in the same
+order); only the memory layout changes, once, at the first message.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.training_data.message import Message
+
+_process = LogisticRegressionClassifier.process
+
+
+def laid_out_for_prediction(classifier: LogisticRegressionClassifier) -> None:
+    coef = getattr(classifier.clf, "coef_", None)
+    if coef is not None and not coef.flags.f_contiguous:
+        classifier.clf.coef_ = np.asfortranarray(coef)
+
+
+def process(self: LogisticRegressionClassifier, messages: list[Message]) -> list[Message]:
+    laid_out_for_prediction(self)
+    return _process(self, messages)
+
+
+def install() -> None:
+    LogisticRegressionClassifier.process = process
