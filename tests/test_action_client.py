@@ -62,3 +62,45 @@ def test_action_calls_reuse_one_connection_and_send_what_rasa_sends() -> None:
     assert all(json.loads(call["body"]) == payload for call in seen)
     assert all(call["authorization"] == "Bearer action-token" for call in seen)
     assert "\\/" not in seen[0]["body"]  # "/" as the standard library writes it
+
+
+def test_the_domain_is_encoded_once_and_the_body_is_the_same_json() -> None:
+    action_client.install()
+    domain = {"responses": {"utter_greet": [{"text": "Buongiorno/Buonasera \\u20ac €"}]}, "slots": {"a": {}}}
+
+    async def run() -> list[dict[str, Any]]:
+        seen: list[dict[str, Any]] = []
+        runner, url = await _serve(seen)
+        endpoint = EndpointConfig(url)
+        try:
+            for turn in range(3):
+                events = [{"text": f"turno {turn}"}]
+                body = {"next_action": "action_faq", "tracker": {"events": events}, "domain": domain}
+                await endpoint.request(json=body, method="post")
+            await endpoint.request(json={"domain": domain}, method="post")
+            await endpoint.request(json={"domain": {"responses": {}}}, method="post")
+        finally:
+            await runner.cleanup()
+        return seen
+
+    seen = asyncio.run(run())
+    bodies = [json.loads(call["body"]) for call in seen]
+    assert bodies[:3] == [
+        {"next_action": "action_faq", "tracker": {"events": [{"text": f"turno {turn}"}]}, "domain": domain}
+        for turn in range(3)
+    ]
+    assert bodies[3:] == [{"domain": domain}, {"domain": {"responses": {}}}]
+    # a new domain object (a new model) replaces the kept encoding
+    (kept,) = action_client._encoded_domain.values()
+    assert kept[0] == {"responses": {}} and kept[0] is not domain
+
+
+def test_the_domain_encoding_is_reused_for_the_same_object(monkeypatch) -> None:
+    encoded: list[Any] = []
+    real = action_client.dumps
+    monkeypatch.setattr(action_client, "dumps", lambda value: encoded.append(value) or real(value))
+    domain = {"slots": {"customer_code": {}}}
+    for turn in range(3):
+        action_client.encoded_body({"next_action": "x", "sender_id": str(turn), "domain": domain})
+    assert sum(value is domain for value in encoded) == 1
+    assert json.loads(action_client.encoded_body({"domain": domain, "a": 1})) == {"a": 1, "domain": domain}
