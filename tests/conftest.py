@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.channels.fake_graph import FakeGraph
 from tests.harness.assistant import RunningAssistant, running_assistant
 
 # Importing jax (TensorFlow imports it in this process) sets TF_CPP_MIN_LOG_LEVEL=1 here when it is
@@ -29,3 +30,12 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
     """The real assistant, started the way `make run` starts it (`python -m bot.ops.run`)."""
     with running_assistant(tmp_path_factory.mktemp("assistant")) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeGraph]:
+    """Meta's Graph API faked on loopback (tests/channels/fake_graph.py), one per test module:
+    the WhatsApp tests point the channel at it with `channel_env`."""
+    fake = FakeGraph()
+    yield fake
+    fake.close()

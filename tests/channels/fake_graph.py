@@ -8,6 +8,8 @@ the file), answered with the media id a document message must then name (issue 1
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import threading
@@ -15,6 +17,9 @@ import time
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import requests
 
 PHONE_NUMBER_ID = "109876543210"
 SECOND_PHONE_NUMBER_ID = "109876543211"
@@ -280,6 +285,35 @@ class FakeGraph:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+# ---------------------------------------------------------------------- Meta's side of the channel
+def channel_env(graph: FakeGraph, app_secret: str, verify_token: str = "verify", **extra: str) -> dict[str, str]:  # noqa: S107
+    """The environment that points a stack's WhatsApp channel at this fake: the four credentials
+    and the API URL; `extra` adds variables or replaces these."""
+    return {
+        "WHATSAPP_VERIFY_TOKEN": verify_token,
+        "WHATSAPP_APP_SECRET": app_secret,
+        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WHATSAPP_API_URL": graph.url,
+        **extra,
+    }
+
+
+def post_webhook(
+    rasa_url: str, payload: Any, app_secret: str, signature: str | None = None, timeout: float = 10
+) -> requests.Response:
+    """POST a webhook notification to the Rasa server's WhatsApp channel as Meta does: the JSON
+    body (or these bytes) signed in X-Hub-Signature-256 with the app secret. `signature` replaces
+    the right one ("" sends none)."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    if signature is None:
+        signature = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json"}
+    if signature:
+        headers["X-Hub-Signature-256"] = signature
+    return requests.post(f"{rasa_url}/webhooks/whatsapp/webhook", data=body, headers=headers, timeout=timeout)
 
 
 def webhook_payload(

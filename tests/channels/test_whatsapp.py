@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -22,7 +19,14 @@ from bot.channels.whatsapp import (
     conversation_id,
 )
 from bot.settings import Settings
-from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
+from tests.channels.fake_graph import (
+    ACCESS_TOKEN,
+    PHONE_NUMBER_ID,
+    channel_env,
+    post_webhook,
+    text_message,
+    webhook_payload,
+)
 from tests.harness.rest import CONVERSATION_ID_SECRET
 from tests.harness.stack import running_stack
 
@@ -31,19 +35,8 @@ VERIFY_TOKEN = "verify-token-for-tests"  # noqa: S105 - a test value
 
 
 @pytest.fixture(scope="module")
-def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory, graph):
-    env = {
-        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WHATSAPP_API_URL": graph.url, "WHATSAPP_TEMPLATE_NAME": "ripresa_conversazione",
-    }
+    env = channel_env(graph, APP_SECRET, VERIFY_TOKEN, WHATSAPP_TEMPLATE_NAME="ripresa_conversazione")
     with running_stack(tmp_path_factory.mktemp("whatsapp"), env) as running:
         yield running
 
@@ -53,13 +46,7 @@ def webhook(stack) -> str:
 
 
 def post_signed(stack, payload, secret: str = APP_SECRET, signature: str | None = None) -> requests.Response:
-    body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json"}
-    if signature is None:
-        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if signature:
-        headers["X-Hub-Signature-256"] = signature
-    return requests.post(webhook(stack), data=body, headers=headers, timeout=10)
+    return post_webhook(stack.rasa_url, payload, secret, signature)
 
 
 def new_user() -> str:
@@ -178,10 +165,7 @@ def test_the_whatsapp_number_prefills_the_customer_code_but_not_the_identity(sta
 
 
 def test_malformed_payload_with_a_valid_signature_is_a_400(stack):
-    body = b"{not json"
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    answer = requests.post(webhook(stack), data=body, headers={"X-Hub-Signature-256": signature}, timeout=10)
-    assert answer.status_code == 400
+    assert post_signed(stack, b"{not json").status_code == 400
 
 
 def test_outside_the_24_hour_window_only_the_template_is_sent(tmp_path, graph):

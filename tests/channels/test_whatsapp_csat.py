@@ -9,11 +9,11 @@ import asyncio
 from bot.channels.whatsapp import DeliveryStore, GraphClient, WhatsAppOutput
 from bot.channels.whatsapp.inbound import _content
 from bot.csat import payload
-from tests.channels.test_whatsapp_delivery import _old_contact, config_for, graph  # noqa: F401 - the fixture
+from tests.channels.test_whatsapp_delivery import _old_contact, config_for
 from tests.console.test_closing import csat_question
 
 
-def test_the_rating_question_is_a_list_and_the_choice_is_its_payload(tmp_path, graph):  # noqa: F811
+def test_the_rating_question_is_a_list_and_the_choice_is_its_payload(tmp_path, graph):
     store = DeliveryStore(f"sqlite:///{tmp_path / 'support.db'}")
     output = WhatsAppOutput(config_for(graph), GraphClient(config_for(graph), backoff=0.01), store)
     user, conversation = _old_contact(store, 1)  # within the 24-hour window

@@ -5,9 +5,6 @@ the real Rasa, action server and backend, with the fake Graph API answering as M
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import logging
 import threading
 import time
@@ -33,8 +30,9 @@ from tests.channels.fake_graph import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
     SECOND_PHONE_NUMBER_ID,
-    FakeGraph,
+    channel_env,
     failed_status,
+    post_webhook,
     text_message,
     webhook_payload,
 )
@@ -47,35 +45,19 @@ TEMPLATE = "risposta_in_attesa"
 
 
 @pytest.fixture(scope="module")
-def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory, graph):
-    env = {
-        "WHATSAPP_VERIFY_TOKEN": "verify",
-        "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": f"{PHONE_NUMBER_ID},{SECOND_PHONE_NUMBER_ID}",
-        "WHATSAPP_API_URL": graph.url,
-        "WHATSAPP_TEMPLATE_NAME": TEMPLATE,
-    }
+    env = channel_env(
+        graph,
+        APP_SECRET,
+        WHATSAPP_PHONE_NUMBER_ID=f"{PHONE_NUMBER_ID},{SECOND_PHONE_NUMBER_ID}",
+        WHATSAPP_TEMPLATE_NAME=TEMPLATE,
+    )
     with running_stack(tmp_path_factory.mktemp("whatsapp_delivery"), env) as running:
         yield running
 
 
 def post(stack, payload) -> requests.Response:
-    body = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return requests.post(
-        f"{stack.rasa_url}/webhooks/whatsapp/webhook",
-        data=body,
-        timeout=10,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-    )
+    return post_webhook(stack.rasa_url, payload, APP_SECRET)
 
 
 def new_user() -> str:

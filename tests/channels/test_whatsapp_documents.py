@@ -6,14 +6,10 @@ action server and billing backend, with the fake Graph API checking every reques
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import time
 import uuid
 
 import pytest
-import requests
 
 from bot.channels.whatsapp import GraphClient, GraphError, WhatsAppConfig
 from tests.billing.test_bill_documents_api import pdf_text
@@ -21,7 +17,9 @@ from tests.channels.fake_graph import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
     FakeGraph,
+    channel_env,
     format_problems,
+    post_webhook,
     text_message,
     webhook_payload,
 )
@@ -33,34 +31,13 @@ MARIO_WA, LAURA_WA = "393331234567", "393471112233"  # the demo customers' Whats
 
 
 @pytest.fixture(scope="module")
-def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory, graph):
-    env = {
-        "WHATSAPP_VERIFY_TOKEN": "verify",
-        "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WHATSAPP_API_URL": graph.url,
-    }
-    with running_stack(tmp_path_factory.mktemp("whatsapp_documents"), env) as running:
+    with running_stack(tmp_path_factory.mktemp("whatsapp_documents"), channel_env(graph, APP_SECRET)) as running:
         yield running
 
 
 def send(stack, wa_id: str, message: dict) -> None:
-    body = json.dumps(webhook_payload(message)).encode()
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    answer = requests.post(
-        f"{stack.rasa_url}/webhooks/whatsapp/webhook",
-        data=body,
-        timeout=10,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-    )
+    answer = post_webhook(stack.rasa_url, webhook_payload(message), APP_SECRET)
     assert answer.status_code == 200, answer.text
 
 

@@ -33,7 +33,7 @@ from bot.ops.services import web_server_command
 from bot.settings import Settings
 from bot.support.db import make_engine
 from tests.billing.conftest import start_backend
-from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
+from tests.channels.fake_graph import FakeGraph, channel_env, text_message, webhook_payload
 from tests.channels.test_socketio import StandardClient, until
 from tests.channels.test_whatsapp import APP_SECRET, VERIFY_TOKEN, post_signed
 from tests.console.test_handoff import logged_in
@@ -47,32 +47,26 @@ MARIO_FISCAL_CODE = "RSSMRA80A01H501U"
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str, FakeGraph]]:
+def desk(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraph) -> Iterator[tuple[Stack, str, FakeGraph]]:
     tmp: Path = tmp_path_factory.mktemp("customer-panel")
-    graph = FakeGraph()
-    whatsapp = {
-        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WHATSAPP_API_URL": graph.url,
-        "WHATSAPP_TEMPLATE_NAME": "ripresa_conversazione",
-        "SUPPORT_HOURS": "mon-sun 00:00-23:59",
-    }
-    try:
-        with running_stack(tmp, whatsapp) as stack:
-            settings = Settings(_env_file=None, web_port=free_port())
-            env = dict(stack.env, RASA_URL=stack.rasa_url, WEB_PORT=str(settings.web_port))
-            web = start_logged(web_server_command(settings), env, tmp / "web.log")
-            try:
-                wait_for(f"http://127.0.0.1:{settings.web_port}/health", web, tmp / "web.log")
-                sessions = session_factory(make_engine(env["SUPPORT_DATABASE_URL"]))
-                create_user(sessions, "giulia", AGENT_PASSWORD, "agent")
-                yield stack, f"http://127.0.0.1:{settings.web_port}", graph
-            finally:
-                stop(web)
-    finally:
-        graph.close()
+    whatsapp = channel_env(
+        graph,
+        APP_SECRET,
+        VERIFY_TOKEN,
+        WHATSAPP_TEMPLATE_NAME="ripresa_conversazione",
+        SUPPORT_HOURS="mon-sun 00:00-23:59",
+    )
+    with running_stack(tmp, whatsapp) as stack:
+        settings = Settings(_env_file=None, web_port=free_port())
+        env = dict(stack.env, RASA_URL=stack.rasa_url, WEB_PORT=str(settings.web_port))
+        web = start_logged(web_server_command(settings), env, tmp / "web.log")
+        try:
+            wait_for(f"http://127.0.0.1:{settings.web_port}/health", web, tmp / "web.log")
+            sessions = session_factory(make_engine(env["SUPPORT_DATABASE_URL"]))
+            create_user(sessions, "giulia", AGENT_PASSWORD, "agent")
+            yield stack, f"http://127.0.0.1:{settings.web_port}", graph
+        finally:
+            stop(web)
 
 
 def whatsapp_until(stack: Stack, graph: FakeGraph, text: str, fragment: str) -> None:

@@ -14,8 +14,6 @@ Graph API is a fake, on loopback).
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
-import hmac
 import json
 import subprocess
 import sys
@@ -32,7 +30,7 @@ from sqlalchemy import create_engine, text
 from bot.channels import TOO_LONG_REPLY
 from bot.channels.whatsapp import conversation_id
 from bot.settings import PROJECT_ROOT
-from tests.channels.fake_graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, text_message, webhook_payload
+from tests.channels.fake_graph import FakeGraph, channel_env, post_webhook, text_message, webhook_payload
 from tests.harness.processes import free_port, stop, wait_for
 from tests.harness.rest import CONVERSATION_ID_SECRET, REST_TOKEN, post_rest, rest_headers, texts
 from tests.harness.stack import Stack, running_stack
@@ -48,18 +46,9 @@ ASK_FOR_CODE = "codice cliente"
 
 
 @pytest.fixture(scope="module")
-def graph():
-    fake = FakeGraph()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory, graph) -> Stack:
-    env = {"WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
-           "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-           "WHATSAPP_API_URL": graph.url, "CUSTOMER_AREA_JWT_SECRET": JWT_SECRET,
-           "MAX_MESSAGE_CHARS": str(MAX_CHARS), "MAX_REQUEST_BYTES": str(MAX_BYTES)}
+    env = channel_env(graph, APP_SECRET, VERIFY_TOKEN, CUSTOMER_AREA_JWT_SECRET=JWT_SECRET,
+                      MAX_MESSAGE_CHARS=str(MAX_CHARS), MAX_REQUEST_BYTES=str(MAX_BYTES))
     with running_stack(tmp_path_factory.mktemp("channels-security"), env) as running:
         yield running
 
@@ -75,11 +64,8 @@ def rest_text(stack: Stack, sender: str, message: str, **extra) -> str:
 def whatsapp_say(stack: Stack, graph: FakeGraph, number: str, message: str, expect: str, timeout: float = 60) -> str:
     """Send a signed WhatsApp message; the replies sent to the number since, once one has `expect`."""
     before = len(graph.messages_to(number))
-    body = json.dumps(webhook_payload(text_message(number, f"wamid.{uuid.uuid4().hex}", message))).encode()
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    answer = requests.post(f"{stack.rasa_url}/webhooks/whatsapp/webhook", data=body, timeout=30,
-                           headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"})
-    assert answer.status_code == 200
+    payload = webhook_payload(text_message(number, f"wamid.{uuid.uuid4().hex}", message))
+    assert post_webhook(stack.rasa_url, payload, APP_SECRET, timeout=30).status_code == 200
     deadline = time.monotonic() + timeout
     while True:
         replies = " ".join(_body(m) for m in graph.messages_to(number)[before:])
