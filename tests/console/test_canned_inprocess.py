@@ -10,7 +10,6 @@ running backend and Rasa: tests/console/test_customer_panel.py and tests/web/tes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -35,7 +34,7 @@ from bot.console.refs import ConversationRefs
 from bot.db import session_factory
 from bot.support.db import make_engine
 from bot.support.models import CannedReply
-from tests.console.test_routes_inprocess import Console, login, make_console, store_events
+from tests.console.inprocess import Console, make_console, store_events
 from tests.harness.processes import free_port
 from tests.support.recorded import CONVERSATION
 from tests.support.recorded import EVENTS as RECORDED
@@ -62,14 +61,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Console:
     verified_at = next(i for i, e in enumerate(RECORDED) if e.get("name") == "customer_verified")
     store_events(tracker, "web:nonverificato", on_channel("socketio")[:verified_at])
     return console
-
-
-@pytest.fixture(scope="module")
-def clients(console: Console) -> Iterator[dict[str, TestClient]]:
-    logged = {name: login(console.app, name) for name in ("giulia", "marta")}
-    yield logged
-    for client in logged.values():
-        client.close()
 
 
 def replies(console: Console) -> dict[str, str]:

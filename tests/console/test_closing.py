@@ -31,7 +31,7 @@ from bot.support.db import make_engine
 from bot.support.handoff import REASONS, WAITING_FOR_AGENT, TicketDesk
 from bot.support.models import DailyHandoff, Ticket
 from bot.support.summaries import fold, new_summary
-from tests.console.test_routes_inprocess import Console, login, make_console
+from tests.console.inprocess import Console, login, make_console
 
 
 # ---------------------------------------------------------------------- the rating, read

@@ -12,7 +12,7 @@ from typing import Any
 from bot.masking import mask_text, names_masker
 from bot.settings import get_settings
 from bot.support.handoff import conversation_summary
-from tests.console.test_routes_inprocess import login, make_console, store_events
+from tests.console.inprocess import login, make_console, store_events
 
 CODE, NAME, PHONE = "100001", "Mario Rossi", "3331234567"
 

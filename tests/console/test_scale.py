@@ -29,7 +29,7 @@ from bot.support.broker_consumer import BrokerConsumer
 from bot.support.db import upgrade_schema
 from bot.support.models import ConversationSummary, ConversationText, DailyRollup, SummaryFeed
 from bot.support.review_index import contribution
-from tests.console.test_routes_inprocess import Console, login, make_console
+from tests.console.inprocess import Console, make_console
 from tests.harness.services import temporary_postgres_database
 
 SYNTHETIC = 400
@@ -55,14 +55,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Console:
     built = make_console(tmp, console_page_size=50, console_count_cap=300, console_export_max_undated=300)
     store_events(make_engine(built.settings.tracker_store_url), list(history(SYNTHETIC, days=365, now=NOW)))
     return built
-
-
-@pytest.fixture(scope="module")
-def clients(console: Console) -> Iterator[dict[str, TestClient]]:
-    logged = {name: login(console.app, name) for name in ("giulia", "marta")}
-    yield logged
-    for client in logged.values():
-        client.close()
 
 
 def sqlite_settings(tmp: Path, **values: Any) -> Settings:
