@@ -186,7 +186,6 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     @staticmethod
-    @staticmethod
     def _cacheable(
         tracker: DialogueStateTracker, new_events: list[Event], before: Stamp, after: Stamp, row_ids: list[int]
     ) -> bool:
