@@ -15,12 +15,23 @@ follow-up action and the pause. Everything else is what `init_copy` gives a repl
 no sender source, no incremental-history memory: bot/tracker_history.py starts afresh on a copy,
 as on Rasa's). tests/test_tracker_copy.py compares every attribute with Rasa's copy after every
 event of the recorded conversation, reverts, loops and a restart included.
+
+Slots are copied by `copy.copy`, which every new tracker does for each of the domain's 52 slots
+(a copy, a replay, a tracker read from the store, the forms' temporary trackers: several per
+message). Python's generic path for an object without a `__copy__` (`__reduce_ex__`, then
+`copyreg.__newobj__` and `_reconstruct`) is replaced by what it amounts to for Rasa's slots (plain
+objects with a `__dict__`, no `__slots__`, `__reduce__` or `__setstate__`): a new instance of the
+same class holding the same attribute values, 33 µs for the 52 slots instead of 85. And the copy
+no longer copies the slots twice (`init_copy` copied them before they were replaced).
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
+from rasa.shared.constants import DEFAULT_SENDER_ID
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_compat import require
@@ -33,7 +44,10 @@ RASA_COPY = DialogueStateTracker.copy
 
 def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     """Creates a duplicate of this tracker (the state Rasa's replay of every event would reach)."""
-    duplicate = self.init_copy()
+    # `init_copy` without its copies of the slots, which are replaced below
+    duplicate = DialogueStateTracker(
+        self.sender_id or DEFAULT_SENDER_ID, (), self._max_event_history, is_rule_tracker=self.is_rule_tracker
+    )
     duplicate.events.extend(self.events)
     duplicate.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
     duplicate._paused = self._paused
@@ -45,5 +59,14 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     return duplicate
 
 
+def copy_slot(self: Slot) -> Any:
+    """`copy.copy(slot)`: what Python's generic copy makes of an object with a plain `__dict__`."""
+    cls: Any = type(self)
+    duplicate = cls.__new__(cls)
+    duplicate.__dict__.update(self.__dict__)
+    return duplicate
+
+
 def install() -> None:
     DialogueStateTracker.copy = copy_tracker
+    Slot.__copy__ = copy_slot

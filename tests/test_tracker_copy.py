@@ -5,6 +5,7 @@ original, as Rasa's is."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ def attributes(tracker: DialogueStateTracker) -> dict[str, Any]:
     another test has started Rasa's server code in this process) are left out: a tracker
     without them computes its history from scratch, as Rasa does."""
     state = {key: value for key, value in vars(tracker).items() if not key.startswith("_issue15_")}
-    state["slots"] = {name: vars(slot) for name, slot in tracker.slots.items()}
+    state["slots"] = {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()}
     state["events"] = [id(event) for event in tracker.events]
     state["active_loop"] = vars(tracker.active_loop) if tracker.active_loop else None
     return state
@@ -74,3 +75,18 @@ def test_the_copy_is_independent_of_the_original(domain: Domain) -> None:
     assert attributes(tracker) == before
     assert duplicate.get_slot("customer_code") == "100001"
     assert tracker.active_loop is not None and not tracker.active_loop.is_interrupted
+
+
+def test_a_slot_copy_is_pythons_generic_copy(domain: Domain) -> None:
+    """copy_slot against what `copy.copy` does for an object without `__copy__`."""
+    tracker = DialogueStateTracker(SENDER, domain.slots)
+    for event in events():
+        tracker.update(event)
+    assert any(slot.value is not None for slot in tracker.slots.values())
+    for slot in tracker.slots.values():
+        generic = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))  # type: ignore[attr-defined]
+        ours = tracker_copy.copy_slot(slot)
+        assert type(ours) is type(generic) is type(slot) and ours is not slot
+        assert vars(ours) == vars(generic) == vars(slot)
+        ours.value = "changed"
+        assert slot.value != "changed"
