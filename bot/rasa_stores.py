@@ -206,11 +206,16 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         query instead of rebuilding the whole conversation (the REST channel asks it for every
         message it receives; a client resends within seconds, so a long conversation's older
         messages need not be read)."""
+        last = (
+            select(self.SQLEvent.data)
+            .where(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == "user")
+            .order_by(self.SQLEvent.id.desc())
+            .limit(among_last)
+            .subquery()
+        )
         with self.session_scope() as session:
+            # only the rows whose text holds the id are decoded (usually none: a new message)
             rows = session.execute(
-                select(self.SQLEvent.data)
-                .where(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == "user")
-                .order_by(self.SQLEvent.id.desc())
-                .limit(among_last)
+                select(last.c.data).where(last.c.data.contains(json.dumps(message_id), autoescape=True))
             ).scalars()
             return any(json.loads(data).get("message_id") == message_id for data in rows)

@@ -136,3 +136,23 @@ def test_knows_which_user_messages_it_holds(stores) -> None:
     asyncio.run(ours.save(tracker))
     assert ours.has_user_message("conv-2", "m-2", among_last=1)
     assert not ours.has_user_message("conv-2", "m-1", among_last=1)  # older than the window
+
+
+@pytest.mark.parametrize("message_id", ['50%_off', 'quote"and\\slash', "perché-è", "m-1"])
+def test_finds_any_message_id_by_its_stored_text_and_only_that_one(stores, message_id) -> None:
+    ours, _, _ = stores
+    sender = f"conv-ids-{abs(hash(message_id))}"
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    # the id also appears in another message's text: matched by the query, then ruled out
+    tracker.update(UserUttered(f'ho scritto "{message_id}" e 50 per cento', {"name": "greet"}, message_id="other"))
+    tracker.update(UserUttered("Buongiorno", {"name": "greet", "confidence": 0.98}, message_id=message_id))
+    asyncio.run(ours.save(tracker))
+    assert ours.has_user_message(sender, message_id)
+    assert not ours.has_user_message(sender, message_id[:-1])
+    assert not ours.has_user_message(sender, "50%")  # LIKE's wildcards are escaped
+    assert not ours.has_user_message(sender, "_")
+    fresh = f"{sender}-b"
+    tracker = DialogueStateTracker(fresh, DOMAIN.slots)
+    tracker.update(UserUttered(f"il codice {message_id}", {"name": "greet"}, message_id="x"))
+    asyncio.run(ours.save(tracker))
+    assert not ours.has_user_message(fresh, message_id)
