@@ -30,6 +30,7 @@ import re
 import sre_compile
 import sre_constants as c
 import sre_parse
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,55 @@ def module_patterns(module: Any) -> Iterator[Found]:
     for name, value in vars(module).items():
         for pattern in _patterns_in(value, depth=3):
             yield Found(f"{module.__name__}.{name}", pattern.pattern, pattern.flags)
+
+
+def function_patterns(function: types.FunctionType, packages: tuple[str, ...] = ("bot", "actions")) -> Iterator[Found]:
+    """The compiled patterns a function applies, read from the objects it reaches: the values it
+    closes over and the module globals its code names, then the same for every function of
+    `packages` found there. A function built at run time (a masker with the patterns it
+    compiled for one customer) is read as it is, not as its source writes it."""
+    seen: set[int] = set()
+    pending = [function]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        code, module = current.__code__, current.__globals__
+        reached = dict(zip(code.co_freevars, _cell_contents(current.__closure__ or ()), strict=True))
+        reached.update((name, module[name]) for name in _names(code) if name in module)
+        for name, value in reached.items():
+            for pattern in _patterns_in(value, depth=3):
+                yield Found(f"{current.__module__}.{current.__qualname__}: {name}", pattern.pattern, pattern.flags)
+            pending.extend(f for f in _functions_in(value, depth=3) if f.__module__.split(".")[0] in packages)
+
+
+def _cell_contents(cells: tuple[Any, ...]) -> Iterator[Any]:
+    for cell in cells:
+        try:
+            yield cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            yield None
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """The global names a code object and the functions defined in it use."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _names(constant)
+    return names
+
+
+def _functions_in(value: Any, depth: int) -> Iterator[types.FunctionType]:
+    if isinstance(value, types.FunctionType):
+        yield value
+    elif depth and isinstance(value, (tuple, list, frozenset, set)):
+        for element in value:
+            yield from _functions_in(element, depth - 1)
+    elif depth and isinstance(value, dict):
+        for element in value.values():
+            yield from _functions_in(element, depth - 1)
 
 
 def _patterns_in(value: Any, depth: int) -> Iterator[re.Pattern[str]]:
