@@ -44,7 +44,9 @@ def create_x(self: LogisticRegressionClassifier, messages: list[Message]) -> csr
     return vstack([sentence_row(message) for message in messages])
 
 
-def process(self: LogisticRegressionClassifier, messages: list[Message]) -> list[Message]:
+# `self` unannotated: Rasa's graph validation (at training) takes every annotated parameter of a
+# component's `process` for an input the graph must provide
+def process(self, messages: list[Message]) -> list[Message]:
     laid_out_for_prediction(self)
     return _process(self, messages)
 

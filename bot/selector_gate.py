@@ -36,7 +36,9 @@ def needs_selection(message: Message, retrieval_intent: str | None) -> bool:
     return retrieval_intent in name.split(INTENT_SPLIT_SYMBOL)
 
 
-def process(self: ResponseSelector, messages: list[Message]) -> list[Message]:
+# `self` unannotated: Rasa's graph validation (at training) takes every annotated parameter of a
+# component's `process` for an input the graph must provide
+def process(self, messages: list[Message]) -> list[Message]:
     needed = [message for message in messages if needs_selection(message, self.retrieval_intent)]
     if needed:
         _process(self, needed)

@@ -131,3 +131,24 @@ def test_the_compiled_check_is_used_and_jsonschema_only_for_rejections(action: R
     assert calls == []  # a valid response never reaches jsonschema
     assert action._validate_action_result({"events": [{"event": "no_such_event"}]}) is True  # jsonschema decides
     assert calls == [1]
+
+
+def test_training_validates_the_model_graph_with_every_fix_installed() -> None:
+    """`make train` runs `python -m bot.rasa_main train`: with the fixes installed, Rasa's graph
+    validation must still accept the components whose methods they replace (it reads their
+    signatures: an annotated `self` once made it refuse the model)."""
+    import rasa.engine.validation
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.shared.data import TrainingType
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    from bot.settings import PROJECT_ROOT
+
+    rasa_main.install()
+    importer = TrainingDataImporter.load_from_config(
+        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "domain.yml"), [str(PROJECT_ROOT / "data")]
+    )
+    config = importer.get_config()
+    recipe = Recipe.recipe_for_name(config.get("recipe"))
+    config, _, _ = recipe.auto_configure(importer.get_config_file_for_auto_config(), config, TrainingType.BOTH)
+    rasa.engine.validation.validate(recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.BOTH))
