@@ -213,29 +213,55 @@ def run_profile(
             done = threading.Event()
             if rss is not None:
                 threading.Thread(target=sample_rss, args=(process, rss_every, done, rss), daemon=True).start()
+            servers = rasa_servers(process)
+            cpu_before = cpu_seconds(servers)
             try:
                 run_locust(f"http://127.0.0.1:{rasa_port}", users, seconds, prefix, sent_log)
             finally:
                 done.set()
+            rasa_cpu = cpu_seconds(servers) - cpu_before
             time.sleep(2)
             if killed is not None and not killed.is_set():
                 raise RuntimeError("no Rasa replica was killed during the run")
-            return stats(prefix), integrity(database, sent_log)
+            checked = integrity(database, sent_log)
+            checked["rasa_cpu_ms"] = round(rasa_cpu * 1000)
+            return stats(prefix), checked
         finally:
             stop_tree(process)
             keep(tmp_path, profile, prefix)
 
 
-def rasa_server(launcher: subprocess.Popen) -> psutil.Process:
-    """The (first) Rasa server the launcher started: `bot.rasa_main run`, or stock `rasa run`."""
+def rasa_servers(launcher: subprocess.Popen) -> list[psutil.Process]:
+    """The Rasa servers the launcher started (`bot.rasa_main run`, or stock `rasa run`), in order."""
+    servers = []
     for child in psutil.Process(launcher.pid).children(recursive=True):
         try:
             command = child.cmdline()
         except psutil.Error:
             continue
         if "run" in command and any(part.endswith(("bot.rasa_main", "/rasa")) for part in command):
-            return child
-    raise RuntimeError("no Rasa server among the launcher's processes")
+            servers.append(child)
+    return servers
+
+
+def rasa_server(launcher: subprocess.Popen) -> psutil.Process:
+    """The (first) Rasa server the launcher started."""
+    servers = rasa_servers(launcher)
+    if not servers:
+        raise RuntimeError("no Rasa server among the launcher's processes")
+    return servers[0]
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User + system CPU time of the processes (one killed meanwhile counts as 0)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def sample_rss(launcher: subprocess.Popen, every: float, done: threading.Event, samples: list) -> None:
@@ -269,8 +295,8 @@ def keep(tmp: Path, profile: str, prefix: Path) -> None:
 HEADER = [
     "| profile | customers | messages answered | answered/s | × default | requests failed (resent) | p50 (ms) "
     "| p95 (ms) | p99 (ms) | chat turns p95 (ms) | conversations | given up | lost | duplicated "
-    "| out of order | silent turns | unsent |",
-    "|" + "---|" * 17,
+    "| out of order | silent turns | unsent | Rasa CPU per answer (ms) |",
+    "|" + "---|" * 18,
 ]
 
 
@@ -285,7 +311,7 @@ def table(runs: list[tuple[str, int, dict[str, dict[str, str]], dict[str, int]]]
             f"| {total['Failure Count']} | {total['50%']} | {total['95%']} | {total['99%']} | {chat['95%']} "
             f"| {checked['conversations']} | {checked['given_up']} | {checked['lost']} "
             f"| {checked['duplicated']} | {checked['out_of_order']} | {checked['silent']} "
-            f"| {checked['unsent']} |"
+            f"| {checked['unsent']} | {checked['rasa_cpu_ms'] / max(checked['messages'], 1):.1f} |"
         )
     return lines
 
