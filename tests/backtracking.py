@@ -31,7 +31,7 @@ import sre_compile
 import sre_constants as c
 import sre_parse
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -302,23 +302,21 @@ def _names(code: types.CodeType) -> set[str]:
     return names
 
 
-def _functions_in(value: Any, depth: int) -> Iterator[types.FunctionType]:
-    if isinstance(value, types.FunctionType):
+def _found_in(value: Any, depth: int, wanted: Callable[[Any], bool]) -> Iterator[Any]:
+    """The values `wanted` picks in `value` and in the containers it holds, `depth` levels down."""
+    if wanted(value):
         yield value
     elif depth and isinstance(value, (tuple, list, frozenset, set)):
         for element in value:
-            yield from _functions_in(element, depth - 1)
+            yield from _found_in(element, depth - 1, wanted)
     elif depth and isinstance(value, dict):
         for element in value.values():
-            yield from _functions_in(element, depth - 1)
+            yield from _found_in(element, depth - 1, wanted)
+
+
+def _functions_in(value: Any, depth: int) -> Iterator[types.FunctionType]:
+    return _found_in(value, depth, lambda v: isinstance(v, types.FunctionType))
 
 
 def _patterns_in(value: Any, depth: int) -> Iterator[re.Pattern[str]]:
-    if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
-        yield value
-    elif depth and isinstance(value, (tuple, list, frozenset, set)):
-        for element in value:
-            yield from _patterns_in(element, depth - 1)
-    elif depth and isinstance(value, dict):
-        for element in value.values():
-            yield from _patterns_in(element, depth - 1)
+    return _found_in(value, depth, lambda v: isinstance(v, re.Pattern) and isinstance(v.pattern, str))
