@@ -16,6 +16,7 @@ bot/rasa_main.py keeps Rasa from wrapping it in its fail-safe store.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from pathlib import Path
@@ -26,7 +27,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Integer, bindparam, create_engine, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -40,6 +41,11 @@ require("rasa", __name__)
 
 _STORED = "_issue15_stored"  # on a tracker this store saved: (stamp after the save, its events then)
 RESEND_WINDOW = 50  # user messages of a conversation looked at for a resent message id
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape character "/") matching any text that contains `text`."""
+    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
 class UrlSQLTrackerStore(SQLTrackerStore):
@@ -95,10 +101,29 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         if hasattr(self, "cache"):
             self.cache.clear()
 
+    # The queries run for every message, built once with bound parameters: SQLAlchemy builds a
+    # cache key for each statement object it executes, which cost a fresh `select` 0.25 ms
+    # against 0.06 ms for a kept one (issue 15).
+    @functools.cached_property
+    def _stamp_query(self) -> Any:
+        event = self.SQLEvent
+        return select(func.count(event.id), func.max(event.id)).where(event.sender_id == bindparam("sender_id"))
+
+    @functools.cached_property
+    def _last_user_messages_query(self) -> Any:
+        event = self.SQLEvent
+        last = (
+            select(event.data)
+            .where(event.sender_id == bindparam("sender_id"), event.type_name == "user")
+            .order_by(event.id.desc())
+            .limit(bindparam("among_last", type_=Integer))
+            .subquery()
+        )
+        # only the rows whose text holds the id are decoded (usually none: a new message)
+        return select(last.c.data).where(last.c.data.like(bindparam("pattern"), escape="/"))
+
     def _stamp(self, session: Any, sender_id: str) -> Stamp:
-        rows, last_id = session.execute(
-            select(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id)).where(self.SQLEvent.sender_id == sender_id)
-        ).one()
+        rows, last_id = session.execute(self._stamp_query, {"sender_id": sender_id}).one()
         return Stamp(int(rows), int(last_id or 0))
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -206,16 +231,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         query instead of rebuilding the whole conversation (the REST channel asks it for every
         message it receives; a client resends within seconds, so a long conversation's older
         messages need not be read)."""
-        last = (
-            select(self.SQLEvent.data)
-            .where(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == "user")
-            .order_by(self.SQLEvent.id.desc())
-            .limit(among_last)
-            .subquery()
-        )
+        parameters = {"sender_id": sender_id, "among_last": among_last, "pattern": _containing(json.dumps(message_id))}
         with self.session_scope() as session:
-            # only the rows whose text holds the id are decoded (usually none: a new message)
-            rows = session.execute(
-                select(last.c.data).where(last.c.data.contains(json.dumps(message_id), autoescape=True))
-            ).scalars()
+            rows = session.execute(self._last_user_messages_query, parameters).scalars()
             return any(json.loads(data).get("message_id") == message_id for data in rows)

@@ -138,7 +138,7 @@ def test_knows_which_user_messages_it_holds(stores) -> None:
     assert not ours.has_user_message("conv-2", "m-1", among_last=1)  # older than the window
 
 
-@pytest.mark.parametrize("message_id", ['50%_off', 'quote"and\\slash', "perché-è", "m-1"])
+@pytest.mark.parametrize("message_id", ['50%_off', 'a/b//_%c', 'quote"and\\slash', "perché-è", "m-1"])
 def test_finds_any_message_id_by_its_stored_text_and_only_that_one(stores, message_id) -> None:
     ours, _, _ = stores
     sender = f"conv-ids-{abs(hash(message_id))}"
