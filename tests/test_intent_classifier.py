@@ -51,4 +51,10 @@ def test_the_input_row_is_rasas() -> None:
     ours = intent_classifier.create_x(None, [message, other])
     theirs = rasas_create_x(None, [message, other])
     assert ours.shape == theirs.shape == (2, 87)
+    assert ours.format == theirs.format and ours.dtype == theirs.dtype
     assert (ours != theirs).nnz == 0
+    # one featurizer only, no dense features: Rasa's single-feature path
+    lone = Message(data={"text": "ok"})
+    lone.add_features(Features(sp.coo_matrix(np.eye(1, 9)), FEATURE_TYPE_SENTENCE, TEXT, "words"))
+    ours, theirs = intent_classifier.create_x(None, [lone]), rasas_create_x(None, [lone])
+    assert ours.shape == theirs.shape == (1, 9) and (ours != theirs).nnz == 0 and ours.format == theirs.format
