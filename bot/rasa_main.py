@@ -108,11 +108,12 @@ def install() -> None:
     no_repeat.install()
     # issue 15: the response selector only where its answer is read; the intent classifier's
     # coefficients in the layout a one-message product reads in place
-    from bot import intent_classifier, rule_policy, selector_gate
+    from bot import graph_runner, intent_classifier, rule_policy, selector_gate
 
     selector_gate.install()
     intent_classifier.install()
     rule_policy.install()
+    graph_runner.install()
 
 
 def with_api_token(argv: list[str], token: str) -> list[str]:
