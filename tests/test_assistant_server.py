@@ -148,6 +148,22 @@ def test_held_out_macro_f1_and_out_of_scope(assistant):
     assert not taken_for_business, taken_for_business
 
 
+def test_the_response_selector_answers_information_questions_only(assistant):
+    """Issue 15 (bot/selector_gate.py): the selector runs for a message whose intent is `faq` and
+    gives it a topic; any other message gets no selection (nobody reads it)."""
+    examples = holdout_examples()
+    faq = [plain_text(e) for intent, e in examples if intent.startswith("faq/")][:40]
+    other = [plain_text(e) for intent, e in examples if not intent.startswith("faq/")][:40]
+    parsed = [assistant.parse(text) for text in faq + other]
+    as_faq = [p for p in parsed if p["intent"]["name"] == "faq"]
+    as_other = [p for p in parsed if p["intent"]["name"] != "faq"]
+    assert len(as_faq) >= 30 and len(as_other) >= 30
+    for p in as_faq:
+        topic = p["response_selector"]["faq"]["response"]["intent_response_key"]
+        assert topic.startswith("faq/"), p["text"]
+    assert [p["text"] for p in as_other if "response_selector" in p] == []
+
+
 def test_the_log_shows_the_services_and_no_library_noise(assistant):
     """`make run`'s combined log (launcher, backend, web, action server, Rasa, after the turns of
     the tests above) had TensorFlow's CUDA and oneDNN notices, Alembic's plugin and dialect lines
@@ -170,19 +186,3 @@ def test_ctrl_c_stops_every_process_it_started(assistant):
     for url in (assistant.rasa_url, assistant.action_url, assistant.billing_url):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
-
-
-def test_the_response_selector_answers_information_questions_only(assistant):
-    """Issue 15 (bot/selector_gate.py): the selector runs for a message whose intent is `faq` and
-    gives it a topic; any other message gets no selection (nobody reads it)."""
-    examples = holdout_examples()
-    faq = [plain_text(e) for intent, e in examples if intent.startswith("faq/")][:40]
-    other = [plain_text(e) for intent, e in examples if not intent.startswith("faq/")][:40]
-    parsed = [assistant.parse(text) for text in faq + other]
-    as_faq = [p for p in parsed if p["intent"]["name"] == "faq"]
-    as_other = [p for p in parsed if p["intent"]["name"] != "faq"]
-    assert len(as_faq) >= 30 and len(as_other) >= 30
-    for p in as_faq:
-        topic = p["response_selector"]["faq"]["response"]["intent_response_key"]
-        assert topic.startswith("faq/"), p["text"]
-    assert [p["text"] for p in as_other if "response_selector" in p] == []
